@@ -1,0 +1,192 @@
+"""Evaluate check specs against the real system (under the host's root), concurrently.
+
+Commands that a check runs (``bazel version``, ``rpm -q``) go through a ``Probe`` that the
+engine supplies, so they run as the right user with the same environment as the actions.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from checks import spec as s
+from checks.distro import DistroInfo
+from checks.host import Host
+from checks.result import CheckResult, Status
+from checks.system import (
+    find_sudoers_rule,
+    password_state,
+    read_passwd,
+)
+from checks.versions import extract_version, satisfies
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    exit_code: int
+    output: str
+
+
+class Probe(Protocol):
+    def __call__(self, argv: list[str], run_as: str) -> ProbeResult: ...
+
+
+@dataclass
+class CheckContext:
+    host: Host
+    probe: Probe
+    distro: DistroInfo | None = None
+    sql: Callable[[str, str, list[str]], list[tuple[object, ...]]] | None = None
+    path_extra: tuple[str, ...] = field(default_factory=tuple)
+
+
+def evaluate(spec: s.CheckSpec, ctx: CheckContext) -> CheckResult:
+    try:
+        return _EVALUATORS[spec.kind](spec, ctx)  # type: ignore[operator]
+    except OSError as exc:
+        return _result(spec, Status.FAIL, f"could not look: {exc.strerror or exc}")
+
+
+def evaluate_all(specs: Sequence[s.CheckSpec], ctx: CheckContext) -> list[CheckResult]:
+    """A step's checks run concurrently: probes and SQL round trips dominate, not CPU."""
+    if len(specs) <= 1:
+        return [evaluate(x, ctx) for x in specs]
+    with ThreadPoolExecutor(max_workers=min(8, len(specs))) as pool:
+        return list(pool.map(lambda x: evaluate(x, ctx), specs))
+
+
+def all_pass(specs: Sequence[s.CheckSpec], ctx: CheckContext) -> bool:
+    return bool(specs) and all(r.status == Status.OK for r in evaluate_all(specs, ctx))
+
+
+def _result(spec: s.CheckSpec, status: Status, measured: str, expected: str = "") -> CheckResult:
+    return CheckResult(name=spec.name, status=status, measured=measured, expected=expected,
+                       fix="" if status == Status.OK else spec.fix)
+
+
+def _ok(flag: bool) -> Status:
+    return Status.OK if flag else Status.FAIL
+
+
+def _distro(spec: s.DistroSupported, ctx: CheckContext) -> CheckResult:
+    d = ctx.distro
+    if d is None:
+        return _result(spec, Status.SKIP, "not detected")
+    shown = f"{d.name} -> {d.family or 'unsupported'}" + (" (forced)" if d.forced else "")
+    res = _result(spec, _ok(d.supported), shown, "sles, rhel or debian family")
+    return res if d.supported else res.model_copy(update={"fix": d.reason})
+
+
+def _commands(spec: s.CommandsPresent, ctx: CheckContext) -> CheckResult:
+    missing = [c for c in spec.commands if ctx.host.which(c, ctx.path_extra) is None]
+    shown = "missing: " + ", ".join(missing) if missing else "all found"
+    return _result(spec, _ok(not missing), shown, ", ".join(spec.commands))
+
+
+def _tool_version(spec: s.ToolVersion, ctx: CheckContext) -> CheckResult:
+    expected = f"{spec.op} {spec.version}" if spec.op == ">=" else spec.version
+    probe = ctx.probe(spec.argv, spec.run_as)
+    found = extract_version(probe.output, spec.pattern) if probe.exit_code == 0 else None
+    if found is None:
+        first = probe.output.strip().splitlines()[:1]
+        return _result(spec, Status.FAIL, first[0][:80] if first else "not installed", expected)
+    return _result(spec, _ok(satisfies(found, spec.op, spec.version)), found, expected)
+
+
+def _user(spec: s.UserExists, ctx: CheckContext) -> CheckResult:
+    entry = read_passwd(ctx.host.path("/etc/passwd")).get(spec.user)
+    shown = f"uid {entry.uid}, home {entry.home}" if entry else "no such user"
+    return _result(spec, _ok(entry is not None), shown, "exists")
+
+
+def _password(spec: s.PasswordSet, ctx: CheckContext) -> CheckResult:
+    state = password_state(ctx.host.path("/etc/shadow"), spec.user)
+    if state is None:
+        return _result(spec, Status.SKIP, "cannot read /etc/shadow (not root)", "set")
+    return _result(spec, _ok(state), "set" if state else "not set", "set")
+
+
+def _sudoers(spec: s.SudoersGrant, ctx: CheckContext) -> CheckResult:
+    where = find_sudoers_rule(ctx.host.path("/etc/sudoers"), ctx.host.path("/etc/sudoers.d"),
+                              spec.rule)
+    if where is None:
+        return _result(spec, Status.SKIP, "cannot read the sudoers files (not root)", spec.rule)
+    shown = f"in {ctx.host.unmap(where)}" if where else "not found"
+    return _result(spec, _ok(bool(where)), shown, spec.rule)
+
+
+def _path(spec: s.PathExists, ctx: CheckContext) -> CheckResult:
+    p = ctx.host.path(spec.path)
+    exists = p.exists() and (not spec.executable or (p.is_file() and _executable(p)))
+    ok = not exists if spec.absent else exists
+    return _result(spec, _ok(ok), "present" if exists else "absent",
+                   "absent" if spec.absent else "present")
+
+
+def _executable(p: object) -> bool:
+    import os
+
+    return os.access(str(p), os.X_OK)
+
+
+def _line(spec: s.FileHasLine, ctx: CheckContext) -> CheckResult:
+    p = ctx.host.path(spec.path)
+    lines = p.read_text(errors="replace").splitlines() if p.exists() else []
+    exact = any(x.strip() == spec.line.strip() for x in lines)
+    alike = bool(spec.alike) and any(re.search(spec.alike or "", x) for x in lines)
+    shown = "present" if exact else "a similar line is present" if alike else "absent"
+    return _result(spec, _ok(exact or alike), shown, spec.line)
+
+
+def _port(spec: s.PortOpen, ctx: CheckContext) -> CheckResult:
+    port = int(spec.port)
+    try:
+        with socket.create_connection((spec.host, port), timeout=1.5):
+            return _result(spec, Status.OK, "accepting", f"{spec.host}:{port} accepting")
+    except OSError as exc:
+        return _result(spec, Status.FAIL, exc.strerror or str(exc), f"{spec.host}:{port} accepting")
+
+
+def _packages(spec: s.PackagesInstalled, ctx: CheckContext) -> CheckResult:
+    argv = ["rpm", "-q", *spec.packages] if spec.manager == "rpm" else ["dpkg", "-s", *spec.packages]
+    probe = ctx.probe(argv, "self")
+    missing = [p for p in spec.packages if re.search(rf"\b{re.escape(p)}\b.*not installed",
+                                                     probe.output)]
+    if probe.exit_code == 0:
+        return _result(spec, Status.OK, "all installed", ", ".join(spec.packages))
+    shown = "missing: " + ", ".join(missing) if missing else probe.output.strip()[:80]
+    return _result(spec, Status.FAIL, shown, ", ".join(spec.packages))
+
+
+def _command(spec: s.CommandSucceeds, ctx: CheckContext) -> CheckResult:
+    probe = ctx.probe(spec.argv, spec.run_as)
+    ok = probe.exit_code == 0 and (spec.expect is None or spec.expect in probe.output)
+    last = [x for x in probe.output.strip().splitlines() if x.strip()][-1:]
+    shown = (last[0][:80] if last else "") or f"exit {probe.exit_code}"
+    return _result(spec, _ok(ok), shown, spec.expect or "exit 0")
+
+
+def _sql(spec: s.SqlCount, ctx: CheckContext) -> CheckResult:
+    from checks.sql import evaluate_sql_count  # hdbcli is only loaded when HANA is asked
+
+    return evaluate_sql_count(spec, ctx.sql)
+
+
+_EVALUATORS: dict[str, Callable[..., CheckResult]] = {
+    "distro_supported": _distro,
+    "commands_present": _commands,
+    "tool_version": _tool_version,
+    "user_exists": _user,
+    "password_set": _password,
+    "sudoers_grant": _sudoers,
+    "path_exists": _path,
+    "file_has_line": _line,
+    "port_open": _port,
+    "packages_installed": _packages,
+    "command_succeeds": _command,
+    "sql_count": _sql,
+}

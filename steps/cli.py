@@ -1,0 +1,340 @@
+"""The headless command line: plan, detect, check, run, resume, report.
+
+Every error the admin can cause is one line and exit 2; a failed step is exit 1; an
+interrupted run is exit 130 and loses nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from types import FrameType
+from typing import NoReturn, TextIO
+
+from checks.result import CheckResult, Status
+from steps.engine import Event, NeedsConfirmation, describe
+from steps.lock import LockedError, StateLock
+from steps.model import Action, Manual, Sql
+from steps.plan import Plan
+from steps.report import FORMATS, render
+from steps.session import Options, Session, SessionError
+from steps.settings import Settings, SettingsError
+from steps.state import StateError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, not the usage block: the admin sees what is wrong and where to look.
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _globals(suppress: bool) -> argparse.ArgumentParser:
+    """Global options, accepted before or after the command. After it, their defaults must not
+    overwrite what was given before it (argparse's sub-parser defaults would)."""
+    common = argparse.ArgumentParser(add_help=False)
+    g = common.add_argument_group("global options")
+
+    def default(value: object) -> object:
+        return argparse.SUPPRESS if suppress else value
+
+    g.add_argument("--config", type=Path, default=default(None), help="answers file (TOML)")
+    g.add_argument("--root", type=Path, default=default(Path("/")),
+                   help="filesystem root of the system to configure")
+    g.add_argument("--state-dir", type=Path, default=default(None),
+                   help="where the run state and logs live")
+    g.add_argument("--distro", choices=["sles", "rhel", "debian"], default=default(None),
+                   help="force a distro family")
+    g.add_argument("--set", dest="overrides", action="append", default=default([]),
+                   metavar="KEY=VALUE", help="override a setting, e.g. --set serving.port=8501")
+    return common
+
+
+def parser() -> argparse.ArgumentParser:
+    common = _globals(suppress=True)
+    p = _Parser(prog="emlsetup", parents=[_globals(suppress=False)],
+                description="Set up SAP HANA EML with TensorFlow Serving. "
+                            "Without a command, the interactive wizard starts.")
+    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    sp = sub.add_parser("plan", parents=[common], help="every command the run would execute")
+    sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("detect", parents=[common], help="distro, version and family")
+    sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("check", parents=[common], help="prerequisite table with fixes")
+    sp.add_argument("--step", type=int, choices=range(1, 8), metavar="N")
+    sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("run", parents=[common], help="run the setup headless")
+    sp.add_argument("--yes", action="store_true", help="do root actions without asking")
+    sp.add_argument("--from-step", type=int, choices=range(1, 8), metavar="N", default=1)
+    sp.add_argument("--only-step", type=int, choices=range(1, 8), metavar="N")
+    sp.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
+    sp = sub.add_parser("resume", parents=[common], help="continue an interrupted run")
+    sp.add_argument("--yes", action="store_true", help="do root actions without asking")
+    sp = sub.add_parser("report", parents=[common], help="export the run report")
+    sp.add_argument("--format", choices=FORMATS, default="md")
+    sp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    return p
+
+
+def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        return EXIT_USAGE
+    try:
+        return _dispatch(args, out)
+    except BrokenPipeError:
+        return EXIT_OK  # `emlsetup plan | head`: the reader has what it wanted
+    except Exception as exc:  # never a traceback on the admin's screen
+        crash = _write_crash_log()
+        print(f"emlsetup: internal error: {type(exc).__name__}: {exc} (details in {crash}); "
+              "nothing done so far is lost", file=sys.stderr)
+        return 70
+
+
+def _write_crash_log() -> str:
+    import tempfile
+    import traceback
+
+    fd, path = tempfile.mkstemp(prefix="emlsetup-crash-", suffix=".txt")
+    with open(fd, "w") as fh:
+        fh.write(traceback.format_exc())
+    return path
+
+
+def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        session = Session.open(Options(config=args.config, root=args.root,
+                                       state_dir=args.state_dir, distro=args.distro,
+                                       overrides=args.overrides))
+        return COMMANDS[args.command](session, args, out)
+    except (SettingsError, SessionError, StateError, LockedError) as exc:
+        print(f"emlsetup: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def cmd_detect(session: Session, args: argparse.Namespace, out: TextIO) -> int:
+    d = session.distro
+    if args.json:
+        json.dump({**d.model_dump(), "supported": d.supported}, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(f"{d.name} (id {d.id}, version {d.version or '?'})\n")
+        out.write(f"family: {d.family}{' (forced)' if d.forced else ''}\n" if d.supported
+                  else f"not supported: {d.reason}\n")
+    return EXIT_OK if d.supported else EXIT_FAILED
+
+
+def cmd_plan(session: Session, args: argparse.Namespace, out: TextIO) -> int:
+    plan = session.plan()
+    if args.json:
+        out.write(plan.model_dump_json(indent=2) + "\n")
+    else:
+        print_plan(plan, session.settings, out)
+    return EXIT_OK
+
+
+def print_plan(plan: Plan, settings: Settings, out: TextIO) -> None:
+    out.write(f"Plan for {plan.distro.name}, family {plan.family}\n")
+    out.write(f"Build optimisation: {plan.optimisation_note}\n")
+    for step in plan.steps:
+        out.write(f"\n== Step {step.number}: {step.title}\n")
+        for note in step.corrections:
+            out.write(f"   note: {note}\n")
+        if step.checks:
+            out.write(f"   checks first: {'; '.join(c.name for c in step.checks)}\n")
+        for action in step.actions:
+            out.write(f" - [{_who(settings, action)}] {action.title}\n")
+            for line in describe(action).splitlines():
+                out.write(f"     {'$ ' if _is_command(action) else ''}{line}\n")
+        if step.results:
+            out.write(f"   then expects: {'; '.join(c.name for c in step.results)}\n")
+
+
+def cmd_check(session: Session, args: argparse.Namespace, out: TextIO) -> int:
+    plan = session.plan()
+    engine = session.engine(plan, session.load_or_new_state(plan), sql=session.sql_backend())
+    rows: list[tuple[int, CheckResult]] = []
+    for step in plan.steps:
+        if args.step in (None, step.number):
+            rows += [(step.number, r) for r in engine.check(step, step.checks + step.results)]
+    if args.json:
+        json.dump([{"step": n, **r.model_dump(mode="json")} for n, r in rows], out, indent=2)
+        out.write("\n")
+    else:
+        for n, r in rows:
+            out.write(_check_line(n, r))
+    return EXIT_OK if all(r.status != Status.FAIL for _, r in rows) else EXIT_FAILED
+
+
+def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
+    plan = session.plan()
+    only = getattr(args, "only_step", None)
+    first = getattr(args, "from_step", 1)
+    numbers = [only] if only else [s.number for s in plan.steps if s.number >= first]
+    if getattr(args, "dry_run", False):
+        return _dry_run(session, plan, numbers, out)
+    session.store.ensure_folder()
+    with StateLock(session.store.folder):
+        state = session.load_or_new_state(plan)
+        if args.command == "resume":
+            point = state.resume_point() if session.store.file.exists() else None
+            if point is None:
+                out.write("Nothing to resume: " + ("every step is done.\n" if session.store.file
+                          .exists() else f"no run in {session.store.folder}; start one with "
+                          "`emlsetup run`.\n"))
+                return EXIT_OK if session.store.file.exists() else EXIT_FAILED
+            out.write(f"Resuming at step {point[0]}, action {point[1]}\n")
+            numbers = [s.number for s in plan.steps if s.number >= point[0]]
+        _list_root_actions(session, plan, numbers, out)
+        passwords = _ask_passwords(session) if _needs_hana(numbers) else {}
+        engine = session.engine(plan, state, sql=session.sql_backend(passwords),
+                                confirm=_confirmer(args.yes, out), on_event=_printer(out))
+        session.store.save(state)
+        previous = signal.signal(signal.SIGINT, _interrupt(engine, out))
+        try:
+            ok = engine.run(numbers)
+        except NeedsConfirmation as exc:
+            out.write(f"Stopped before a root action that was not confirmed: {exc}. Nothing of "
+                      "it ran; re-run with --yes, or answer y when asked.\n")
+            return EXIT_FAILED
+        finally:
+            signal.signal(signal.SIGINT, previous)
+        if engine.cancelled.is_set():
+            out.write("Interrupted. Nothing done is lost: `emlsetup resume` continues.\n")
+            return EXIT_INTERRUPTED
+    out.write("All steps done.\n" if ok else "Stopped: fix the problem above, then "
+              "`emlsetup resume`.\n")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def cmd_report(session: Session, args: argparse.Namespace, out: TextIO) -> int:
+    state = session.store.load()
+    if state is None:
+        raise SessionError(f"no run in {session.store.folder} yet: nothing to report; "
+                           "start one with `emlsetup run`")
+    text = render(state, args.format)
+    if args.output is None:
+        out.write(text)
+        return EXIT_OK
+    try:
+        args.output.write_text(text)
+    except OSError as exc:
+        raise SessionError(f"-o {args.output}: cannot write it ({exc.strerror})") from None
+    out.write(f"Report written to {args.output}\n")
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[Session, argparse.Namespace, TextIO], int]] = {
+    "detect": cmd_detect, "plan": cmd_plan, "check": cmd_check, "run": cmd_run,
+    "resume": cmd_run, "report": cmd_report,
+}
+
+
+def _who(settings: Settings, action: Action) -> str:
+    if isinstance(action, Sql):
+        hana = settings.hana
+        return hana.system_user if action.role == "system" else hana.ml_user
+    run_as = getattr(action, "run_as", "root")
+    return {"admin": settings.admin.user, "sid_adm": settings.hana.sid_adm}.get(
+        run_as, run_as)
+
+
+def _is_command(action: Action) -> bool:
+    return action.kind in ("command", "daemon")
+
+
+def _check_line(step: int, r: CheckResult) -> str:
+    fix = f"\n          fix: {r.fix}" if r.fix and r.status != Status.OK else ""
+    return f"{step}  {r.status.symbol:<7} {r.name}: {r.measured} (expected {r.expected}){fix}\n"
+
+
+def _dry_run(session: Session, plan: Plan, numbers: list[int], out: TextIO) -> int:
+    engine = session.engine(plan, session.load_or_new_state(plan), sql=session.sql_backend())
+    for step in plan.steps:
+        if step.number not in numbers:
+            continue
+        out.write(f"== Step {step.number}: {step.title}\n")
+        for action, verdict in engine.preview(step):
+            out.write(f" - {verdict:<13} [{_who(session.settings, action)}] {describe(action).splitlines()[0]}\n")
+    out.write("Dry run: nothing was changed.\n")
+    return EXIT_OK
+
+
+def _list_root_actions(session: Session, plan: Plan, numbers: list[int], out: TextIO) -> None:
+    root = [(s.number, a) for s in plan.steps if s.number in numbers for a in s.actions
+            if a.needs_root and not isinstance(a, Manual)]
+    if root:
+        out.write(f"{len(root)} actions of this run need root (each is skipped if already done):\n")
+        for n, a in root:
+            out.write(f"  step {n}: {describe(a).splitlines()[0]}\n")
+
+
+def _needs_hana(numbers: list[int]) -> bool:
+    return 1 in numbers or 7 in numbers
+
+
+def _ask_passwords(session: Session) -> dict[str, str]:
+    """Typed passwords stay in this process's memory; never in a file, a log or argv."""
+    if not sys.stdin.isatty():
+        return {}
+    hana, env = session.settings.hana, session.options.environ
+    asked = {}
+    for role, var, key in (("system", "EMLSETUP_SYSTEM_PASSWORD", hana.system_key),
+                           ("ml_user", "EMLSETUP_ML_USER_PASSWORD", hana.ml_user_key)):
+        if key or env.get(var):
+            continue
+        user = getattr(hana, f"{role}_user")
+        typed = getpass.getpass(f"HANA password for {user} (Enter to skip the HANA steps): ")
+        if typed:
+            asked[var] = typed
+    return asked
+
+
+def _confirmer(yes: bool, out: TextIO) -> Callable[[Action], bool]:
+    def confirm(action: Action) -> bool:
+        if yes:
+            return True
+        if not sys.stdin.isatty():
+            return False
+        out.write(f"\nAs root: {describe(action)}\nRun it? [y/N] ")
+        out.flush()
+        return sys.stdin.readline().strip().lower() in ("y", "yes")
+
+    return confirm
+
+
+def _printer(out: TextIO) -> Callable[[Event], None]:
+    def show(event: Event) -> None:
+        if event.kind == "line":
+            out.write(f"   | {event.text}\n")
+        elif event.kind == "step":
+            out.write(f"\n== {event.text}\n")
+        elif event.kind in ("checks", "results"):
+            for r in event.results or []:
+                out.write(_check_line(event.step, r))
+        elif event.kind == "action":
+            out.write(f"-> {event.text}\n")
+        else:
+            out.write(f"   {event.kind}: {event.text}\n")
+        out.flush()
+
+    return show
+
+
+def _interrupt(engine: object, out: TextIO) -> Callable[[int, FrameType | None], None]:
+    def handler(signum: int, frame: FrameType | None) -> None:
+        from steps.engine import Engine
+
+        assert isinstance(engine, Engine)
+        if not engine.cancelled.is_set():
+            out.write("\nInterrupting: the running command gets one interrupt and is waited for...\n")
+            engine.cancelled.set()
+            engine.runner.interrupt()
+
+    return handler

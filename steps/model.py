@@ -1,0 +1,143 @@
+"""The tutorial's steps as data: what each action does, as whom, and how we know it is done.
+
+An action is skipped when its ``done_when`` checks all pass on the real system, so a
+finished action is never repeated, whoever finished it (the wizard or the admin by hand).
+An action that is not idempotent must say how its completion is detected.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from checks.spec import CheckSpec
+
+Family = Literal["sles", "rhel", "debian"]
+FAMILIES: tuple[Family, ...] = ("sles", "rhel", "debian")
+# Who runs an action: root, the TensorFlow admin (tmsadm), or HANA's <sid>adm user.
+RunAs = Literal["root", "admin", "sid_adm"]
+
+
+class _Action(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]*$")
+    title: str
+    families: list[Family] | None = None  # None: every family
+    distro_ids: list[str] | None = None  # narrower than a family, e.g. RHEL but not CentOS
+    only_if: list[CheckSpec] = []  # not applicable unless all pass
+    done_when: list[CheckSpec] = []
+    idempotent: bool = False
+    optional_setting: str | None = None  # a boolean setting that turns the action on
+    note: str = ""  # where we differ from the tutorial, and why
+
+    @property
+    def needs_root(self) -> bool:
+        return getattr(self, "run_as", "root") == "root"
+
+    @model_validator(mode="after")
+    def _detectable(self) -> _Action:
+        if not self.idempotent and not self.done_when and self.kind not in ("manual",):  # type: ignore[attr-defined]
+            raise ValueError(f"action {self.id}: not idempotent, so it needs done_when")
+        return self
+
+
+class Command(_Action):
+    kind: Literal["command"] = "command"
+    argv: list[str]
+    run_as: RunAs = "root"
+    cwd: str | None = None
+    expect_output: str | None = None  # a regex the output must match
+    long_running: bool = False  # a build: run detached, survive the wizard
+
+
+class WriteFile(_Action):
+    """A file our own code writes, shown in full first; never overwrites a different file."""
+
+    kind: Literal["write_file"] = "write_file"
+    path: str
+    content: str
+    mode: int = 0o644
+    owner: RunAs = "root"
+    validate_argv: list[str] | None = None  # run on the temp file before it moves into place
+
+    @property
+    def run_as(self) -> RunAs:
+        return self.owner
+
+
+class AppendLine(_Action):
+    kind: Literal["append_line"] = "append_line"
+    path: str
+    line: str
+    owner: RunAs = "admin"
+
+    @property
+    def run_as(self) -> RunAs:
+        return self.owner
+
+
+class EnsureDir(_Action):
+    kind: Literal["ensure_dir"] = "ensure_dir"
+    path: str
+    owner: RunAs = "admin"
+    idempotent: bool = True
+
+    @property
+    def run_as(self) -> RunAs:
+        return self.owner
+
+
+class StartDaemon(_Action):
+    """A server started in its own session, its output in a log, ready when its port answers."""
+
+    kind: Literal["daemon"] = "daemon"
+    argv: list[str]
+    run_as: RunAs = "admin"
+    log_file: str
+    ready_host: str
+    ready_port: int | str
+    ready_timeout_s: float = 30.0
+
+
+class Manual(_Action):
+    """Something only the admin should do (typing a password); shown, never run."""
+
+    kind: Literal["manual"] = "manual"
+    instruction: str
+    run_as: RunAs = "root"
+
+
+class Sql(_Action):
+    """Statements sent through hdbcli in one session, as SYSTEM or ML_USER."""
+
+    kind: Literal["sql"] = "sql"
+    role: Literal["system", "ml_user"]
+    statements: list[str]
+    expect_rows: list[list[str | int]] | None = None  # what the last statement must return
+    capture: bool = False  # keep the last result in the state (registered models)
+    run_as: RunAs = "admin"
+
+    @property
+    def needs_root(self) -> bool:
+        return False
+
+
+Action = Annotated[
+    Command | WriteFile | AppendLine | EnsureDir | StartDaemon | Manual | Sql,
+    Field(discriminator="kind"),
+]
+
+
+class Step(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    number: int = Field(ge=1, le=7)
+    title: str
+    explanation: str  # Markdown, from the tutorial
+    corrections: list[str] = []  # where the wizard departs from the tutorial, said plainly
+    checks: list[CheckSpec] = []  # prerequisites, run before the actions
+    actions: list[Action]
+    results: list[CheckSpec] = []  # expected results, run after the actions
+    path_extra: list[str] = []  # prepended to PATH for the admin's commands

@@ -1,0 +1,129 @@
+"""Settings + distro + hardware -> the concrete steps to run: placeholders filled, and only the
+actions of this distro family. Pure: nothing is run or read here but what is passed in."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+
+from checks.distro import DistroInfo
+from steps.settings import CPU_FLAGS as CPU_FLAG_ORDER
+from steps.model import Step
+from steps.settings import Settings
+from steps.tutorial import STEPS
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+# Below this, a full-speed TensorFlow build gets the server OOM-killed.
+SMALL_VM_MB = 8192
+M = TypeVar("M", bound=BaseModel)
+
+
+class Hardware(BaseModel):
+    cpu_flags: set[str] = set()
+    cpus: int = 1
+    mem_mb: int | None = None
+
+
+class Plan(BaseModel):
+    family: str
+    distro: DistroInfo
+    steps: list[Step]
+    optimisation_note: str = ""
+
+    def step(self, number: int) -> Step:
+        return next(s for s in self.steps if s.number == number)
+
+
+def optimisation_flags(settings: Settings, hw: Hardware) -> tuple[list[str], str]:
+    """The tutorial's --copt flags the CPU really has; a flag it lacks is never passed."""
+    wanted = settings.serving.optimisation
+    if wanted == "off":
+        return [], "optimisation flags off (serving.optimisation = \"off\")"
+    asked = list(CPU_FLAG_ORDER) if wanted == "auto" else list(wanted)
+    have = [f for f in CPU_FLAG_ORDER if f in asked and f in hw.cpu_flags]
+    lacking = [f for f in asked if f not in hw.cpu_flags]
+    note = "CPU has " + (", ".join(have) or "none of the tutorial's flags")
+    if lacking:
+        note += "; left out (the CPU lacks them): " + ", ".join(lacking)
+    return [f"--copt=-m{f}" for f in have] + ["--copt=-O3"], note
+
+
+def resource_flags(hw: Hardware) -> list[str]:
+    """On a small VM, cap Bazel's memory and jobs so the build does not take HANA down."""
+    if hw.mem_mb is None or hw.mem_mb >= SMALL_VM_MB:
+        return []
+    ram = max(1024, int(hw.mem_mb * 0.6))
+    jobs = max(1, min(hw.cpus, hw.mem_mb // 2048))
+    return [f"--local_resources={ram},{float(hw.cpus):.1f},1.0", f"--jobs={jobs}"]
+
+
+def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str, Any]:
+    copts, _ = optimisation_flags(settings, hw)
+    s = settings.serving
+    return {
+        "admin": settings.admin.user,
+        "home": settings.admin.home_dir,
+        "venv": settings.expand(s.venv),
+        "checkout": settings.expand(s.checkout),
+        "export": settings.expand(s.export_dir),
+        "port": str(s.port),
+        "serving_host": s.host,
+        "ref": s.ref,
+        "git_url": s.git_url,
+        "bazel_version": s.bazel_version,
+        "sid_adm": settings.hana.sid_adm,
+        "hxe_bin": settings.hana.hxe_bin_dir,
+        "ml_user": settings.hana.ml_user,
+        "sles_release": info.sles_release,
+        "sles_sp_repo": info.sles_sp_repo,
+        "build_flags": copts + resource_flags(hw),
+    }
+
+
+def render(model: M, values: dict[str, Any]) -> M:
+    return type(model).model_validate(_fill(model.model_dump(), values))
+
+
+def _fill(node: Any, values: dict[str, Any]) -> Any:
+    if isinstance(node, str):
+        return _PLACEHOLDER.sub(lambda m: _text(values.get(m.group(1)), m.group(0)), node)
+    if isinstance(node, list):
+        out: list[Any] = []
+        for item in node:
+            whole = _PLACEHOLDER.fullmatch(item) if isinstance(item, str) else None
+            if whole and isinstance(values.get(whole.group(1)), list):
+                out.extend(values[whole.group(1)])  # a list placeholder splices into argv
+            else:
+                out.append(_fill(item, values))
+        return out
+    if isinstance(node, dict):
+        return {k: _fill(v, values) for k, v in node.items()}
+    return node
+
+
+def _text(value: Any, original: str) -> str:
+    if value is None:
+        return original  # not ours: filled later (e.g. {file} for a validation command)
+    return " ".join(value) if isinstance(value, list) else str(value)
+
+
+def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
+    if info.family is None:
+        raise ValueError(info.reason)
+    values = placeholders(settings, info, hw)
+    steps = []
+    for step in STEPS:
+        rendered = render(step, values)
+        actions = [
+            a for a in rendered.actions
+            if (a.families is None or info.family in a.families)
+            and (a.distro_ids is None or info.id in a.distro_ids)
+        ]
+        checks = [c for c in rendered.checks if c.families is None or info.family in c.families]
+        results = [c for c in rendered.results if c.families is None or info.family in c.families]
+        steps.append(rendered.model_copy(update={"actions": actions, "checks": checks,
+                                                 "results": results}))
+    return Plan(family=info.family, distro=info, steps=steps,
+                optimisation_note=optimisation_flags(settings, hw)[1])

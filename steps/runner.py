@@ -1,0 +1,169 @@
+"""Runs commands through ``sh``: as the right user, in a controlled environment, streamed
+line by line to a log file and to listeners, interruptible with one SIGINT."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sh
+
+from checks.evaluate import ProbeResult
+from checks.host import Host
+from steps.output import meaningful_tail
+from steps.state import CommandRecord
+
+LineListener = Callable[[str], None]
+TAIL_LINES = 400
+
+
+@dataclass
+class Identity:
+    """Who 'root', 'admin' and 'sid_adm' are on this system."""
+
+    admin: str
+    sid_adm: str
+
+    def name(self, run_as: str) -> str:
+        return {"admin": self.admin, "sid_adm": self.sid_adm}.get(run_as, run_as)
+
+
+@dataclass
+class Runner:
+    host: Host
+    identity: Identity
+    log_dir: Path
+    listeners: list[LineListener] = field(default_factory=list)
+    _current: Any = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def command_line(self, argv: list[str], run_as: str, path_extra: list[str]) -> list[str]:
+        """The argv really executed: sudo where needed, the target's paths under the root."""
+        user = self.identity.name(run_as)
+        local0 = str(self.host.path(argv[0])) if argv[0].startswith("/") else argv[0]
+        if user in ("self", self.host.login):
+            return [local0, *argv[1:]]
+        if user == "root":
+            return [local0, *argv[1:]] if self.host.euid == 0 else ["sudo", "-n", "--", *argv]
+        # sudo resets the environment; what the command needs is passed explicitly.
+        env = [f"PATH={self.search_path(path_extra)}", "LC_ALL=C.UTF-8"]
+        return ["sudo", "-n", "-u", user, "-H", "--", "env", *env, *argv]
+
+    def search_path(self, path_extra: list[str]) -> str:
+        # Prepended: Bazel 0.11.1 in ~/bin must win over any other Bazel on the system.
+        extra = [str(self.host.path(p)) for p in path_extra]
+        return os.pathsep.join([*extra, self.host.search_path])
+
+    def run(self, argv: list[str], run_as: str, *, cwd: str | None = None,
+            path_extra: list[str] | None = None, log_name: str = "command") -> CommandRecord:
+        """Runs to the end; a non-zero exit is recorded, not raised."""
+        extra = path_extra or []
+        line = self.command_line(argv, run_as, extra)
+        user = self.identity.name(run_as)
+        record = CommandRecord(display=" ".join(_quote(a) for a in argv),
+                               user=self.host.login if user == "self" else user, cwd=cwd)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        log_path = self.log_dir / f"{log_name}.log"
+        record.log_file = str(log_path)
+        tail: deque[str] = deque(maxlen=TAIL_LINES)
+        started = time.monotonic()
+        with log_path.open("a", encoding="utf-8", errors="replace") as log:
+            log.write(f"$ {record.display}    # as {record.user}\n")
+            log.flush()
+
+            def on_line(text: str) -> None:
+                log.write(text)
+                tail.append(text.rstrip("\n"))
+                for listener in self.listeners:
+                    listener(text.rstrip("\n"))
+
+            record.exit_code = self._execute(line, cwd, extra, on_line)
+            log.write(f"# exit {record.exit_code}\n")
+        record.duration_s = round(time.monotonic() - started, 3)
+        record.tail = meaningful_tail(list(tail))
+        return record
+
+    def _execute(self, line: list[str], cwd: str | None, extra: list[str],
+                 on_line: LineListener) -> int:
+        env = self.host.child_env({"PATH": self.search_path(extra)})
+        local_cwd = str(self.host.path(cwd)) if cwd else None
+        try:
+            command = sh.Command(line[0], search_paths=env["PATH"].split(os.pathsep))
+            proc = command(
+                *line[1:], _env=env, _cwd=local_cwd, _out=on_line, _err=on_line,
+                _new_session=True, _tty_out=False, _bg=True, _bg_exc=False,
+                _no_out=True, _no_err=True, _ok_code=list(range(256)),
+                _decode_errors="replace", _in=os.devnull,
+            )
+        except sh.CommandNotFound:
+            on_line(f"{line[0]}: command not found\n")
+            return 127
+        except OSError as exc:
+            on_line(f"{line[0]}: {exc.strerror}\n")
+            return 126
+        with self._lock:
+            self._current = proc
+        try:
+            proc.wait()
+            return int(proc.exit_code)
+        except sh.SignalException as exc:
+            return -int(getattr(exc, "signal_num", 0) or 0) or 1
+        finally:
+            with self._lock:
+                self._current = None
+
+    def interrupt(self) -> bool:
+        """One SIGINT to the running command's process group; it is then waited for."""
+        with self._lock:
+            proc = self._current
+        if proc is None:
+            return False
+        try:
+            proc.signal_group(signal.SIGINT)
+        except ProcessLookupError:
+            return False
+        return True
+
+    def probe(self, argv: list[str], run_as: str, path_extra: list[str] | None = None,
+              timeout: float = 60.0) -> ProbeResult:
+        """A short command whose output a check reads; never streamed, never logged."""
+        extra = path_extra or []
+        line = self.command_line(argv, run_as, extra)
+        env = self.host.child_env({"PATH": self.search_path(extra)})
+        try:
+            command = sh.Command(line[0], search_paths=env["PATH"].split(os.pathsep))
+            out = command(*line[1:], _env=env, _err_to_out=True, _ok_code=list(range(256)),
+                          _new_session=True, _tty_out=False, _timeout=timeout,
+                          _decode_errors="replace", _in=os.devnull, _return_cmd=True)
+            return ProbeResult(int(out.exit_code), str(out))
+        except sh.CommandNotFound:
+            return ProbeResult(127, f"{line[0]}: command not found")
+        except sh.TimeoutException:
+            return ProbeResult(124, f"{argv[0]}: no answer within {timeout:.0f}s")
+        except OSError as exc:
+            return ProbeResult(126, f"{line[0]}: {exc.strerror}")
+
+    def start_detached(self, argv: list[str], run_as: str, log_file: Path,
+                       path_extra: list[str] | None = None) -> int:
+        """A server that must outlive the wizard: its own session, output to its log."""
+        extra = path_extra or []
+        line = self.command_line(argv, run_as, extra)
+        env = self.host.child_env({"PATH": self.search_path(extra)})
+        command = sh.Command(line[0], search_paths=env["PATH"].split(os.pathsep))
+        proc = command(*line[1:], _env=env, _out=str(log_file), _err_to_out=True,
+                       _out_bufsize=0, _new_session=True, _tty_out=False, _bg=True,
+                       _bg_exc=False, _ok_code=list(range(256)), _in=os.devnull)
+        return int(proc.pid)
+
+
+def _quote(arg: str) -> str:
+    import shlex
+
+    return shlex.quote(arg)

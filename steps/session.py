@@ -1,0 +1,104 @@
+"""Settings -> host -> distro -> plan -> runner and state: everything a command needs, built
+once, the same way for the headless CLI and the TUI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+from checks.distro import DistroInfo, detect
+from checks.hardware import cpu_count, cpu_flags, mem_total_mb
+from checks.host import Host
+from steps.engine import Engine, SqlBackend, new_state
+from steps.plan import Hardware, Plan, build_plan
+from steps.runner import Identity, Runner
+from steps.settings import Settings, load_settings
+from steps.state import ActionState, RunState, StateStore, StepStatus
+
+
+class SessionError(Exception):
+    """One sentence for the admin; exit 2."""
+
+
+@dataclass
+class Options:
+    config: Path | None = None
+    root: Path = Path("/")
+    state_dir: Path | None = None
+    distro: str | None = None
+    overrides: list[str] = field(default_factory=list)
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@dataclass
+class Session:
+    options: Options
+    settings: Settings
+    host: Host
+    distro: DistroInfo
+    hardware: Hardware
+    store: StateStore
+
+    @classmethod
+    def open(cls, options: Options) -> Session:
+        settings = load_settings(options.config, options.environ, options.overrides)
+        if not options.root.is_dir():
+            raise SessionError(f"--root {options.root}: not a folder; give the system's root")
+        search_path = options.environ.get("PATH") or Host().search_path
+        host = Host(root=options.root.resolve(), search_path=search_path)
+        try:
+            info = detect(host.root, options.distro)
+        except ValueError as exc:
+            raise SessionError(str(exc)) from None
+        hw = Hardware(cpu_flags=cpu_flags(host.root), cpus=cpu_count(host.root),
+                      mem_mb=mem_total_mb(host.root))
+        state_dir = options.state_dir or Path(platformdirs.user_state_dir("emlsetup"))
+        return cls(options, settings, host, info, hw, StateStore(state_dir))
+
+    def plan(self) -> Plan:
+        if not self.distro.supported:
+            raise SessionError(self.distro.reason)
+        return build_plan(self.settings, self.distro, self.hardware)
+
+    def runner(self, run_id: str) -> Runner:
+        identity = Identity(admin=self.settings.admin.user, sid_adm=self.settings.hana.sid_adm)
+        return Runner(self.host, identity, self.store.folder / "logs" / run_id)
+
+    def sql_backend(self, passwords: Mapping[str, str] | None = None) -> SqlBackend | None:
+        """HANA access when any credential is known; None means HANA checks are skipped."""
+        from steps.hana.client import HanaAccess, HanaSecrets  # hdbcli only when needed
+
+        secrets = HanaSecrets.from_env({**self.options.environ, **(passwords or {})})
+        hana = self.settings.hana
+        if not any([hana.system_key, hana.ml_user_key, secrets.system_password,
+                    secrets.ml_user_password]):
+            return None
+        backend: Any = HanaAccess(hana, secrets)
+        return backend  # type: ignore[no-any-return]
+
+    def load_or_new_state(self, plan: Plan) -> RunState:
+        """The one run state of this folder; a new plan's actions are merged into it."""
+        state = self.store.load()
+        if state is None:
+            return new_state(plan, self.settings)
+        if state.family != plan.family:
+            raise SessionError(
+                f"the run in {self.store.folder} was for the {state.family} family, this one is "
+                f"{plan.family}; use another --state-dir or the same --distro"
+            )
+        for step in plan.steps:
+            st = state.step(step.number)
+            known = {a.id for a in st.actions}
+            st.actions += [ActionState(id=a.id, title=a.title)
+                           for a in step.actions if a.id not in known]
+            if st.status == StepStatus.FAILED:
+                st.status = StepStatus.PENDING
+        return state
+
+    def engine(self, plan: Plan, state: RunState, **kwargs: Any) -> Engine:
+        return Engine(plan, self.settings, self.runner(state.run_id), self.store, state, **kwargs)

@@ -1,0 +1,174 @@
+"""The run's state: what was done, when, by which command, with what result.
+
+Written atomically (temp file, fsync, rename, fsync of the folder) after every change, so a
+kill at any moment leaves either the previous state or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from datetime import datetime, timezone
+from enum import Enum
+from pathlib import Path
+
+from pydantic import BaseModel, Field, ValidationError
+
+from checks.result import CheckResult
+
+SCHEMA = 1
+STATE_FILE = "state.json"
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class ActionStatus(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    ALREADY_DONE = "already done"  # found done on the system before we ran anything
+    SKIPPED = "skipped"
+    MANUAL = "manual"  # for the admin to do; shown, not run
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        return self in (ActionStatus.DONE, ActionStatus.ALREADY_DONE, ActionStatus.SKIPPED)
+
+
+class StepStatus(str, Enum):
+    PENDING = "pending"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+class CommandRecord(BaseModel):
+    display: str
+    user: str
+    cwd: str | None = None
+    started: datetime = Field(default_factory=now)
+    duration_s: float | None = None
+    exit_code: int | None = None
+    tail: list[str] = []
+    log_file: str | None = None
+    pid: int | None = None
+
+
+class ActionState(BaseModel):
+    id: str
+    title: str
+    status: ActionStatus = ActionStatus.PENDING
+    reason: str = ""
+    commands: list[CommandRecord] = []
+    captured: list[list[str]] | None = None
+    attempts: int = 0
+
+
+class StepState(BaseModel):
+    number: int
+    title: str
+    status: StepStatus = StepStatus.PENDING
+    reason: str = ""
+    checks: list[CheckResult] = []
+    results: list[CheckResult] = []
+    actions: list[ActionState] = []
+
+    def action(self, action_id: str) -> ActionState:
+        return next(a for a in self.actions if a.id == action_id)
+
+
+class RunState(BaseModel):
+    schema_version: int = SCHEMA
+    run_id: str
+    created: datetime = Field(default_factory=now)
+    updated: datetime = Field(default_factory=now)
+    distro: str
+    family: str
+    settings: dict[str, object] = {}
+    steps: list[StepState] = []
+    current: tuple[int, str] | None = None  # the action under way, for "resume at..."
+
+    def step(self, number: int) -> StepState:
+        return next(s for s in self.steps if s.number == number)
+
+    @property
+    def finished(self) -> bool:
+        return all(s.status in (StepStatus.DONE, StepStatus.SKIPPED) for s in self.steps)
+
+    def resume_point(self) -> tuple[int, str] | None:
+        """The first action that is not finished: where `resume` picks up."""
+        for step in self.steps:
+            for action in step.actions:
+                if not action.status.finished and action.status != ActionStatus.MANUAL:
+                    return step.number, action.id
+        return None
+
+
+class StateError(Exception):
+    """A sentence for the admin; the CLI prints it and exits 2."""
+
+
+class StateStore:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.file = folder / STATE_FILE
+
+    def ensure_folder(self) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        except OSError as exc:
+            raise StateError(
+                f"cannot create the state folder {self.folder} ({exc.strerror}); "
+                "choose a writable one with --state-dir"
+            ) from None
+
+    def load(self) -> RunState | None:
+        try:
+            raw = self.file.read_text()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StateError(f"cannot read {self.file} ({exc.strerror}); check its permissions") from None
+        try:
+            state = RunState.model_validate(json.loads(raw))
+        except (ValueError, ValidationError) as exc:
+            first = str(exc).splitlines()[0][:120]
+            raise StateError(
+                f"the state file {self.file} is damaged ({first}); move it aside "
+                f"(mv {self.file} {self.file}.damaged) to start a new run: the new run reads the "
+                "system and skips what is already done"
+            ) from None
+        if state.schema_version != SCHEMA:
+            raise StateError(f"{self.file} was written by another emlsetup version "
+                             f"(schema {state.schema_version}); move it aside to start anew")
+        return state
+
+    def save(self, state: RunState) -> None:
+        state.updated = now()
+        data = state.model_dump_json(indent=1)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.folder)
+            try:
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, self.file)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+            dir_fd = os.open(self.folder, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+        except OSError as exc:
+            raise StateError(
+                f"cannot save the state in {self.folder} ({exc.strerror}); the previous state "
+                "is intact: free some space or choose another --state-dir, then `emlsetup resume`"
+            ) from None

@@ -1,0 +1,120 @@
+"""Tutorial step 7: grants, the remote source, and EML's configuration reload, in SQL.
+
+Every CREATE is preceded by a catalogue lookup (its done_when), so re-running the step on a
+configured system changes nothing: the tutorial's commented-out DROP lines are never needed.
+"""
+
+from checks.spec import SqlCount
+from steps.model import Sql, Step
+
+ROLE = "AFL__SYS_AFL_EML_EXECUTE"
+PROCEDURE = """\
+CREATE PROCEDURE UPDATE_CONFIGURATION() AS
+BEGIN
+    DECLARE CURSOR CUR FOR
+        SELECT VOLUME_ID FROM SYS.M_VOLUMES WHERE SERVICE_NAME = 'indexserver';
+    FOR CUR_ROW AS CUR DO
+        EXEC 'CALL _SYS_AFL.EML_CTL_PROC(''UpdateModelConfiguration'', UPDATE_CONFIGURATION_PARAMS, UPDATE_CONFIGURATION_RESULT)'
+            || ' WITH OVERVIEW WITH HINT(ROUTE_TO(' || :CUR_ROW.VOLUME_ID || '))';
+    END FOR;
+END"""
+_SET = "SET SCHEMA EML_DATA"
+
+
+def _count(name: str, role: str, query: str, *params: str, expect: int = 1, fix: str = "") -> SqlCount:
+    return SqlCount(name=name, role=role, query=query, params=list(params),  # type: ignore[arg-type]
+                    count_column=True, op=">=", expect=expect, fix=fix)
+
+
+def _table(table: str) -> SqlCount:
+    return _count(f"table EML_DATA.{table} exists", "ml_user",
+                  'SELECT COUNT(*) FROM "SYS"."TABLES" WHERE SCHEMA_NAME = ? AND TABLE_NAME = ?',
+                  "EML_DATA", table)
+
+
+ROLE_GRANTED = _count(
+    "{ml_user} has role " + ROLE, "system",
+    'SELECT COUNT(*) FROM "SYS"."GRANTED_ROLES" WHERE GRANTEE = ? AND ROLE_NAME = ?',
+    "{ml_user}", ROLE, fix="as SYSTEM: GRANT " + ROLE + " TO {ml_user}",
+)
+REMOTE_SOURCE = _count(
+    'remote source "TensorFlow" exists', "ml_user",
+    'SELECT COUNT(*) FROM "SYS"."REMOTE_SOURCES" WHERE REMOTE_SOURCE_NAME = ?', "TensorFlow",
+    fix="as {ml_user}: CREATE REMOTE SOURCE \"TensorFlow\" ADAPTER \"grpc\" "
+    "CONFIGURATION 'server={serving_host};port={port}'",
+)
+
+STEP = Step(
+    number=7,
+    title="Configure SAP HANA External Machine Learning",
+    explanation="""\
+Tell SAP HANA where the model server is. As **SYSTEM**, grant `{ml_user}` the role
+`AFL__SYS_AFL_EML_EXECUTE` and write access to `_SYS_AFL.EML_MODEL_CONFIGURATION`. As
+**{ml_user}**, create the remote source `"TensorFlow"` (adapter `grpc`,
+`server={serving_host};port={port}`), then reload EML's configuration, which is read only
+at start-up: the procedure `EML_DATA.UPDATE_CONFIGURATION` calls
+`_SYS_AFL.EML_CTL_PROC('UpdateModelConfiguration', ...)` on every indexserver volume and
+must return **Status 0 OK**. Finally `EML_CHECKDESTINATION_PROC` lists the registered models.
+
+The Script Server must be enabled on the tenant.""",
+    corrections=[
+        "Each object is looked up in the catalogue before it is created, so re-running is "
+        "safe and the tutorial's DROP lines are never needed.",
+        "The ('Model', '*') row is inserted into CHECK_PARAMS only when missing: re-running "
+        "the tutorial's script adds a duplicate row every time.",
+        "The remote source's host and port come from your settings ({serving_host}:{port}).",
+    ],
+    checks=[],
+    actions=[
+        Sql(id="grant-role", title="Grant " + ROLE + " to {ml_user}", role="system",
+            statements=["GRANT " + ROLE + " TO {ml_user}"], done_when=[ROLE_GRANTED]),
+        Sql(id="grant-config", title="Grant access to EML_MODEL_CONFIGURATION", role="system",
+            statements=["GRANT SELECT, UPDATE, DELETE, INSERT ON  _SYS_AFL.EML_MODEL_CONFIGURATION"
+                        " TO {ml_user}"],
+            done_when=[_count(
+                "{ml_user} may change EML_MODEL_CONFIGURATION", "system",
+                'SELECT COUNT(*) FROM "SYS"."GRANTED_PRIVILEGES" WHERE GRANTEE = ? AND '
+                "SCHEMA_NAME = ? AND OBJECT_NAME = ? AND PRIVILEGE IN "
+                "('SELECT', 'UPDATE', 'DELETE', 'INSERT')",
+                "{ml_user}", "_SYS_AFL", "EML_MODEL_CONFIGURATION", expect=4)]),
+        Sql(id="remote-source", title='Create the remote source "TensorFlow"', role="ml_user",
+            statements=["CREATE REMOTE SOURCE \"TensorFlow\" ADAPTER \"grpc\" "
+                        "CONFIGURATION 'server={serving_host};port={port}'"],
+            done_when=[REMOTE_SOURCE]),
+        Sql(id="schema", title="Create the schema EML_DATA", role="ml_user",
+            statements=["CREATE SCHEMA EML_DATA"],
+            done_when=[_count("schema EML_DATA exists", "ml_user",
+                              'SELECT COUNT(*) FROM "SYS"."SCHEMAS" WHERE SCHEMA_NAME = ?',
+                              "EML_DATA")]),
+        Sql(id="params-table", title="Create UPDATE_CONFIGURATION_PARAMS", role="ml_user",
+            statements=[_SET, 'CREATE TABLE UPDATE_CONFIGURATION_PARAMS ("Parameter" '
+                        'VARCHAR(100), "Value" VARCHAR(100))'],
+            done_when=[_table("UPDATE_CONFIGURATION_PARAMS")]),
+        Sql(id="result-table", title="Create UPDATE_CONFIGURATION_RESULT", role="ml_user",
+            statements=[_SET, 'CREATE TABLE UPDATE_CONFIGURATION_RESULT ("Key" VARCHAR(100), '
+                        '"Value" INTEGER, "Text" VARCHAR(100))'],
+            done_when=[_table("UPDATE_CONFIGURATION_RESULT")]),
+        Sql(id="procedure", title="Create the procedure UPDATE_CONFIGURATION", role="ml_user",
+            statements=[_SET, PROCEDURE],
+            done_when=[_count("procedure EML_DATA.UPDATE_CONFIGURATION exists", "ml_user",
+                              'SELECT COUNT(*) FROM "SYS"."PROCEDURES" WHERE SCHEMA_NAME = ? '
+                              "AND PROCEDURE_NAME = ?", "EML_DATA", "UPDATE_CONFIGURATION")]),
+        Sql(id="update-configuration", title="Reload the EML configuration", role="ml_user",
+            statements=[_SET, "TRUNCATE TABLE UPDATE_CONFIGURATION_RESULT",
+                        "CALL UPDATE_CONFIGURATION()", "SELECT * FROM UPDATE_CONFIGURATION_RESULT"],
+            expect_rows=[["Status", 0, "OK"]], idempotent=True),
+        Sql(id="check-params-table", title="Create CHECK_PARAMS", role="ml_user",
+            statements=[_SET, 'CREATE TABLE CHECK_PARAMS ("Parameter" VARCHAR(100), '
+                        '"Value" VARCHAR(100))'],
+            done_when=[_table("CHECK_PARAMS")]),
+        Sql(id="check-params-row", title="Ask for every model in CHECK_PARAMS", role="ml_user",
+            statements=[_SET, "INSERT INTO CHECK_PARAMS VALUES ('Model', '*')"],
+            done_when=[_count("CHECK_PARAMS asks for every model", "ml_user",
+                              'SELECT COUNT(*) FROM "EML_DATA"."CHECK_PARAMS" WHERE "Parameter" = ?',
+                              "Model")]),
+        Sql(id="check-destination", title="List the registered models", role="ml_user",
+            statements=[_SET, "CALL _SYS_AFL.EML_CHECKDESTINATION_PROC(CHECK_PARAMS, ?)"],
+            capture=True, idempotent=True),
+    ],
+    results=[ROLE_GRANTED, REMOTE_SOURCE],
+)
