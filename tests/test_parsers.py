@@ -1,0 +1,84 @@
+"""Pure parsers on real samples: versions, /proc, passwd, shadow, sudoers, output tails."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from checks.hardware import parse_cpu_count, parse_cpu_flags, parse_mem_total_mb
+from checks.system import find_sudoers_rule, parse_passwd, password_state
+from checks.versions import extract_version, satisfies
+from steps.output import meaningful_tail, redact
+
+PIP_OLD = "pip 8.1.1 from /home/tmsadm/tms/lib/python2.7/site-packages (python 2.7)\n"
+PIP_OK = "pip 9.0.1 from /home/tmsadm/tms/lib/python2.7/site-packages (python 2.7)\n"
+BAZEL_0_11_1 = (
+    "Build label: 0.11.1\n"
+    "Build target: bazel-out/k8-opt/bin/src/main/java/com/google/devtools/build/lib/bazel/"
+    "BazelServer_deploy.jar\nBuild time: Tue Mar 6 14:16:15 2018 (1520345775)\n"
+)
+PIP_RE = r"^pip (?P<v>[0-9][0-9.]*)"
+BAZEL_RE = r"^Build label: (?P<v>\S+)"
+
+
+def test_pip_minimum_is_9_0_1() -> None:
+    assert extract_version(PIP_OK, PIP_RE) == "9.0.1"
+    assert satisfies("9.0.1", ">=", "9.0.1")
+    assert satisfies("20.3.4", ">=", "9.0.1")
+    assert satisfies("10", ">=", "9.0.1")
+    assert not satisfies(extract_version(PIP_OLD, PIP_RE) or "", ">=", "9.0.1")
+
+
+def test_bazel_version_is_compared_exactly() -> None:
+    assert extract_version(BAZEL_0_11_1, BAZEL_RE) == "0.11.1"
+    assert satisfies("0.11.1", "==", "0.11.1")
+    for other in ("0.11.10", "0.11.1rc1", "0.12.0", "4.2.3"):
+        assert not satisfies(other, "==", "0.11.1")
+
+
+def test_cpu_flags_are_those_every_core_has() -> None:
+    info = (
+        "processor\t: 0\nflags\t\t: fpu sse4_1 sse4_2 avx avx2 fma\n\n"
+        "processor\t: 1\nflags\t\t: fpu sse4_1 sse4_2 avx\n"
+    )
+    assert parse_cpu_flags(info) == {"sse4.1", "sse4.2", "avx"}
+    assert parse_cpu_count(info) == 2
+    assert parse_cpu_flags("") == set()
+    assert parse_mem_total_mb("MemTotal:       16318480 kB\nMemFree: 1 kB\n") == 15936
+
+
+def test_passwd_and_shadow(tmp_path: Path) -> None:
+    users = parse_passwd("root:x:0:0:root:/root:/bin/bash\n"
+                         "tmsadm:x:1002:100:TensorFlow Administrator:/home/tmsadm:/bin/bash\n")
+    assert users["tmsadm"].uid == 1002 and users["tmsadm"].home == "/home/tmsadm"
+    shadow = tmp_path / "shadow"
+    shadow.write_text("tmsadm:!:17000::::::\nhxeadm:$6$salt$hash:17000::::::\n")
+    assert password_state(shadow, "tmsadm") is False
+    assert password_state(shadow, "hxeadm") is True
+    assert password_state(shadow, "nobody") is False
+
+
+def test_sudoers_rule_found_wherever_the_admin_put_it(tmp_path: Path) -> None:
+    main, drop = tmp_path / "sudoers", tmp_path / "sudoers.d"
+    drop.mkdir()
+    main.write_text("root ALL=(ALL) ALL\n#includedir /etc/sudoers.d\n")
+    rule = "tmsadm ALL=(ALL) NOPASSWD: ALL"
+    assert find_sudoers_rule(main, drop, rule) is False
+    (drop / "tmsadm.rpmsave").write_text(rule + "\n")  # sudo ignores names with a dot
+    assert find_sudoers_rule(main, drop, rule) is False
+    main.write_text(main.read_text() + "tmsadm   ALL=(ALL)   NOPASSWD: ALL\n")  # by hand
+    assert find_sudoers_rule(main, drop, rule) == main
+
+
+def test_tail_keeps_the_error_and_drops_noise() -> None:
+    lines = ["Loading: 0 packages loaded", "[12 / 30] Compiling a.cc", "",
+             "ERROR: /home/tmsadm/serving/x/BUILD:1:10: Compiling x.cc failed",
+             *[f"INFO: summary {i}" for i in range(10)]]
+    tail = meaningful_tail(lines, limit=4)
+    assert tail[0].startswith("ERROR:") and len(tail) == 4
+    assert all("[12 / 30]" not in x for x in meaningful_tail(lines, limit=20))
+
+
+def test_credentials_in_output_are_redacted() -> None:
+    assert redact("connecting with password=Manager1 now") == "connecting with password=[redacted] now"
+    assert "s3cret" not in redact("TOKEN: s3cret")
+    assert redact("no secrets here") == "no secrets here"

@@ -1,0 +1,107 @@
+"""The state file survives interruption; one emlsetup at a time; damage is explained."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from steps.lock import LockedError, StateLock
+from steps.state import ActionState, ActionStatus, RunState, StateError, StateStore, StepState
+
+
+def _state() -> RunState:
+    return RunState(run_id="r1", distro="SLES 12 SP2", family="sles", steps=[
+        StepState(number=2, title="Create a dedicated user",
+                  actions=[ActionState(id="useradd", title="Create the user"),
+                           ActionState(id="sudoers", title="Let tmsadm use sudo")])])
+
+
+def test_save_and_load_round_trip_and_resume_point(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    state = _state()
+    state.step(2).action("useradd").status = ActionStatus.DONE
+    store.save(state)
+    loaded = store.load()
+    assert loaded is not None and loaded.step(2).action("useradd").status == ActionStatus.DONE
+    assert loaded.resume_point() == (2, "sudoers")
+    assert [p.name for p in tmp_path.iterdir()] == ["state.json"]  # no temp files left
+
+
+def test_missing_state_is_none_and_damaged_state_is_explained(tmp_path: Path) -> None:
+    store = StateStore(tmp_path)
+    assert store.load() is None
+    store.file.write_text('{"run_id": "r1", "steps": [')
+    with pytest.raises(StateError) as err:
+        store.load()
+    assert "damaged" in str(err.value) and "mv " in str(err.value)
+    assert store.file.read_text() == '{"run_id": "r1", "steps": ['  # left for the admin
+
+
+def test_a_full_disk_fails_in_one_sentence_and_keeps_the_previous_state(tmp_path: Path) -> None:
+    """A child whose file-size limit is lower than the new state stands in for a full disk
+    (EFBIG, like ENOSPC, surfaces at write time), even when the tests run as root."""
+    store = StateStore(tmp_path)
+    store.save(_state())
+    before = store.file.read_text()
+    code = (
+        "import resource, signal, sys; from pathlib import Path; from steps.state import *\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "s = RunState(run_id='big', distro='x', family='sles', settings={'pad': 'x' * 50000})\n"
+        "try:\n    StateStore(Path(sys.argv[1])).save(s)\n"
+        "except StateError as e:\n    print(e); sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                          text=True, cwd=Path(__file__).parent.parent)
+    assert done.returncode == 3, done.stderr
+    assert "previous state is intact" in done.stdout and "Traceback" not in done.stdout
+    assert store.file.read_text() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+def test_a_save_interrupted_by_sigkill_leaves_a_loadable_state(tmp_path: Path) -> None:
+    """A child saves in a tight loop and is killed at random moments: never a torn file."""
+    code = (
+        "import sys; from pathlib import Path; from steps.state import *\n"
+        "store = StateStore(Path(sys.argv[1])); i = 0\n"
+        "while True:\n"
+        "    s = RunState(run_id=str(i), distro='x', family='sles', settings={'pad': 'x' * 20000})\n"
+        "    store.save(s); i += 1\n"
+    )
+    store = StateStore(tmp_path)
+    for delay in (0.15, 0.23, 0.31, 0.37, 0.45):
+        proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
+                                cwd=Path(__file__).parent.parent)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        loaded = store.load()
+        assert loaded is not None and loaded.settings["pad"] == "x" * 20000
+        json.loads(store.file.read_text())
+
+
+def test_second_instance_is_refused_naming_the_first_pid(tmp_path: Path) -> None:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; from steps.lock import "
+         "StateLock; l = StateLock(Path(sys.argv[1])); l.acquire(); print('held', flush=True); "
+         "time.sleep(30)", str(tmp_path)],
+        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(LockedError) as err:
+            StateLock(tmp_path).acquire()
+        assert f"pid {holder.pid}" in str(err.value) and str(tmp_path) in str(err.value)
+    finally:
+        holder.kill()
+        holder.wait()
+    # The holder died without releasing: its lock is taken over, no manual clean-up needed.
+    with StateLock(tmp_path) as lock:
+        assert (tmp_path / "emlsetup.lock").read_text().strip() == str(os.getpid())
+        assert lock is not None
