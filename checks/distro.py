@@ -8,12 +8,20 @@ import distro
 from pydantic import BaseModel
 
 FAMILY_OF_ID = {
-    "sles": "sles", "sles_sap": "sles", "sled": "sles",
-    "rhel": "rhel", "centos": "rhel", "redhat": "rhel",
-    "debian": "debian", "ubuntu": "debian",
+    "sles": "sles",
+    "sles_sap": "sles",
+    "sled": "sles",
+    "rhel": "rhel",
+    "centos": "rhel",
+    "redhat": "rhel",
+    "debian": "debian",
+    "ubuntu": "debian",
 }
-FAMILY_NAMES = {"sles": "SUSE Linux Enterprise", "rhel": "Red Hat Enterprise Linux / CentOS",
-                "debian": "Debian / Ubuntu"}
+FAMILY_NAMES = {
+    "sles": "SUSE Linux Enterprise",
+    "rhel": "Red Hat Enterprise Linux / CentOS",
+    "debian": "Debian / Ubuntu",
+}
 
 
 class DistroInfo(BaseModel):
@@ -44,7 +52,9 @@ class DistroInfo(BaseModel):
 def detect(root: Path = Path("/"), force: str | None = None) -> DistroInfo:
     """Reads os-release under ``root``; ``force`` names a family to use regardless."""
     reader = distro.LinuxDistribution(
-        include_lsb=False, include_uname=False, include_oslevel=False,
+        include_lsb=False,
+        include_uname=False,
+        include_oslevel=False,
         root_dir=None if root == Path("/") else str(root),
     )
     info = reader.info()
@@ -58,7 +68,9 @@ def detect(root: Path = Path("/"), force: str | None = None) -> DistroInfo:
     )
     if force:
         if force not in FAMILY_NAMES:
-            raise ValueError(f"--distro {force}: not a family; use one of {', '.join(FAMILY_NAMES)}")
+            raise ValueError(
+                f"--distro {force}: not a family; use one of {', '.join(FAMILY_NAMES)}"
+            )
         info_model.family, info_model.forced = force, True
         return info_model
     family = FAMILY_OF_ID.get(ident) or next(

@@ -11,6 +11,7 @@ import socket
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from checks import spec as s
@@ -46,7 +47,7 @@ class CheckContext:
 
 def evaluate(spec: s.CheckSpec, ctx: CheckContext) -> CheckResult:
     try:
-        return _EVALUATORS[spec.kind](spec, ctx)  # type: ignore[operator]
+        return _EVALUATORS[spec.kind](spec, ctx)
     except OSError as exc:
         return _result(spec, Status.FAIL, f"could not look: {exc.strerror or exc}")
 
@@ -64,8 +65,13 @@ def all_pass(specs: Sequence[s.CheckSpec], ctx: CheckContext) -> bool:
 
 
 def _result(spec: s.CheckSpec, status: Status, measured: str, expected: str = "") -> CheckResult:
-    return CheckResult(name=spec.name, status=status, measured=measured, expected=expected,
-                       fix="" if status == Status.OK else spec.fix)
+    return CheckResult(
+        name=spec.name,
+        status=status,
+        measured=measured,
+        expected=expected,
+        fix="" if status == Status.OK else spec.fix,
+    )
 
 
 def _ok(flag: bool) -> Status:
@@ -111,11 +117,12 @@ def _password(spec: s.PasswordSet, ctx: CheckContext) -> CheckResult:
 
 
 def _sudoers(spec: s.SudoersGrant, ctx: CheckContext) -> CheckResult:
-    where = find_sudoers_rule(ctx.host.path("/etc/sudoers"), ctx.host.path("/etc/sudoers.d"),
-                              spec.rule)
+    where = find_sudoers_rule(
+        ctx.host.path("/etc/sudoers"), ctx.host.path("/etc/sudoers.d"), spec.rule
+    )
     if where is None:
         return _result(spec, Status.SKIP, "cannot read the sudoers files (not root)", spec.rule)
-    shown = f"in {ctx.host.unmap(where)}" if where else "not found"
+    shown = f"in {ctx.host.unmap(where)}" if isinstance(where, Path) else "not found"
     return _result(spec, _ok(bool(where)), shown, spec.rule)
 
 
@@ -123,8 +130,9 @@ def _path(spec: s.PathExists, ctx: CheckContext) -> CheckResult:
     p = ctx.host.path(spec.path)
     exists = p.exists() and (not spec.executable or (p.is_file() and _executable(p)))
     ok = not exists if spec.absent else exists
-    return _result(spec, _ok(ok), "present" if exists else "absent",
-                   "absent" if spec.absent else "present")
+    return _result(
+        spec, _ok(ok), "present" if exists else "absent", "absent" if spec.absent else "present"
+    )
 
 
 def _executable(p: object) -> bool:
@@ -152,10 +160,13 @@ def _port(spec: s.PortOpen, ctx: CheckContext) -> CheckResult:
 
 
 def _packages(spec: s.PackagesInstalled, ctx: CheckContext) -> CheckResult:
-    argv = ["rpm", "-q", *spec.packages] if spec.manager == "rpm" else ["dpkg", "-s", *spec.packages]
+    argv = (
+        ["rpm", "-q", *spec.packages] if spec.manager == "rpm" else ["dpkg", "-s", *spec.packages]
+    )
     probe = ctx.probe(argv, "self")
-    missing = [p for p in spec.packages if re.search(rf"\b{re.escape(p)}\b.*not installed",
-                                                     probe.output)]
+    missing = [
+        p for p in spec.packages if re.search(rf"\b{re.escape(p)}\b.*not installed", probe.output)
+    ]
     if probe.exit_code == 0:
         return _result(spec, Status.OK, "all installed", ", ".join(spec.packages))
     shown = "missing: " + ", ".join(missing) if missing else probe.output.strip()[:80]

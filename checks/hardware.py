@@ -5,7 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 # cpuinfo spells them with underscores; GCC's -m flags with dots.
-_CPUINFO_NAMES = {"sse4_1": "sse4.1", "sse4_2": "sse4.2", "avx": "avx", "avx2": "avx2", "fma": "fma"}
+_CPUINFO_NAMES = {
+    "sse4_1": "sse4.1",
+    "sse4_2": "sse4.2",
+    "avx": "avx",
+    "avx2": "avx2",
+    "fma": "fma",
+}
 
 
 def parse_cpu_flags(cpuinfo: str) -> set[str]:

@@ -51,8 +51,11 @@ def sudoers_files(main: Path, drop_in: Path) -> list[Path]:
     # sudo skips drop-ins whose names end in ~ or contain a dot (editor backups, .rpmsave).
     files = [main]
     if drop_in.is_dir():
-        files += sorted(p for p in drop_in.iterdir()
-                        if p.is_file() and "." not in p.name and not p.name.endswith("~"))
+        files += sorted(
+            p
+            for p in drop_in.iterdir()
+            if p.is_file() and "." not in p.name and not p.name.endswith("~")
+        )
     return files
 
 

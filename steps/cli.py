@@ -35,32 +35,50 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
-def _globals(suppress: bool) -> argparse.ArgumentParser:
+def _globals(suppress: bool) -> _Parser:
     """Global options, accepted before or after the command. After it, their defaults must not
     overwrite what was given before it (argparse's sub-parser defaults would)."""
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     g = common.add_argument_group("global options")
 
     def default(value: object) -> object:
         return argparse.SUPPRESS if suppress else value
 
     g.add_argument("--config", type=Path, default=default(None), help="answers file (TOML)")
-    g.add_argument("--root", type=Path, default=default(Path("/")),
-                   help="filesystem root of the system to configure")
-    g.add_argument("--state-dir", type=Path, default=default(None),
-                   help="where the run state and logs live")
-    g.add_argument("--distro", choices=["sles", "rhel", "debian"], default=default(None),
-                   help="force a distro family")
-    g.add_argument("--set", dest="overrides", action="append", default=default([]),
-                   metavar="KEY=VALUE", help="override a setting, e.g. --set serving.port=8501")
+    g.add_argument(
+        "--root",
+        type=Path,
+        default=default(Path("/")),
+        help="filesystem root of the system to configure",
+    )
+    g.add_argument(
+        "--state-dir", type=Path, default=default(None), help="where the run state and logs live"
+    )
+    g.add_argument(
+        "--distro",
+        choices=["sles", "rhel", "debian"],
+        default=default(None),
+        help="force a distro family",
+    )
+    g.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=default([]),
+        metavar="KEY=VALUE",
+        help="override a setting, e.g. --set serving.port=8501",
+    )
     return common
 
 
 def parser() -> argparse.ArgumentParser:
     common = _globals(suppress=True)
-    p = _Parser(prog="emlsetup", parents=[_globals(suppress=False)],
-                description="Set up SAP HANA EML with TensorFlow Serving. "
-                            "Without a command, the interactive wizard starts.")
+    p = _Parser(
+        prog="emlsetup",
+        parents=[_globals(suppress=False)],
+        description="Set up SAP HANA EML with TensorFlow Serving. "
+        "Without a command, the interactive wizard starts.",
+    )
     sub = p.add_subparsers(dest="command", parser_class=_Parser)
     sp = sub.add_parser("plan", parents=[common], help="every command the run would execute")
     sp.add_argument("--json", action="store_true")
@@ -92,8 +110,11 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         return EXIT_OK  # `emlsetup plan | head`: the reader has what it wanted
     except Exception as exc:  # never a traceback on the admin's screen
         crash = _write_crash_log()
-        print(f"emlsetup: internal error: {type(exc).__name__}: {exc} (details in {crash}); "
-              "nothing done so far is lost", file=sys.stderr)
+        print(
+            f"emlsetup: internal error: {type(exc).__name__}: {exc} (details in {crash}); "
+            "nothing done so far is lost",
+            file=sys.stderr,
+        )
         return 70
 
 
@@ -109,9 +130,15 @@ def _write_crash_log() -> str:
 
 def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     try:
-        session = Session.open(Options(config=args.config, root=args.root,
-                                       state_dir=args.state_dir, distro=args.distro,
-                                       overrides=args.overrides))
+        session = Session.open(
+            Options(
+                config=args.config,
+                root=args.root,
+                state_dir=args.state_dir,
+                distro=args.distro,
+                overrides=args.overrides,
+            )
+        )
         return COMMANDS[args.command](session, args, out)
     except (SettingsError, SessionError, StateError, LockedError) as exc:
         print(f"emlsetup: {exc}", file=sys.stderr)
@@ -125,8 +152,11 @@ def cmd_detect(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
     else:
         out.write(f"{d.name} (id {d.id}, version {d.version or '?'})\n")
-        out.write(f"family: {d.family}{' (forced)' if d.forced else ''}\n" if d.supported
-                  else f"not supported: {d.reason}\n")
+        out.write(
+            f"family: {d.family}{' (forced)' if d.forced else ''}\n"
+            if d.supported
+            else f"not supported: {d.reason}\n"
+        )
     return EXIT_OK if d.supported else EXIT_FAILED
 
 
@@ -185,39 +215,54 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         if args.command == "resume":
             point = state.resume_point() if session.store.file.exists() else None
             if point is None:
-                out.write("Nothing to resume: " + ("every step is done.\n" if session.store.file
-                          .exists() else f"no run in {session.store.folder}; start one with "
-                          "`emlsetup run`.\n"))
+                out.write(
+                    "Nothing to resume: "
+                    + (
+                        "every step is done.\n"
+                        if session.store.file.exists()
+                        else f"no run in {session.store.folder}; start one with `emlsetup run`.\n"
+                    )
+                )
                 return EXIT_OK if session.store.file.exists() else EXIT_FAILED
             out.write(f"Resuming at step {point[0]}, action {point[1]}\n")
             numbers = [s.number for s in plan.steps if s.number >= point[0]]
         _list_root_actions(session, plan, numbers, out)
         passwords = _ask_passwords(session) if _needs_hana(numbers) else {}
-        engine = session.engine(plan, state, sql=session.sql_backend(passwords),
-                                confirm=_confirmer(args.yes, out), on_event=_printer(out))
+        engine = session.engine(
+            plan,
+            state,
+            sql=session.sql_backend(passwords),
+            confirm=_confirmer(args.yes, out),
+            on_event=_printer(out),
+        )
         session.store.save(state)
         previous = signal.signal(signal.SIGINT, _interrupt(engine, out))
         try:
             ok = engine.run(numbers)
         except NeedsConfirmation as exc:
-            out.write(f"Stopped before a root action that was not confirmed: {exc}. Nothing of "
-                      "it ran; re-run with --yes, or answer y when asked.\n")
+            out.write(
+                f"Stopped before a root action that was not confirmed: {exc}. Nothing of "
+                "it ran; re-run with --yes, or answer y when asked.\n"
+            )
             return EXIT_FAILED
         finally:
             signal.signal(signal.SIGINT, previous)
         if engine.cancelled.is_set():
             out.write("Interrupted. Nothing done is lost: `emlsetup resume` continues.\n")
             return EXIT_INTERRUPTED
-    out.write("All steps done.\n" if ok else "Stopped: fix the problem above, then "
-              "`emlsetup resume`.\n")
+    out.write(
+        "All steps done.\n" if ok else "Stopped: fix the problem above, then `emlsetup resume`.\n"
+    )
     return EXIT_OK if ok else EXIT_FAILED
 
 
 def cmd_report(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     state = session.store.load()
     if state is None:
-        raise SessionError(f"no run in {session.store.folder} yet: nothing to report; "
-                           "start one with `emlsetup run`")
+        raise SessionError(
+            f"no run in {session.store.folder} yet: nothing to report; "
+            "start one with `emlsetup run`"
+        )
     text = render(state, args.format)
     if args.output is None:
         out.write(text)
@@ -231,8 +276,12 @@ def cmd_report(session: Session, args: argparse.Namespace, out: TextIO) -> int:
 
 
 COMMANDS: dict[str, Callable[[Session, argparse.Namespace, TextIO], int]] = {
-    "detect": cmd_detect, "plan": cmd_plan, "check": cmd_check, "run": cmd_run,
-    "resume": cmd_run, "report": cmd_report,
+    "detect": cmd_detect,
+    "plan": cmd_plan,
+    "check": cmd_check,
+    "run": cmd_run,
+    "resume": cmd_run,
+    "report": cmd_report,
 }
 
 
@@ -241,8 +290,7 @@ def _who(settings: Settings, action: Action) -> str:
         hana = settings.hana
         return hana.system_user if action.role == "system" else hana.ml_user
     run_as = getattr(action, "run_as", "root")
-    return {"admin": settings.admin.user, "sid_adm": settings.hana.sid_adm}.get(
-        run_as, run_as)
+    return {"admin": settings.admin.user, "sid_adm": settings.hana.sid_adm}.get(run_as, run_as)
 
 
 def _is_command(action: Action) -> bool:
@@ -261,14 +309,20 @@ def _dry_run(session: Session, plan: Plan, numbers: list[int], out: TextIO) -> i
             continue
         out.write(f"== Step {step.number}: {step.title}\n")
         for action, verdict in engine.preview(step):
-            out.write(f" - {verdict:<13} [{_who(session.settings, action)}] {describe(action).splitlines()[0]}\n")
+            who, first = _who(session.settings, action), describe(action).splitlines()[0]
+            out.write(f" - {verdict:<13} [{who}] {first}\n")
     out.write("Dry run: nothing was changed.\n")
     return EXIT_OK
 
 
 def _list_root_actions(session: Session, plan: Plan, numbers: list[int], out: TextIO) -> None:
-    root = [(s.number, a) for s in plan.steps if s.number in numbers for a in s.actions
-            if a.needs_root and not isinstance(a, Manual)]
+    root = [
+        (s.number, a)
+        for s in plan.steps
+        if s.number in numbers
+        for a in s.actions
+        if a.needs_root and not isinstance(a, Manual)
+    ]
     if root:
         out.write(f"{len(root)} actions of this run need root (each is skipped if already done):\n")
         for n, a in root:
@@ -285,8 +339,10 @@ def _ask_passwords(session: Session) -> dict[str, str]:
         return {}
     hana, env = session.settings.hana, session.options.environ
     asked = {}
-    for role, var, key in (("system", "EMLSETUP_SYSTEM_PASSWORD", hana.system_key),
-                           ("ml_user", "EMLSETUP_ML_USER_PASSWORD", hana.ml_user_key)):
+    for role, var, key in (
+        ("system", "EMLSETUP_SYSTEM_PASSWORD", hana.system_key),
+        ("ml_user", "EMLSETUP_ML_USER_PASSWORD", hana.ml_user_key),
+    ):
         if key or env.get(var):
             continue
         user = getattr(hana, f"{role}_user")
@@ -333,7 +389,9 @@ def _interrupt(engine: object, out: TextIO) -> Callable[[int, FrameType | None],
 
         assert isinstance(engine, Engine)
         if not engine.cancelled.is_set():
-            out.write("\nInterrupting: the running command gets one interrupt and is waited for...\n")
+            out.write(
+                "\nInterrupting: the running command gets one interrupt and is waited for...\n"
+            )
             engine.cancelled.set()
             engine.runner.interrupt()
 

@@ -18,7 +18,17 @@ from checks.result import CheckResult, Status
 from checks.spec import CheckSpec
 from checks.system import PasswdEntry, read_passwd
 from steps import files
-from steps.model import Action, AppendLine, Command, EnsureDir, Manual, Sql, StartDaemon, Step, WriteFile
+from steps.model import (
+    Action,
+    AppendLine,
+    Command,
+    EnsureDir,
+    Manual,
+    Sql,
+    StartDaemon,
+    Step,
+    WriteFile,
+)
 from steps.plan import Plan
 from steps.runner import Runner
 from steps.settings import Settings
@@ -54,11 +64,17 @@ class NeedsConfirmation(Exception):
 def new_state(plan: Plan, settings: Settings) -> RunState:
     return RunState(
         run_id=time.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6],
-        distro=plan.distro.name, family=plan.family,
+        distro=plan.distro.name,
+        family=plan.family,
         settings=settings.model_dump(mode="json"),
-        steps=[StepState(number=s.number, title=s.title,
-                         actions=[ActionState(id=a.id, title=a.title) for a in s.actions])
-               for s in plan.steps],
+        steps=[
+            StepState(
+                number=s.number,
+                title=s.title,
+                actions=[ActionState(id=a.id, title=a.title) for a in s.actions],
+            )
+            for s in plan.steps
+        ],
     )
 
 
@@ -79,10 +95,18 @@ def describe(action: Action) -> str:
 
 
 class Engine:
-    def __init__(self, plan: Plan, settings: Settings, runner: Runner, store: StateStore,
-                 state: RunState, *, sql: SqlBackend | None = None,
-                 confirm: Callable[[Action], bool] = lambda a: False,
-                 on_event: Callable[[Event], None] = lambda e: None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        settings: Settings,
+        runner: Runner,
+        store: StateStore,
+        state: RunState,
+        *,
+        sql: SqlBackend | None = None,
+        confirm: Callable[[Action], bool] = lambda a: False,
+        on_event: Callable[[Event], None] = lambda e: None,
+    ) -> None:
         self.plan, self.settings, self.runner, self.store = plan, settings, runner, store
         self.state, self.sql, self.confirm, self.on_event = state, sql, confirm, on_event
         self.cancelled = threading.Event()
@@ -101,8 +125,13 @@ class Engine:
             def sql(role: str, query: str, params: list[str]) -> list[tuple[Any, ...]]:
                 return backend.query(role, query, tuple(params))
 
-        return CheckContext(host=self.runner.host, probe=probe, distro=self.plan.distro,
-                            sql=sql, path_extra=tuple(step.path_extra))
+        return CheckContext(
+            host=self.runner.host,
+            probe=probe,
+            distro=self.plan.distro,
+            sql=sql,
+            path_extra=tuple(step.path_extra),
+        )
 
     def check(self, step: Step, specs: list[CheckSpec]) -> list[CheckResult]:
         return evaluate_all(specs, self.context(step))
@@ -126,8 +155,11 @@ class Engine:
         self._emit("checks", "prerequisites", results=st.checks)
         blocking = [c for c in st.checks if c.status == Status.FAIL]
         if blocking:
-            return self._fail_step(st, f"prerequisite failed: {blocking[0].name} "
-                                       f"({blocking[0].measured}); fix: {blocking[0].fix}")
+            return self._fail_step(
+                st,
+                f"prerequisite failed: {blocking[0].name} "
+                f"({blocking[0].measured}); fix: {blocking[0].fix}",
+            )
         for action in step.actions:
             if self.cancelled.is_set():
                 return self._stop(st, "cancelled")
@@ -137,8 +169,11 @@ class Engine:
         self._emit("results", "expected results", results=st.results)
         failed = [c for c in st.results if c.status == Status.FAIL]
         if failed:
-            return self._fail_step(st, f"expected result not met: {failed[0].name} "
-                                       f"({failed[0].measured}); fix: {failed[0].fix}")
+            return self._fail_step(
+                st,
+                f"expected result not met: {failed[0].name} "
+                f"({failed[0].measured}); fix: {failed[0].fix}",
+            )
         st.status = StepStatus.DONE
         self.state.current = None
         self._save()
@@ -152,21 +187,29 @@ class Engine:
             return ast.status, "finished in an earlier run"
         ctx = self.context(step)
         if action.optional_setting and not self._setting(action.optional_setting):
-            return ActionStatus.SKIPPED, f"optional: turn it on with --set {action.optional_setting}=true"
+            return (
+                ActionStatus.SKIPPED,
+                f"optional: turn it on with --set {action.optional_setting}=true",
+            )
         if action.only_if and not all_pass(action.only_if, ctx):
             return ActionStatus.SKIPPED, "not applicable here: " + ", ".join(
-                c.name for c in action.only_if)
+                c.name for c in action.only_if
+            )
         if action.done_when and all_pass(action.done_when, ctx):
             return ActionStatus.ALREADY_DONE, "found done on the system: " + ", ".join(
-                c.name for c in action.done_when)
+                c.name for c in action.done_when
+            )
         if isinstance(action, Manual):
             return ActionStatus.MANUAL, f"for you to do: {action.instruction}"
         return None, ""
 
     def preview(self, step: Step) -> list[tuple[Action, str]]:
         """What a run of this step would do, read from the system; nothing is changed."""
-        return [(a, (v[0].value if v[0] else "would run")) for a in step.actions
-                for v in [self.verdict(step, a)]]
+        return [
+            (a, (v[0].value if v[0] else "would run"))
+            for a in step.actions
+            for v in [self.verdict(step, a)]
+        ]
 
     def run_action(self, step: Step, action: Action) -> bool:
         st = self.state.step(step.number)
@@ -187,9 +230,9 @@ class Engine:
         if self.cancelled.is_set():
             ast.status, ast.reason = ActionStatus.PENDING, "interrupted; resume runs it again"
             return self._stop(st, f"interrupted during: {action.title}")
-        if error is None and action.done_when and not action.idempotent:
-            if not all_pass(action.done_when, self.context(step)):
-                error = "it ran, but the system does not show it done: " + action.done_when[0].name
+        needs_proof = error is None and action.done_when and not action.idempotent
+        if needs_proof and not all_pass(action.done_when, self.context(step)):
+            error = "it ran, but the system does not show it done: " + action.done_when[0].name
         if error is not None:
             ast.status, ast.reason = ActionStatus.FAILED, error
             return self._fail_step(st, f"{action.title} failed: {error}")
@@ -200,8 +243,13 @@ class Engine:
         log_name = f"{step.number}-{action.id}"
         try:
             if isinstance(action, Command):
-                rec = self.runner.run(action.argv, action.run_as, cwd=action.cwd,
-                                      path_extra=step.path_extra, log_name=log_name)
+                rec = self.runner.run(
+                    action.argv,
+                    action.run_as,
+                    cwd=action.cwd,
+                    path_extra=step.path_extra,
+                    log_name=log_name,
+                )
                 ast.commands.append(rec)
                 return _command_error(rec, action.expect_output)
             if isinstance(action, StartDaemon):
@@ -221,8 +269,11 @@ class Engine:
         ast.commands.append(rec)
         if isinstance(action, WriteFile):
             validate = self._validator(action) if action.validate_argv else None
-            rec.tail = [files.write_new_file(host.path(action.path), action.content,
-                                             action.mode, owner, validate)]
+            rec.tail = [
+                files.write_new_file(
+                    host.path(action.path), action.content, action.mode, owner, validate
+                )
+            ]
         elif isinstance(action, AppendLine):
             rec.tail = [files.append_line(host.path(action.path), action.line, owner)]
         elif isinstance(action, EnsureDir):
@@ -248,8 +299,12 @@ class Engine:
         log.touch()
         files.chown_to(log, self._owner(action.run_as))
         pid = self.runner.start_detached(action.argv, action.run_as, log, step.path_extra)
-        rec = CommandRecord(display=describe(action), user=self.runner.identity.name(action.run_as),
-                            pid=pid, log_file=str(log))
+        rec = CommandRecord(
+            display=describe(action),
+            user=self.runner.identity.name(action.run_as),
+            pid=pid,
+            log_file=str(log),
+        )
         ast.commands.append(rec)
         deadline = time.monotonic() + action.ready_timeout_s
         ready = [c for c in action.done_when if c.kind == "port_open"]
@@ -264,13 +319,17 @@ class Engine:
         from steps.output import meaningful_tail
 
         rec.tail = meaningful_tail(text)
-        return (f"it did not answer on {action.ready_host}:{action.ready_port} within "
-                f"{action.ready_timeout_s:.0f}s; see {action.log_file}")
+        return (
+            f"it did not answer on {action.ready_host}:{action.ready_port} within "
+            f"{action.ready_timeout_s:.0f}s; see {action.log_file}"
+        )
 
     def _sql(self, action: Sql, ast: ActionState) -> str | None:
         if self.sql is None:
-            return ("no HANA connection: set EMLSETUP_SYSTEM_PASSWORD and EMLSETUP_ML_USER_PASSWORD, "
-                    "or hdbuserstore keys in hana.system_key / hana.ml_user_key")
+            return (
+                "no HANA connection: set EMLSETUP_SYSTEM_PASSWORD and EMLSETUP_ML_USER_PASSWORD, "
+                "or hdbuserstore keys in hana.system_key / hana.ml_user_key"
+            )
         rec = CommandRecord(display=describe(action), user=action.role)
         ast.commands.append(rec)
         started = time.monotonic()
@@ -309,7 +368,9 @@ class Engine:
         ast.status, ast.reason = status, reason
         self._save()
         kind = {ActionStatus.DONE: "done", ActionStatus.MANUAL: "manual"}.get(status, "skip")
-        self._emit(kind, f"{ast.title}: {status.value}" + (f" ({reason})" if reason else ""), ast.id)
+        self._emit(
+            kind, f"{ast.title}: {status.value}" + (f" ({reason})" if reason else ""), ast.id
+        )
         return True
 
     def _fail_step(self, st: StepState, reason: str) -> bool:
@@ -327,8 +388,9 @@ class Engine:
     def _save(self) -> None:
         self.store.save(self.state)
 
-    def _emit(self, kind: str, text: str, action: str = "",
-              results: list[CheckResult] | None = None) -> None:
+    def _emit(
+        self, kind: str, text: str, action: str = "", results: list[CheckResult] | None = None
+    ) -> None:
         self.on_event(Event(kind, self._step, text, action, results))
 
     def _line(self, text: str) -> None:

@@ -22,16 +22,23 @@ def chown_to(path: Path, owner: PasswdEntry | None) -> None:
         os.chown(path, owner.uid, owner.gid)
 
 
-def write_new_file(path: Path, content: str, mode: int, owner: PasswdEntry | None,
-                   validate: Callable[[Path], str | None] | None = None) -> str:
+def write_new_file(
+    path: Path,
+    content: str,
+    mode: int,
+    owner: PasswdEntry | None,
+    validate: Callable[[Path], str | None] | None = None,
+) -> str:
     """Writes a file that must not already exist with other content. ``validate`` gets the
     finished temp file and returns an error sentence or None; the file only moves into place
     once it is valid, so a failed check leaves the folder as it was."""
     if path.exists():
         if path.read_text(errors="replace") == content:
             return "already there with this content"
-        raise FileActionError(f"{path} exists with other content: it is left as it is; compare "
-                              "it with what the step shows and merge by hand")
+        raise FileActionError(
+            f"{path} exists with other content: it is left as it is; compare "
+            "it with what the step shows and merge by hand"
+        )
     if not path.parent.is_dir():
         raise FileActionError(f"{path.parent} does not exist")
     # A dot in the name: sudo ignores such files in /etc/sudoers.d while we work on it.

@@ -6,9 +6,7 @@ import re
 
 _NOISE = re.compile(r"^\s*$|^\s*[-=*#.]{3,}\s*$|^\s*\[\s*[\d,]+\s*/\s*[\d,]+\s*\]")
 _ERRORISH = re.compile(r"error|fatal|failed|denied|not found|cannot|could not|unable", re.I)
-_SECRET = re.compile(
-    r"(?i)(password|passwd|pwd|secret|token|apikey|api_key)(\s*[=:]\s*|\s+)(\S+)"
-)
+_SECRET = re.compile(r"(?i)(password|passwd|pwd|secret|token|apikey|api_key)(\s*[=:]\s*|\s+)(\S+)")
 
 
 def meaningful_tail(lines: list[str], limit: int = 8) -> list[str]:
@@ -19,7 +17,7 @@ def meaningful_tail(lines: list[str], limit: int = 8) -> list[str]:
     if not any(_ERRORISH.search(x) for x in tail):
         earlier = [x for x in kept[:-limit] if _ERRORISH.search(x)]
         if earlier:
-            tail = [earlier[-1], *tail[-(limit - 1):]]
+            tail = [earlier[-1], *tail[-(limit - 1) :]]
     return tail
 
 

@@ -9,8 +9,8 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from checks.distro import DistroInfo
-from steps.settings import CPU_FLAGS as CPU_FLAG_ORDER
 from steps.model import Step
+from steps.settings import CPU_FLAGS as CPU_FLAG_ORDER
 from steps.settings import Settings
 from steps.tutorial import STEPS
 
@@ -40,7 +40,7 @@ def optimisation_flags(settings: Settings, hw: Hardware) -> tuple[list[str], str
     """The tutorial's --copt flags the CPU really has; a flag it lacks is never passed."""
     wanted = settings.serving.optimisation
     if wanted == "off":
-        return [], "optimisation flags off (serving.optimisation = \"off\")"
+        return [], 'optimisation flags off (serving.optimisation = "off")'
     asked = list(CPU_FLAG_ORDER) if wanted == "auto" else list(wanted)
     have = [f for f in CPU_FLAG_ORDER if f in asked and f in hw.cpu_flags]
     lacking = [f for f in asked if f not in hw.cpu_flags]
@@ -117,13 +117,19 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
     for step in STEPS:
         rendered = render(step, values)
         actions = [
-            a for a in rendered.actions
+            a
+            for a in rendered.actions
             if (a.families is None or info.family in a.families)
             and (a.distro_ids is None or info.id in a.distro_ids)
         ]
         checks = [c for c in rendered.checks if c.families is None or info.family in c.families]
         results = [c for c in rendered.results if c.families is None or info.family in c.families]
-        steps.append(rendered.model_copy(update={"actions": actions, "checks": checks,
-                                                 "results": results}))
-    return Plan(family=info.family, distro=info, steps=steps,
-                optimisation_note=optimisation_flags(settings, hw)[1])
+        steps.append(
+            rendered.model_copy(update={"actions": actions, "checks": checks, "results": results})
+        )
+    return Plan(
+        family=info.family,
+        distro=info,
+        steps=steps,
+        optimisation_note=optimisation_flags(settings, hw)[1],
+    )

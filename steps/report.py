@@ -23,8 +23,12 @@ def environment() -> dict[str, str]:
         version = metadata.version("emlsetup")
     except metadata.PackageNotFoundError:
         version = "unknown"
-    return {"emlsetup": version, "python": sys.version.split()[0], "kernel": platform.release(),
-            "machine": platform.machine()}
+    return {
+        "emlsetup": version,
+        "python": sys.version.split()[0],
+        "kernel": platform.release(),
+        "machine": platform.machine(),
+    }
 
 
 def report_data(state: RunState) -> dict[str, Any]:
@@ -47,29 +51,41 @@ def render(state: RunState, fmt: str) -> str:
 
 def _markdown(state: RunState) -> str:
     env = environment()
-    out = [f"# emlsetup run report {state.run_id}", "",
-           f"- System: {state.distro} (family {state.family})",
-           f"- Started: {state.created:%Y-%m-%d %H:%M:%S} UTC, last change "
-           f"{state.updated:%Y-%m-%d %H:%M:%S} UTC",
-           f"- emlsetup {env['emlsetup']}, Python {env['python']}, kernel {env['kernel']}", ""]
+    out = [
+        f"# emlsetup run report {state.run_id}",
+        "",
+        f"- System: {state.distro} (family {state.family})",
+        f"- Started: {state.created:%Y-%m-%d %H:%M:%S} UTC, last change "
+        f"{state.updated:%Y-%m-%d %H:%M:%S} UTC",
+        f"- emlsetup {env['emlsetup']}, Python {env['python']}, kernel {env['kernel']}",
+        "",
+    ]
     for step in state.steps:
         out += [f"## Step {step.number}: {step.title} — {step.status.value}", ""]
         if step.reason:
             out += [f"> {redact(step.reason)}", ""]
         for title, checks in (("Prerequisites", step.checks), ("Results", step.results)):
             if checks:
-                out += [f"{title}:", "", "| status | check | measured | expected | fix |",
-                        "|---|---|---|---|---|"]
-                out += [f"| {c.status.symbol} | {c.name} | {_cell(c.measured)} | "
-                        f"{_cell(c.expected)} | {_cell(c.fix)} |" for c in checks]
+                out += [
+                    f"{title}:",
+                    "",
+                    "| status | check | measured | expected | fix |",
+                    "|---|---|---|---|---|",
+                ]
+                out += [
+                    f"| {c.status.symbol} | {c.name} | {_cell(c.measured)} | "
+                    f"{_cell(c.expected)} | {_cell(c.fix)} |"
+                    for c in checks
+                ]
                 out.append("")
         for action in step.actions:
             line = f"- **{action.title}**: {action.status.value}"
             out.append(line + (f" — {redact(action.reason)}" if action.reason else ""))
             for cmd in action.commands:
                 took = f", {cmd.duration_s:.1f}s" if cmd.duration_s is not None else ""
-                out.append(f"  - `{cmd.display.splitlines()[0]}` as {cmd.user}: "
-                           f"exit {cmd.exit_code}{took}")
+                out.append(
+                    f"  - `{cmd.display.splitlines()[0]}` as {cmd.user}: exit {cmd.exit_code}{took}"
+                )
                 if cmd.exit_code not in (0, None) and cmd.tail:
                     out += ["", "    ```", *[f"    {redact(x)}" for x in cmd.tail], "    ```", ""]
             if action.captured:
@@ -84,7 +100,9 @@ def _cell(text: str) -> str:
 
 def _html(state: RunState) -> str:
     body = html.escape(_markdown(state))
-    return ("<!doctype html><html><head><meta charset='utf-8'>"
-            f"<title>emlsetup run report {html.escape(state.run_id)}</title>"
-            "<style>body{font-family:monospace;white-space:pre-wrap;margin:2em}</style>"
-            f"</head><body>{body}</body></html>\n")
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>emlsetup run report {html.escape(state.run_id)}</title>"
+        "<style>body{font-family:monospace;white-space:pre-wrap;margin:2em}</style>"
+        f"</head><body>{body}</body></html>\n"
+    )

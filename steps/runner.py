@@ -61,14 +61,24 @@ class Runner:
         extra = [str(self.host.path(p)) for p in path_extra]
         return os.pathsep.join([*extra, self.host.search_path])
 
-    def run(self, argv: list[str], run_as: str, *, cwd: str | None = None,
-            path_extra: list[str] | None = None, log_name: str = "command") -> CommandRecord:
+    def run(
+        self,
+        argv: list[str],
+        run_as: str,
+        *,
+        cwd: str | None = None,
+        path_extra: list[str] | None = None,
+        log_name: str = "command",
+    ) -> CommandRecord:
         """Runs to the end; a non-zero exit is recorded, not raised."""
         extra = path_extra or []
         line = self.command_line(argv, run_as, extra)
         user = self.identity.name(run_as)
-        record = CommandRecord(display=" ".join(_quote(a) for a in argv),
-                               user=self.host.login if user == "self" else user, cwd=cwd)
+        record = CommandRecord(
+            display=" ".join(_quote(a) for a in argv),
+            user=self.host.login if user == "self" else user,
+            cwd=cwd,
+        )
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{log_name}.log"
         record.log_file = str(log_path)
@@ -90,17 +100,28 @@ class Runner:
         record.tail = meaningful_tail(list(tail))
         return record
 
-    def _execute(self, line: list[str], cwd: str | None, extra: list[str],
-                 on_line: LineListener) -> int:
+    def _execute(
+        self, line: list[str], cwd: str | None, extra: list[str], on_line: LineListener
+    ) -> int:
         env = self.host.child_env({"PATH": self.search_path(extra)})
         local_cwd = str(self.host.path(cwd)) if cwd else None
         try:
             command = sh.Command(line[0], search_paths=env["PATH"].split(os.pathsep))
             proc = command(
-                *line[1:], _env=env, _cwd=local_cwd, _out=on_line, _err=on_line,
-                _new_session=True, _tty_out=False, _bg=True, _bg_exc=False,
-                _no_out=True, _no_err=True, _ok_code=list(range(256)),
-                _decode_errors="replace", _in=os.devnull,
+                *line[1:],
+                _env=env,
+                _cwd=local_cwd,
+                _out=on_line,
+                _err=on_line,
+                _new_session=True,
+                _tty_out=False,
+                _bg=True,
+                _bg_exc=False,
+                _no_out=True,
+                _no_err=True,
+                _ok_code=list(range(256)),
+                _decode_errors="replace",
+                _in=os.devnull,
             )
         except sh.CommandNotFound:
             on_line(f"{line[0]}: command not found\n")
@@ -131,17 +152,31 @@ class Runner:
             return False
         return True
 
-    def probe(self, argv: list[str], run_as: str, path_extra: list[str] | None = None,
-              timeout: float = 60.0) -> ProbeResult:
+    def probe(
+        self,
+        argv: list[str],
+        run_as: str,
+        path_extra: list[str] | None = None,
+        timeout: float = 60.0,
+    ) -> ProbeResult:
         """A short command whose output a check reads; never streamed, never logged."""
         extra = path_extra or []
         line = self.command_line(argv, run_as, extra)
         env = self.host.child_env({"PATH": self.search_path(extra)})
         try:
             command = sh.Command(line[0], search_paths=env["PATH"].split(os.pathsep))
-            out = command(*line[1:], _env=env, _err_to_out=True, _ok_code=list(range(256)),
-                          _new_session=True, _tty_out=False, _timeout=timeout,
-                          _decode_errors="replace", _in=os.devnull, _return_cmd=True)
+            out = command(
+                *line[1:],
+                _env=env,
+                _err_to_out=True,
+                _ok_code=list(range(256)),
+                _new_session=True,
+                _tty_out=False,
+                _timeout=timeout,
+                _decode_errors="replace",
+                _in=os.devnull,
+                _return_cmd=True,
+            )
             return ProbeResult(int(out.exit_code), str(out))
         except sh.CommandNotFound:
             return ProbeResult(127, f"{line[0]}: command not found")
@@ -150,16 +185,27 @@ class Runner:
         except OSError as exc:
             return ProbeResult(126, f"{line[0]}: {exc.strerror}")
 
-    def start_detached(self, argv: list[str], run_as: str, log_file: Path,
-                       path_extra: list[str] | None = None) -> int:
+    def start_detached(
+        self, argv: list[str], run_as: str, log_file: Path, path_extra: list[str] | None = None
+    ) -> int:
         """A server that must outlive the wizard: its own session, output to its log."""
         extra = path_extra or []
         line = self.command_line(argv, run_as, extra)
         env = self.host.child_env({"PATH": self.search_path(extra)})
         command = sh.Command(line[0], search_paths=env["PATH"].split(os.pathsep))
-        proc = command(*line[1:], _env=env, _out=str(log_file), _err_to_out=True,
-                       _out_bufsize=0, _new_session=True, _tty_out=False, _bg=True,
-                       _bg_exc=False, _ok_code=list(range(256)), _in=os.devnull)
+        proc = command(
+            *line[1:],
+            _env=env,
+            _out=str(log_file),
+            _err_to_out=True,
+            _out_bufsize=0,
+            _new_session=True,
+            _tty_out=False,
+            _bg=True,
+            _bg_exc=False,
+            _ok_code=list(range(256)),
+            _in=os.devnull,
+        )
         return int(proc.pid)
 
 

@@ -55,8 +55,11 @@ class Session:
             info = detect(host.root, options.distro)
         except ValueError as exc:
             raise SessionError(str(exc)) from None
-        hw = Hardware(cpu_flags=cpu_flags(host.root), cpus=cpu_count(host.root),
-                      mem_mb=mem_total_mb(host.root))
+        hw = Hardware(
+            cpu_flags=cpu_flags(host.root),
+            cpus=cpu_count(host.root),
+            mem_mb=mem_total_mb(host.root),
+        )
         state_dir = options.state_dir or Path(platformdirs.user_state_dir("emlsetup"))
         return cls(options, settings, host, info, hw, StateStore(state_dir))
 
@@ -75,11 +78,12 @@ class Session:
 
         secrets = HanaSecrets.from_env({**self.options.environ, **(passwords or {})})
         hana = self.settings.hana
-        if not any([hana.system_key, hana.ml_user_key, secrets.system_password,
-                    secrets.ml_user_password]):
+        if not any(
+            [hana.system_key, hana.ml_user_key, secrets.system_password, secrets.ml_user_password]
+        ):
             return None
-        backend: Any = HanaAccess(hana, secrets)
-        return backend  # type: ignore[no-any-return]
+        backend: SqlBackend = HanaAccess(hana, secrets)
+        return backend
 
     def load_or_new_state(self, plan: Plan) -> RunState:
         """The one run state of this folder; a new plan's actions are merged into it."""
@@ -94,8 +98,9 @@ class Session:
         for step in plan.steps:
             st = state.step(step.number)
             known = {a.id for a in st.actions}
-            st.actions += [ActionState(id=a.id, title=a.title)
-                           for a in step.actions if a.id not in known]
+            st.actions += [
+                ActionState(id=a.id, title=a.title) for a in step.actions if a.id not in known
+            ]
             if st.status == StepStatus.FAILED:
                 st.status = StepStatus.PENDING
         return state

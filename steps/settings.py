@@ -80,7 +80,9 @@ class ServingSettings(_Section):
         if isinstance(value, list):
             unknown = [f for f in value if f not in CPU_FLAGS]
             if unknown:
-                raise ValueError(f"unknown CPU flag {unknown[0]!r}; use any of {', '.join(CPU_FLAGS)}")
+                raise ValueError(
+                    f"unknown CPU flag {unknown[0]!r}; use any of {', '.join(CPU_FLAGS)}"
+                )
         return value
 
     @field_validator("venv", "checkout", "export_dir")
@@ -123,7 +125,9 @@ def load_settings(
             _merge(data, source, _nested(dotted, _scalar(value)), f"${key}")
     for item in overrides or []:
         if "=" not in item:
-            raise SettingsError(f"--set {item}: expected SECTION.FIELD=VALUE, e.g. serving.port=8500")
+            raise SettingsError(
+                f"--set {item}: expected SECTION.FIELD=VALUE, e.g. serving.port=8500"
+            )
         dotted, value = item.split("=", 1)
         _merge(data, source, _nested(dotted.strip(), _scalar(value)), "--set")
     try:
@@ -137,7 +141,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        raise SettingsError(f"--config {path}: no such file; give the path of your answers file") from None
+        raise SettingsError(
+            f"--config {path}: no such file; give the path of your answers file"
+        ) from None
     except OSError as exc:
         raise SettingsError(f"--config {path}: cannot read it ({exc.strerror})") from None
     except tomllib.TOMLDecodeError as exc:
@@ -156,8 +162,9 @@ def _nested(dotted: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def _merge(into: dict[str, Any], source: dict[str, str], new: dict[str, Any], origin: str,
-           prefix: str = "") -> None:
+def _merge(
+    into: dict[str, Any], source: dict[str, str], new: dict[str, Any], origin: str, prefix: str = ""
+) -> None:
     for key, value in new.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, dict) and isinstance(into.get(key), dict):
@@ -193,9 +200,11 @@ def _one_line(exc: ValidationError, source: dict[str, str]) -> str:
     where = f" (from {origin})" if origin else ""
     if err["type"] == "extra_forbidden":
         if "pass" in field.lower():
-            return (f"{field}{where}: passwords are never read from files; set "
-                    f"EMLSETUP_SYSTEM_PASSWORD / EMLSETUP_ML_USER_PASSWORD, type it when asked, "
-                    f"or use an hdbuserstore key (hana.system_key)")
+            return (
+                f"{field}{where}: passwords are never read from files; set "
+                f"EMLSETUP_SYSTEM_PASSWORD / EMLSETUP_ML_USER_PASSWORD, type it when asked, "
+                f"or use an hdbuserstore key (hana.system_key)"
+            )
         return f"{field}{where}: unknown setting; remove it or check its spelling"
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")

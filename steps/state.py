@@ -133,7 +133,9 @@ class StateStore:
         except FileNotFoundError:
             return None
         except OSError as exc:
-            raise StateError(f"cannot read {self.file} ({exc.strerror}); check its permissions") from None
+            raise StateError(
+                f"cannot read {self.file} ({exc.strerror}); check its permissions"
+            ) from None
         try:
             state = RunState.model_validate(json.loads(raw))
         except (ValueError, ValidationError) as exc:
@@ -144,8 +146,10 @@ class StateStore:
                 "system and skips what is already done"
             ) from None
         if state.schema_version != SCHEMA:
-            raise StateError(f"{self.file} was written by another emlsetup version "
-                             f"(schema {state.schema_version}); move it aside to start anew")
+            raise StateError(
+                f"{self.file} was written by another emlsetup version "
+                f"(schema {state.schema_version}); move it aside to start anew"
+            )
         return state
 
     def save(self, state: RunState) -> None:

@@ -14,7 +14,7 @@ def _afl(view: str, rows: int) -> SqlCount:
     return SqlCount(
         name=f"{view} rows for AREA_NAME = 'EML'",
         role="system",
-        query=f"SELECT * FROM \"SYS\".\"{view}\" WHERE AREA_NAME = 'EML'",
+        query=f'SELECT * FROM "SYS"."{view}" WHERE AREA_NAME = \'EML\'',
         expect=rows,
         fix=_AFL_FIX,
     )

@@ -1,6 +1,6 @@
 """Tutorial step 3: compiler, build tools and Python 2.7 tooling, per distro family."""
 
-from checks.spec import CommandsPresent, PackagesInstalled, PathExists
+from checks.spec import CheckSpec, CommandsPresent, PackagesInstalled, PathExists
 from steps.model import Command, Step
 
 _SLES_TOOLS = ["wget", "curl", "git", "freetype-devel", "libpng12-devel", "swig", "zip"]
@@ -9,9 +9,21 @@ _SLES_PIP = ["python-pip", "python-virtualenv"]
 _RHEL_TOOLS = ["wget", "curl", "git", "freetype-devel", "swig", "zip"]
 _RHEL_PY = ["numpy", "python", "python-devel", "python-pip", "python-virtualenv"]
 _DEB_TF = [
-    "build-essential", "curl", "libcurl3-dev", "git", "libfreetype6-dev", "libpng-dev",
-    "libzmq3-dev", "pkg-config", "python-dev", "python-numpy", "python-pip",
-    "software-properties-common", "swig", "zip", "zlib1g-dev",
+    "build-essential",
+    "curl",
+    "libcurl3-dev",
+    "git",
+    "libfreetype6-dev",
+    "libpng-dev",
+    "libzmq3-dev",
+    "pkg-config",
+    "python-dev",
+    "python-numpy",
+    "python-pip",
+    "software-properties-common",
+    "swig",
+    "zip",
+    "zlib1g-dev",
 ]
 _DEB_PY = ["virtualenv", "python-numpy", "python-dev", "python-pip", "python-wheel"]
 _PY_REPO = "devel_languages_python"
@@ -32,12 +44,20 @@ _SLES_ALL = _rpm(_SLES_TOOLS, _SLES_PY, _SLES_PIP)
 _RHEL_ALL = _rpm(_RHEL_TOOLS, _RHEL_PY)
 
 
-def _sles(id: str, title: str, argv: list[str], done: list, idem: bool = True) -> Command:  # type: ignore[type-arg]
-    return Command(id=id, title=title, argv=argv, families=["sles"], done_when=done, idempotent=idem)
+def _sles(
+    id: str, title: str, argv: list[str], done: list[CheckSpec], idem: bool = True
+) -> Command:
+    return Command(
+        id=id, title=title, argv=argv, families=["sles"], done_when=done, idempotent=idem
+    )
 
 
-def _rhel(id: str, title: str, argv: list[str], done: list, idem: bool = True) -> Command:  # type: ignore[type-arg]
-    return Command(id=id, title=title, argv=argv, families=["rhel"], done_when=done, idempotent=idem)
+def _rhel(
+    id: str, title: str, argv: list[str], done: list[CheckSpec], idem: bool = True
+) -> Command:
+    return Command(
+        id=id, title=title, argv=argv, families=["rhel"], done_when=done, idempotent=idem
+    )
 
 
 STEP = Step(
@@ -68,65 +88,160 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
         "Repository set-up is skipped when every package it serves is already installed.",
     ],
     actions=[
-        _sles("suse-packagehub", "Add SUSE Package Hub",
-              ["SUSEConnect", "-p", "PackageHub/{sles_release}/x86_64"], [_SLES_ALL]),
-        _sles("suse-sdk", "Add the SUSE Software Development Kit",
-              ["SUSEConnect", "-p", "sle-sdk/{sles_release}/x86_64"], [_SLES_ALL]),
-        _sles("suse-toolchain", "Add the Toolchain module",
-              ["SUSEConnect", "-p", "sle-module-toolchain/12/x86_64"], [_SLES_ALL]),
+        _sles(
+            "suse-packagehub",
+            "Add SUSE Package Hub",
+            ["SUSEConnect", "-p", "PackageHub/{sles_release}/x86_64"],
+            [_SLES_ALL],
+        ),
+        _sles(
+            "suse-sdk",
+            "Add the SUSE Software Development Kit",
+            ["SUSEConnect", "-p", "sle-sdk/{sles_release}/x86_64"],
+            [_SLES_ALL],
+        ),
+        _sles(
+            "suse-toolchain",
+            "Add the Toolchain module",
+            ["SUSEConnect", "-p", "sle-module-toolchain/12/x86_64"],
+            [_SLES_ALL],
+        ),
         _sles("zypper-clean", "Clean the repository cache", ["zypper", "clean"], [_SLES_ALL]),
         _sles("zypper-refresh", "Refresh the repositories", ["zypper", "refresh"], [_SLES_ALL]),
-        _sles("basis-devel", "Install the Basis-Devel pattern",
-              _zypper("--type", "pattern", "Basis-Devel"), [_COMPILER]),
+        _sles(
+            "basis-devel",
+            "Install the Basis-Devel pattern",
+            _zypper("--type", "pattern", "Basis-Devel"),
+            [_COMPILER],
+        ),
         _sles("build-tools", "Install the build tools", _zypper(*_SLES_TOOLS), [_rpm(_SLES_TOOLS)]),
         _sles("python-tools", "Install Python 2.7 tools", _zypper(*_SLES_PY), [_rpm(_SLES_PY)]),
-        _sles("python-repo-add", "Add the openSUSE Python repository", [
-            "zypper", "addrepo",
-            "https://download.opensuse.org/repositories/devel:/languages:/python/"
-            "{sles_sp_repo}/devel:languages:python.repo",
-        ], [_rpm(_SLES_PIP)], idem=False),
-        _sles("python-repo-refresh", "Refresh the Python repository",
-              ["zypper", "--non-interactive", "--gpg-auto-import-keys", "refresh", _PY_REPO],
-              [_rpm(_SLES_PIP)]),
-        _sles("pip-virtualenv", "Install pip and virtualenv", _zypper(*_SLES_PIP), [_rpm(_SLES_PIP)]),
-        _sles("python-repo-remove", "Remove the openSUSE Python repository",
-              ["zypper", "removerepo", _PY_REPO],
-              [PathExists(name="Python repository removed", absent=True,
-                          path=f"/etc/zypp/repos.d/{_PY_REPO}.repo")], idem=False),
-        Command(id="rhel-extras", title="Enable the extras repository", families=["rhel"],
-                distro_ids=["rhel"], idempotent=True, done_when=[_RHEL_ALL],
-                argv=["subscription-manager", "repos", "--enable=rhel-7-server-extras-rpms"]),
-        Command(id="rhel-optional", title="Enable the optional repository", families=["rhel"],
-                distro_ids=["rhel"], idempotent=True, done_when=[_RHEL_ALL],
-                argv=["subscription-manager", "repos", "--enable=rhel-7-server-optional-rpms"]),
+        _sles(
+            "python-repo-add",
+            "Add the openSUSE Python repository",
+            [
+                "zypper",
+                "addrepo",
+                "https://download.opensuse.org/repositories/devel:/languages:/python/"
+                "{sles_sp_repo}/devel:languages:python.repo",
+            ],
+            [_rpm(_SLES_PIP)],
+            idem=False,
+        ),
+        _sles(
+            "python-repo-refresh",
+            "Refresh the Python repository",
+            ["zypper", "--non-interactive", "--gpg-auto-import-keys", "refresh", _PY_REPO],
+            [_rpm(_SLES_PIP)],
+        ),
+        _sles(
+            "pip-virtualenv", "Install pip and virtualenv", _zypper(*_SLES_PIP), [_rpm(_SLES_PIP)]
+        ),
+        _sles(
+            "python-repo-remove",
+            "Remove the openSUSE Python repository",
+            ["zypper", "removerepo", _PY_REPO],
+            [
+                PathExists(
+                    name="Python repository removed",
+                    absent=True,
+                    path=f"/etc/zypp/repos.d/{_PY_REPO}.repo",
+                )
+            ],
+            idem=False,
+        ),
+        Command(
+            id="rhel-extras",
+            title="Enable the extras repository",
+            families=["rhel"],
+            distro_ids=["rhel"],
+            idempotent=True,
+            done_when=[_RHEL_ALL],
+            argv=["subscription-manager", "repos", "--enable=rhel-7-server-extras-rpms"],
+        ),
+        Command(
+            id="rhel-optional",
+            title="Enable the optional repository",
+            families=["rhel"],
+            distro_ids=["rhel"],
+            idempotent=True,
+            done_when=[_RHEL_ALL],
+            argv=["subscription-manager", "repos", "--enable=rhel-7-server-optional-rpms"],
+        ),
         _rhel("yum-clean", "Clean the repository cache", ["yum", "clean", "all"], [_RHEL_ALL]),
         _rhel("yum-repolist", "Refresh the repositories", ["yum", "repolist"], [_RHEL_ALL]),
-        _rhel("devtools", "Install Development Tools",
-              ["yum", "groupinstall", "-y", "Development Tools"], [_COMPILER]),
-        _rhel("build-tools", "Install the build tools", ["yum", "install", "-y", *_RHEL_TOOLS],
-              [_rpm(_RHEL_TOOLS)]),
-        _rhel("epel", "Add EPEL", [
-            "rpm", "-ivh", "https://dl.fedoraproject.org/pub/epel/epel-release-latest-7.noarch.rpm",
-        ], [_rpm(["epel-release"])], idem=False),
-        _rhel("python-tools", "Install Python 2.7 tools", ["yum", "install", "-y", *_RHEL_PY],
-              [_rpm(_RHEL_PY)]),
-        Command(id="apt-update", title="Refresh the package lists", families=["debian"],
-                argv=["apt-get", "update"], idempotent=True,
-                done_when=[PackagesInstalled(name="packages installed", manager="dpkg",
-                                             packages=_DEB_TF + _DEB_PY)]),
-        Command(id="tf-packages", title="Install the TensorFlow Serving build packages",
-                families=["debian"], argv=["apt-get", "install", "-y", *_DEB_TF], idempotent=True,
-                done_when=[PackagesInstalled(name="packages installed", manager="dpkg",
-                                             packages=_DEB_TF)]),
-        Command(id="python-tools", title="Install virtualenv and Python 2.7 tools",
-                families=["debian"], argv=["apt-get", "install", "-y", *_DEB_PY], idempotent=True,
-                done_when=[PackagesInstalled(name="packages installed", manager="dpkg",
-                                             packages=_DEB_PY)]),
+        _rhel(
+            "devtools",
+            "Install Development Tools",
+            ["yum", "groupinstall", "-y", "Development Tools"],
+            [_COMPILER],
+        ),
+        _rhel(
+            "build-tools",
+            "Install the build tools",
+            ["yum", "install", "-y", *_RHEL_TOOLS],
+            [_rpm(_RHEL_TOOLS)],
+        ),
+        _rhel(
+            "epel",
+            "Add EPEL",
+            [
+                "rpm",
+                "-ivh",
+                "https://dl.fedoraproject.org/pub/epel/epel-release-latest-7.noarch.rpm",
+            ],
+            [_rpm(["epel-release"])],
+            idem=False,
+        ),
+        _rhel(
+            "python-tools",
+            "Install Python 2.7 tools",
+            ["yum", "install", "-y", *_RHEL_PY],
+            [_rpm(_RHEL_PY)],
+        ),
+        Command(
+            id="apt-update",
+            title="Refresh the package lists",
+            families=["debian"],
+            argv=["apt-get", "update"],
+            idempotent=True,
+            done_when=[
+                PackagesInstalled(
+                    name="packages installed", manager="dpkg", packages=_DEB_TF + _DEB_PY
+                )
+            ],
+        ),
+        Command(
+            id="tf-packages",
+            title="Install the TensorFlow Serving build packages",
+            families=["debian"],
+            argv=["apt-get", "install", "-y", *_DEB_TF],
+            idempotent=True,
+            done_when=[
+                PackagesInstalled(name="packages installed", manager="dpkg", packages=_DEB_TF)
+            ],
+        ),
+        Command(
+            id="python-tools",
+            title="Install virtualenv and Python 2.7 tools",
+            families=["debian"],
+            argv=["apt-get", "install", "-y", *_DEB_PY],
+            idempotent=True,
+            done_when=[
+                PackagesInstalled(name="packages installed", manager="dpkg", packages=_DEB_PY)
+            ],
+        ),
     ],
     results=[
-        CommandsPresent(name="compiler, git, swig, zip", fix="re-run step 3",
-                        commands=["gcc", "g++", "make", "git", "swig", "zip", "curl"]),
-        CommandsPresent(name="python2.7 and virtualenv", fix="re-run step 3",
-                        commands=["python2.7", "virtualenv"]),
+        CommandsPresent(
+            name="compiler, git, swig, zip",
+            fix="re-run step 3",
+            commands=["gcc", "g++", "make", "git", "swig", "zip", "curl"],
+        ),
+        CommandsPresent(
+            name="python2.7 and virtualenv",
+            fix="re-run step 3",
+            commands=["python2.7", "virtualenv"],
+        ),
     ],
 )

@@ -16,7 +16,8 @@ HELLO = CommandSucceeds(
     name="TensorFlow says hello",
     run_as="admin",
     argv=[
-        "{venv}/bin/python", "-c",
+        "{venv}/bin/python",
+        "-c",
         "import tensorflow as tf; hello = tf.constant('Hello, TensorFlow!'); "
         "sess = tf.Session(); print(sess.run(hello))",
     ],
@@ -32,8 +33,13 @@ def _pip_install(id: str, title: str, spec: str, package: str) -> Command:
         run_as="admin",
         argv=["{venv}/bin/pip", "install", spec],
         idempotent=True,
-        done_when=[CommandSucceeds(name=f"{package} installed", run_as="admin",
-                                   argv=["{venv}/bin/pip", "show", package])],
+        done_when=[
+            CommandSucceeds(
+                name=f"{package} installed",
+                run_as="admin",
+                argv=["{venv}/bin/pip", "show", package],
+            )
+        ],
     )
 
 
@@ -72,8 +78,12 @@ system's packages, then install into it: **pip 9.0.1 or later**, **gRPC** (`grpc
         ),
         _pip_install("grpcio", "Install gRPC", "grpcio", "grpcio"),
         _pip_install("tensorflow", "Install TensorFlow", "tensorflow<2", "tensorflow"),
-        _pip_install("serving-api", "Install the TensorFlow Serving API",
-                     "tensorflow-serving-api<2", "tensorflow-serving-api"),
+        _pip_install(
+            "serving-api",
+            "Install the TensorFlow Serving API",
+            "tensorflow-serving-api<2",
+            "tensorflow-serving-api",
+        ),
     ],
     results=[PIP_VERSION, HELLO],
 )

@@ -1,25 +1,37 @@
 """Tutorial step 5: Bazel, the TensorFlow Serving checkout, the 2-4 hour build, and PATH."""
 
-from checks.spec import CommandsPresent, FileHasLine, PackagesInstalled, PathExists, ToolVersion
-from steps.model import AppendLine, Command, Step, WriteFile
+from checks.spec import (
+    CheckSpec,
+    CommandsPresent,
+    FileHasLine,
+    PackagesInstalled,
+    PathExists,
+    ToolVersion,
+)
+from steps.model import AppendLine, Command, Family, Step, WriteFile
 
 INSTALLER = "{home}/bazel-{bazel_version}-installer-linux-x86_64.sh"
 SERVER_DIR = "{checkout}/bazel-bin/tensorflow_serving/model_servers"
 SERVER_BIN = SERVER_DIR + "/tensorflow_model_server"
-_BUILD = ["sles", "rhel"]
+_BUILD: list[Family] = ["sles", "rhel"]
 _APT_LIST = "/etc/apt/sources.list.d/tensorflow-serving.list"
 _APT_LINE = (
     "deb [arch=amd64] http://storage.googleapis.com/tensorflow-serving-apt stable "
     "tensorflow-model-server tensorflow-model-server-universal"
 )
 _APT_KEY = "/root/tensorflow-serving.release.pub.gpg"
-_APT_DONE = [PackagesInstalled(name="tensorflow-model-server installed", manager="dpkg",
-                               packages=["tensorflow-model-server"])]
+_APT_DONE: list[CheckSpec] = [
+    PackagesInstalled(
+        name="tensorflow-model-server installed",
+        manager="dpkg",
+        packages=["tensorflow-model-server"],
+    )
+]
 
 BAZEL_VERSION = ToolVersion(
     name="bazel version is exactly {bazel_version}",
     run_as="admin",
-    families=_BUILD,
+    families=list(_BUILD),
     argv=["{home}/bin/bazel", "version"],
     pattern=r"^Build label: (?P<v>\S+)",
     op="==",
@@ -30,15 +42,31 @@ SERVER_BUILT = PathExists(name="model server binary built", path=SERVER_BIN, exe
 
 
 def _bazel_install(id: str, title: str, argv: list[str]) -> Command:
-    return Command(id=id, title=title, run_as="admin", cwd="{home}", argv=argv,
-                   families=_BUILD, idempotent=True, done_when=[BAZEL_VERSION])
+    return Command(
+        id=id,
+        title=title,
+        run_as="admin",
+        cwd="{home}",
+        argv=argv,
+        families=_BUILD,
+        idempotent=True,
+        done_when=[BAZEL_VERSION],
+    )
 
 
 def _bazel(id: str, title: str, *args: str, optional: str | None = None) -> Command:
-    return Command(id=id, title=title, run_as="admin", cwd="{checkout}", families=_BUILD,
-                   argv=["bazel", *args], long_running=True, idempotent=True,
-                   optional_setting=optional,
-                   done_when=[] if optional else [SERVER_BUILT])
+    return Command(
+        id=id,
+        title=title,
+        run_as="admin",
+        cwd="{checkout}",
+        families=_BUILD,
+        argv=["bazel", *args],
+        long_running=True,
+        idempotent=True,
+        optional_setting=optional,
+        done_when=[] if optional else [SERVER_BUILT],
+    )
 
 
 STEP = Step(
@@ -53,7 +81,7 @@ mode in `~/bin`:
 2. clone TensorFlow Serving with its submodules into `{checkout}`;
 3. `bazel build -c opt tensorflow_serving/...`, with the optimisation flags your CPU
    supports. **This takes 2 to 4 hours.**
-4. optionally run the tests, then build `//tensorflow_serving/model_servers:tensorflow_model_server`;
+4. optionally run the tests, then build the `tensorflow_model_server` binary;
 5. add the virtualenv and the model server's folder to `PATH` in `~/.profile`.
 
 On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repository.""",
@@ -69,59 +97,156 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
     ],
     path_extra=["{home}/bin", "{venv}/bin", SERVER_DIR],
     actions=[
-        _bazel_install("bazel-download", "Download the Bazel {bazel_version} installer", [
-            "curl", "-fL", "-o", INSTALLER,
-            "https://github.com/bazelbuild/bazel/releases/download/{bazel_version}/"
-            "bazel-{bazel_version}-installer-linux-x86_64.sh",
-        ]),
+        _bazel_install(
+            "bazel-download",
+            "Download the Bazel {bazel_version} installer",
+            [
+                "curl",
+                "-fL",
+                "-o",
+                INSTALLER,
+                "https://github.com/bazelbuild/bazel/releases/download/{bazel_version}/"
+                "bazel-{bazel_version}-installer-linux-x86_64.sh",
+            ],
+        ),
         _bazel_install("bazel-chmod", "Make the installer executable", ["chmod", "+x", INSTALLER]),
         _bazel_install("bazel-install", "Install Bazel in user mode", [INSTALLER, "--user"]),
-        Command(id="bazel-cleanup", title="Remove the installer", run_as="admin", cwd="{home}",
-                families=_BUILD, argv=["rm", "-f", INSTALLER], idempotent=True,
-                done_when=[PathExists(name="installer removed", path=INSTALLER, absent=True)]),
-        Command(id="clone", title="Clone TensorFlow Serving {ref}", run_as="admin", cwd="{home}",
-                families=_BUILD,
-                argv=["git", "clone", "--recurse-submodules", "--branch", "{ref}", "{git_url}",
-                      "{checkout}"],
-                done_when=[PathExists(name="checkout exists", path="{checkout}/.git")]),
-        _bazel("build", "Compile TensorFlow Serving (2-4 hours)",
-               "build", "-c", "opt", "{build_flags}", "tensorflow_serving/..."),
-        _bazel("test", "Run the TensorFlow Serving tests (optional)",
-               "test", "-c", "opt", "tensorflow_serving/...", optional="serving.run_tests"),
-        _bazel("model-server", "Build the tensorflow_model_server binary",
-               "build", "-c", "opt", "//tensorflow_serving/model_servers:tensorflow_model_server"),
-        WriteFile(id="apt-source", title="Add TensorFlow Serving's apt repository",
-                  families=["debian"], path=_APT_LIST, content=_APT_LINE + "\n",
-                  done_when=[FileHasLine(name="apt source present", path=_APT_LIST,
-                                         line=_APT_LINE)]),
-        Command(id="apt-key-download", title="Download the repository's signing key",
-                families=["debian"], idempotent=True, done_when=_APT_DONE,
-                argv=["curl", "-fsSL", "-o", _APT_KEY, "https://storage.googleapis.com/"
-                      "tensorflow-serving-apt/tensorflow-serving.release.pub.gpg"]),
-        Command(id="apt-key-add", title="Trust the repository's signing key", families=["debian"],
-                idempotent=True, done_when=_APT_DONE, argv=["apt-key", "add", _APT_KEY]),
-        Command(id="apt-update", title="Refresh the package lists", families=["debian"],
-                idempotent=True, done_when=_APT_DONE, argv=["apt-get", "update"]),
-        Command(id="apt-install", title="Install tensorflow-model-server", families=["debian"],
-                idempotent=True, done_when=_APT_DONE,
-                argv=["apt-get", "install", "-y", "tensorflow-model-server"]),
-        AppendLine(id="profile-path", title="Add the model server to PATH in .profile",
-                   families=_BUILD, path="{home}/.profile",
-                   line='export PATH="$PATH:{venv}/bin:' + SERVER_DIR + '/"',
-                   done_when=[FileHasLine(
-                       name="PATH line in .profile", path="{home}/.profile",
-                       line='export PATH="$PATH:{venv}/bin:' + SERVER_DIR + '/"',
-                       alike=r"^\s*(export\s+)?PATH=.*/bazel-bin/tensorflow_serving/model_servers",
-                   )]),
-        AppendLine(id="profile-path", title="Add the virtualenv to PATH in .profile",
-                   families=["debian"], path="{home}/.profile",
-                   line='export PATH="$PATH:{venv}/bin"',
-                   done_when=[FileHasLine(name="PATH line in .profile", path="{home}/.profile",
-                                          line='export PATH="$PATH:{venv}/bin"')]),
+        Command(
+            id="bazel-cleanup",
+            title="Remove the installer",
+            run_as="admin",
+            cwd="{home}",
+            families=_BUILD,
+            argv=["rm", "-f", INSTALLER],
+            idempotent=True,
+            done_when=[PathExists(name="installer removed", path=INSTALLER, absent=True)],
+        ),
+        Command(
+            id="clone",
+            title="Clone TensorFlow Serving {ref}",
+            run_as="admin",
+            cwd="{home}",
+            families=_BUILD,
+            argv=[
+                "git",
+                "clone",
+                "--recurse-submodules",
+                "--branch",
+                "{ref}",
+                "{git_url}",
+                "{checkout}",
+            ],
+            done_when=[PathExists(name="checkout exists", path="{checkout}/.git")],
+        ),
+        _bazel(
+            "build",
+            "Compile TensorFlow Serving (2-4 hours)",
+            "build",
+            "-c",
+            "opt",
+            "{build_flags}",
+            "tensorflow_serving/...",
+        ),
+        _bazel(
+            "test",
+            "Run the TensorFlow Serving tests (optional)",
+            "test",
+            "-c",
+            "opt",
+            "tensorflow_serving/...",
+            optional="serving.run_tests",
+        ),
+        _bazel(
+            "model-server",
+            "Build the tensorflow_model_server binary",
+            "build",
+            "-c",
+            "opt",
+            "//tensorflow_serving/model_servers:tensorflow_model_server",
+        ),
+        WriteFile(
+            id="apt-source",
+            title="Add TensorFlow Serving's apt repository",
+            families=["debian"],
+            path=_APT_LIST,
+            content=_APT_LINE + "\n",
+            done_when=[FileHasLine(name="apt source present", path=_APT_LIST, line=_APT_LINE)],
+        ),
+        Command(
+            id="apt-key-download",
+            title="Download the repository's signing key",
+            families=["debian"],
+            idempotent=True,
+            done_when=_APT_DONE,
+            argv=[
+                "curl",
+                "-fsSL",
+                "-o",
+                _APT_KEY,
+                "https://storage.googleapis.com/"
+                "tensorflow-serving-apt/tensorflow-serving.release.pub.gpg",
+            ],
+        ),
+        Command(
+            id="apt-key-add",
+            title="Trust the repository's signing key",
+            families=["debian"],
+            idempotent=True,
+            done_when=_APT_DONE,
+            argv=["apt-key", "add", _APT_KEY],
+        ),
+        Command(
+            id="apt-update",
+            title="Refresh the package lists",
+            families=["debian"],
+            idempotent=True,
+            done_when=_APT_DONE,
+            argv=["apt-get", "update"],
+        ),
+        Command(
+            id="apt-install",
+            title="Install tensorflow-model-server",
+            families=["debian"],
+            idempotent=True,
+            done_when=_APT_DONE,
+            argv=["apt-get", "install", "-y", "tensorflow-model-server"],
+        ),
+        AppendLine(
+            id="profile-path",
+            title="Add the model server to PATH in .profile",
+            families=_BUILD,
+            path="{home}/.profile",
+            line='export PATH="$PATH:{venv}/bin:' + SERVER_DIR + '/"',
+            done_when=[
+                FileHasLine(
+                    name="PATH line in .profile",
+                    path="{home}/.profile",
+                    line='export PATH="$PATH:{venv}/bin:' + SERVER_DIR + '/"',
+                    alike=r"^\s*(export\s+)?PATH=.*/bazel-bin/tensorflow_serving/model_servers",
+                )
+            ],
+        ),
+        AppendLine(
+            id="profile-path",
+            title="Add the virtualenv to PATH in .profile",
+            families=["debian"],
+            path="{home}/.profile",
+            line='export PATH="$PATH:{venv}/bin"',
+            done_when=[
+                FileHasLine(
+                    name="PATH line in .profile",
+                    path="{home}/.profile",
+                    line='export PATH="$PATH:{venv}/bin"',
+                )
+            ],
+        ),
     ],
     results=[
         BAZEL_VERSION,
-        CommandsPresent(name="tensorflow_model_server on PATH", commands=["tensorflow_model_server"],
-                        fix="re-run step 5; the binary belongs in " + SERVER_DIR),
+        CommandsPresent(
+            name="tensorflow_model_server on PATH",
+            commands=["tensorflow_model_server"],
+            fix="re-run step 5; the binary belongs in " + SERVER_DIR,
+        ),
     ],
 )

@@ -1,14 +1,15 @@
 """Tutorial step 6: an (empty) model configuration and the running model server."""
 
 from checks.spec import PathExists, PortOpen
-from steps.model import EnsureDir, Step, StartDaemon, WriteFile
+from steps.model import EnsureDir, StartDaemon, Step, WriteFile
 
 CONFIG = "{export}/config.cnf"
 PORT_OPEN = PortOpen(
     name="model server accepts connections on {serving_host}:{port}",
     host="{serving_host}",
     port="{port}",
-    fix="start it: tensorflow_model_server --port={port} --model_config_file=" + CONFIG
+    fix="start it: tensorflow_model_server --port={port} --model_config_file="
+    + CONFIG
     + " (its log: {export}/tensorflow_model_server.log)",
 )
 
@@ -35,15 +36,23 @@ and start `tensorflow_model_server` on port **{port}** in the background, its ou
     path_extra=["{venv}/bin", "{checkout}/bazel-bin/tensorflow_serving/model_servers"],
     actions=[
         EnsureDir(id="export-dir", title="Create {export}", path="{export}"),
-        WriteFile(id="model-config", title="Write an empty model configuration", path=CONFIG,
-                  owner="admin", content="model_config_list: {\n}\n",
-                  done_when=[PathExists(name="config.cnf exists", path=CONFIG)]),
-        StartDaemon(id="start-server", title="Start tensorflow_model_server on port {port}",
-                    argv=["tensorflow_model_server", "--port={port}",
-                          "--model_config_file=" + CONFIG],
-                    log_file="{export}/tensorflow_model_server.log",
-                    ready_host="{serving_host}", ready_port="{port}",
-                    done_when=[PORT_OPEN]),
+        WriteFile(
+            id="model-config",
+            title="Write an empty model configuration",
+            path=CONFIG,
+            owner="admin",
+            content="model_config_list: {\n}\n",
+            done_when=[PathExists(name="config.cnf exists", path=CONFIG)],
+        ),
+        StartDaemon(
+            id="start-server",
+            title="Start tensorflow_model_server on port {port}",
+            argv=["tensorflow_model_server", "--port={port}", "--model_config_file=" + CONFIG],
+            log_file="{export}/tensorflow_model_server.log",
+            ready_host="{serving_host}",
+            ready_port="{port}",
+            done_when=[PORT_OPEN],
+        ),
     ],
     results=[PORT_OPEN],
 )

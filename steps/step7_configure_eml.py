@@ -4,6 +4,8 @@ Every CREATE is preceded by a catalogue lookup (its done_when), so re-running th
 configured system changes nothing: the tutorial's commented-out DROP lines are never needed.
 """
 
+from typing import Literal
+
 from checks.spec import SqlCount
 from steps.model import Sql, Step
 
@@ -21,26 +23,50 @@ END"""
 _SET = "SET SCHEMA EML_DATA"
 
 
-def _count(name: str, role: str, query: str, *params: str, expect: int = 1, fix: str = "") -> SqlCount:
-    return SqlCount(name=name, role=role, query=query, params=list(params),  # type: ignore[arg-type]
-                    count_column=True, op=">=", expect=expect, fix=fix)
+def _count(
+    name: str,
+    role: Literal["system", "ml_user"],
+    query: str,
+    *params: str,
+    expect: int = 1,
+    fix: str = "",
+) -> SqlCount:
+    return SqlCount(
+        name=name,
+        role=role,
+        query=query,
+        params=list(params),
+        count_column=True,
+        op=">=",
+        expect=expect,
+        fix=fix,
+    )
 
 
 def _table(table: str) -> SqlCount:
-    return _count(f"table EML_DATA.{table} exists", "ml_user",
-                  'SELECT COUNT(*) FROM "SYS"."TABLES" WHERE SCHEMA_NAME = ? AND TABLE_NAME = ?',
-                  "EML_DATA", table)
+    return _count(
+        f"table EML_DATA.{table} exists",
+        "ml_user",
+        'SELECT COUNT(*) FROM "SYS"."TABLES" WHERE SCHEMA_NAME = ? AND TABLE_NAME = ?',
+        "EML_DATA",
+        table,
+    )
 
 
 ROLE_GRANTED = _count(
-    "{ml_user} has role " + ROLE, "system",
+    "{ml_user} has role " + ROLE,
+    "system",
     'SELECT COUNT(*) FROM "SYS"."GRANTED_ROLES" WHERE GRANTEE = ? AND ROLE_NAME = ?',
-    "{ml_user}", ROLE, fix="as SYSTEM: GRANT " + ROLE + " TO {ml_user}",
+    "{ml_user}",
+    ROLE,
+    fix="as SYSTEM: GRANT " + ROLE + " TO {ml_user}",
 )
 REMOTE_SOURCE = _count(
-    'remote source "TensorFlow" exists', "ml_user",
-    'SELECT COUNT(*) FROM "SYS"."REMOTE_SOURCES" WHERE REMOTE_SOURCE_NAME = ?', "TensorFlow",
-    fix="as {ml_user}: CREATE REMOTE SOURCE \"TensorFlow\" ADAPTER \"grpc\" "
+    'remote source "TensorFlow" exists',
+    "ml_user",
+    'SELECT COUNT(*) FROM "SYS"."REMOTE_SOURCES" WHERE REMOTE_SOURCE_NAME = ?',
+    "TensorFlow",
+    fix='as {ml_user}: CREATE REMOTE SOURCE "TensorFlow" ADAPTER "grpc" '
     "CONFIGURATION 'server={serving_host};port={port}'",
 )
 
@@ -66,55 +92,142 @@ The Script Server must be enabled on the tenant.""",
     ],
     checks=[],
     actions=[
-        Sql(id="grant-role", title="Grant " + ROLE + " to {ml_user}", role="system",
-            statements=["GRANT " + ROLE + " TO {ml_user}"], done_when=[ROLE_GRANTED]),
-        Sql(id="grant-config", title="Grant access to EML_MODEL_CONFIGURATION", role="system",
-            statements=["GRANT SELECT, UPDATE, DELETE, INSERT ON  _SYS_AFL.EML_MODEL_CONFIGURATION"
-                        " TO {ml_user}"],
-            done_when=[_count(
-                "{ml_user} may change EML_MODEL_CONFIGURATION", "system",
-                'SELECT COUNT(*) FROM "SYS"."GRANTED_PRIVILEGES" WHERE GRANTEE = ? AND '
-                "SCHEMA_NAME = ? AND OBJECT_NAME = ? AND PRIVILEGE IN "
-                "('SELECT', 'UPDATE', 'DELETE', 'INSERT')",
-                "{ml_user}", "_SYS_AFL", "EML_MODEL_CONFIGURATION", expect=4)]),
-        Sql(id="remote-source", title='Create the remote source "TensorFlow"', role="ml_user",
-            statements=["CREATE REMOTE SOURCE \"TensorFlow\" ADAPTER \"grpc\" "
-                        "CONFIGURATION 'server={serving_host};port={port}'"],
-            done_when=[REMOTE_SOURCE]),
-        Sql(id="schema", title="Create the schema EML_DATA", role="ml_user",
+        Sql(
+            id="grant-role",
+            title="Grant " + ROLE + " to {ml_user}",
+            role="system",
+            statements=["GRANT " + ROLE + " TO {ml_user}"],
+            done_when=[ROLE_GRANTED],
+        ),
+        Sql(
+            id="grant-config",
+            title="Grant access to EML_MODEL_CONFIGURATION",
+            role="system",
+            statements=[
+                "GRANT SELECT, UPDATE, DELETE, INSERT ON  _SYS_AFL.EML_MODEL_CONFIGURATION"
+                " TO {ml_user}"
+            ],
+            done_when=[
+                _count(
+                    "{ml_user} may change EML_MODEL_CONFIGURATION",
+                    "system",
+                    'SELECT COUNT(*) FROM "SYS"."GRANTED_PRIVILEGES" WHERE GRANTEE = ? AND '
+                    "SCHEMA_NAME = ? AND OBJECT_NAME = ? AND PRIVILEGE IN "
+                    "('SELECT', 'UPDATE', 'DELETE', 'INSERT')",
+                    "{ml_user}",
+                    "_SYS_AFL",
+                    "EML_MODEL_CONFIGURATION",
+                    expect=4,
+                )
+            ],
+        ),
+        Sql(
+            id="remote-source",
+            title='Create the remote source "TensorFlow"',
+            role="ml_user",
+            statements=[
+                'CREATE REMOTE SOURCE "TensorFlow" ADAPTER "grpc" '
+                "CONFIGURATION 'server={serving_host};port={port}'"
+            ],
+            done_when=[REMOTE_SOURCE],
+        ),
+        Sql(
+            id="schema",
+            title="Create the schema EML_DATA",
+            role="ml_user",
             statements=["CREATE SCHEMA EML_DATA"],
-            done_when=[_count("schema EML_DATA exists", "ml_user",
-                              'SELECT COUNT(*) FROM "SYS"."SCHEMAS" WHERE SCHEMA_NAME = ?',
-                              "EML_DATA")]),
-        Sql(id="params-table", title="Create UPDATE_CONFIGURATION_PARAMS", role="ml_user",
-            statements=[_SET, 'CREATE TABLE UPDATE_CONFIGURATION_PARAMS ("Parameter" '
-                        'VARCHAR(100), "Value" VARCHAR(100))'],
-            done_when=[_table("UPDATE_CONFIGURATION_PARAMS")]),
-        Sql(id="result-table", title="Create UPDATE_CONFIGURATION_RESULT", role="ml_user",
-            statements=[_SET, 'CREATE TABLE UPDATE_CONFIGURATION_RESULT ("Key" VARCHAR(100), '
-                        '"Value" INTEGER, "Text" VARCHAR(100))'],
-            done_when=[_table("UPDATE_CONFIGURATION_RESULT")]),
-        Sql(id="procedure", title="Create the procedure UPDATE_CONFIGURATION", role="ml_user",
+            done_when=[
+                _count(
+                    "schema EML_DATA exists",
+                    "ml_user",
+                    'SELECT COUNT(*) FROM "SYS"."SCHEMAS" WHERE SCHEMA_NAME = ?',
+                    "EML_DATA",
+                )
+            ],
+        ),
+        Sql(
+            id="params-table",
+            title="Create UPDATE_CONFIGURATION_PARAMS",
+            role="ml_user",
+            statements=[
+                _SET,
+                'CREATE TABLE UPDATE_CONFIGURATION_PARAMS ("Parameter" '
+                'VARCHAR(100), "Value" VARCHAR(100))',
+            ],
+            done_when=[_table("UPDATE_CONFIGURATION_PARAMS")],
+        ),
+        Sql(
+            id="result-table",
+            title="Create UPDATE_CONFIGURATION_RESULT",
+            role="ml_user",
+            statements=[
+                _SET,
+                'CREATE TABLE UPDATE_CONFIGURATION_RESULT ("Key" VARCHAR(100), '
+                '"Value" INTEGER, "Text" VARCHAR(100))',
+            ],
+            done_when=[_table("UPDATE_CONFIGURATION_RESULT")],
+        ),
+        Sql(
+            id="procedure",
+            title="Create the procedure UPDATE_CONFIGURATION",
+            role="ml_user",
             statements=[_SET, PROCEDURE],
-            done_when=[_count("procedure EML_DATA.UPDATE_CONFIGURATION exists", "ml_user",
-                              'SELECT COUNT(*) FROM "SYS"."PROCEDURES" WHERE SCHEMA_NAME = ? '
-                              "AND PROCEDURE_NAME = ?", "EML_DATA", "UPDATE_CONFIGURATION")]),
-        Sql(id="update-configuration", title="Reload the EML configuration", role="ml_user",
-            statements=[_SET, "TRUNCATE TABLE UPDATE_CONFIGURATION_RESULT",
-                        "CALL UPDATE_CONFIGURATION()", "SELECT * FROM UPDATE_CONFIGURATION_RESULT"],
-            expect_rows=[["Status", 0, "OK"]], idempotent=True),
-        Sql(id="check-params-table", title="Create CHECK_PARAMS", role="ml_user",
-            statements=[_SET, 'CREATE TABLE CHECK_PARAMS ("Parameter" VARCHAR(100), '
-                        '"Value" VARCHAR(100))'],
-            done_when=[_table("CHECK_PARAMS")]),
-        Sql(id="check-params-row", title="Ask for every model in CHECK_PARAMS", role="ml_user",
+            done_when=[
+                _count(
+                    "procedure EML_DATA.UPDATE_CONFIGURATION exists",
+                    "ml_user",
+                    'SELECT COUNT(*) FROM "SYS"."PROCEDURES" WHERE SCHEMA_NAME = ? '
+                    "AND PROCEDURE_NAME = ?",
+                    "EML_DATA",
+                    "UPDATE_CONFIGURATION",
+                )
+            ],
+        ),
+        Sql(
+            id="update-configuration",
+            title="Reload the EML configuration",
+            role="ml_user",
+            statements=[
+                _SET,
+                "TRUNCATE TABLE UPDATE_CONFIGURATION_RESULT",
+                "CALL UPDATE_CONFIGURATION()",
+                "SELECT * FROM UPDATE_CONFIGURATION_RESULT",
+            ],
+            expect_rows=[["Status", 0, "OK"]],
+            idempotent=True,
+        ),
+        Sql(
+            id="check-params-table",
+            title="Create CHECK_PARAMS",
+            role="ml_user",
+            statements=[
+                _SET,
+                'CREATE TABLE CHECK_PARAMS ("Parameter" VARCHAR(100), "Value" VARCHAR(100))',
+            ],
+            done_when=[_table("CHECK_PARAMS")],
+        ),
+        Sql(
+            id="check-params-row",
+            title="Ask for every model in CHECK_PARAMS",
+            role="ml_user",
             statements=[_SET, "INSERT INTO CHECK_PARAMS VALUES ('Model', '*')"],
-            done_when=[_count("CHECK_PARAMS asks for every model", "ml_user",
-                              'SELECT COUNT(*) FROM "EML_DATA"."CHECK_PARAMS" WHERE "Parameter" = ?',
-                              "Model")]),
-        Sql(id="check-destination", title="List the registered models", role="ml_user",
+            done_when=[
+                _count(
+                    "CHECK_PARAMS asks for every model",
+                    "ml_user",
+                    'SELECT COUNT(*) FROM "EML_DATA"."CHECK_PARAMS" WHERE "Parameter" = ?',
+                    "Model",
+                )
+            ],
+        ),
+        Sql(
+            id="check-destination",
+            title="List the registered models",
+            role="ml_user",
             statements=[_SET, "CALL _SYS_AFL.EML_CHECKDESTINATION_PROC(CHECK_PARAMS, ?)"],
-            capture=True, idempotent=True),
+            capture=True,
+            idempotent=True,
+        ),
     ],
     results=[ROLE_GRANTED, REMOTE_SOURCE],
 )

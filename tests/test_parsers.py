@@ -47,8 +47,10 @@ def test_cpu_flags_are_those_every_core_has() -> None:
 
 
 def test_passwd_and_shadow(tmp_path: Path) -> None:
-    users = parse_passwd("root:x:0:0:root:/root:/bin/bash\n"
-                         "tmsadm:x:1002:100:TensorFlow Administrator:/home/tmsadm:/bin/bash\n")
+    users = parse_passwd(
+        "root:x:0:0:root:/root:/bin/bash\n"
+        "tmsadm:x:1002:100:TensorFlow Administrator:/home/tmsadm:/bin/bash\n"
+    )
     assert users["tmsadm"].uid == 1002 and users["tmsadm"].home == "/home/tmsadm"
     shadow = tmp_path / "shadow"
     shadow.write_text("tmsadm:!:17000::::::\nhxeadm:$6$salt$hash:17000::::::\n")
@@ -70,15 +72,21 @@ def test_sudoers_rule_found_wherever_the_admin_put_it(tmp_path: Path) -> None:
 
 
 def test_tail_keeps_the_error_and_drops_noise() -> None:
-    lines = ["Loading: 0 packages loaded", "[12 / 30] Compiling a.cc", "",
-             "ERROR: /home/tmsadm/serving/x/BUILD:1:10: Compiling x.cc failed",
-             *[f"INFO: summary {i}" for i in range(10)]]
+    lines = [
+        "Loading: 0 packages loaded",
+        "[12 / 30] Compiling a.cc",
+        "",
+        "ERROR: /home/tmsadm/serving/x/BUILD:1:10: Compiling x.cc failed",
+        *[f"INFO: summary {i}" for i in range(10)],
+    ]
     tail = meaningful_tail(lines, limit=4)
     assert tail[0].startswith("ERROR:") and len(tail) == 4
     assert all("[12 / 30]" not in x for x in meaningful_tail(lines, limit=20))
 
 
 def test_credentials_in_output_are_redacted() -> None:
-    assert redact("connecting with password=Manager1 now") == "connecting with password=[redacted] now"
+    assert (
+        redact("connecting with password=Manager1 now") == "connecting with password=[redacted] now"
+    )
     assert "s3cret" not in redact("TOKEN: s3cret")
     assert redact("no secrets here") == "no secrets here"

@@ -31,87 +31,188 @@ EXPECT: dict[str, tuple[set[str], str | None, str | None]] = {
     "cd /usr/sap/HXE/home/bin": (ALL, "$ /usr/sap/HXE/home/bin/hxe_gc.sh", None),
     "./hxe_gc.sh": (ALL, "$ /usr/sap/HXE/home/bin/hxe_gc.sh", None),
     "exit": (ALL, None, "without a login shell"),
-    'sudo useradd -m -d /home/tmsadm -c "TensorFlow Administrator" tmsadm':
-        (ALL, "$ useradd -m -d /home/tmsadm -c 'TensorFlow Administrator' tmsadm", None),
+    'sudo useradd -m -d /home/tmsadm -c "TensorFlow Administrator" tmsadm': (
+        ALL,
+        "$ useradd -m -d /home/tmsadm -c 'TensorFlow Administrator' tmsadm",
+        None,
+    ),
     "sudo passwd tmsadm": (ALL, "sudo passwd tmsadm", "never handles the user's password"),
-    "sudo bash -c 'echo \"tmsadm ALL=(ALL) NOPASSWD: ALL\" >>/etc/sudoers'":
-        (ALL, "write /etc/sudoers.d/tmsadm (mode 0440, checked with visudo -cf", "visudo -cf"),
+    "sudo bash -c 'echo \"tmsadm ALL=(ALL) NOPASSWD: ALL\" >>/etc/sudoers'": (
+        ALL,
+        "write /etc/sudoers.d/tmsadm (mode 0440, checked with visudo -cf",
+        "visudo -cf",
+    ),
     "sudo su -l tmsadm": (ALL, "[tmsadm] Create the virtualenv /home/tmsadm/tms", None),
     "sudo apt-get install virtualenv": (DEB, "$ apt-get install -y virtualenv", "-y"),
-    "sudo apt-get install python-numpy python-dev python-pip python-wheel":
-        (DEB, "virtualenv python-numpy python-dev python-pip python-wheel", None),
-    "sudo SUSEConnect -p PackageHub/12.2/x86_64": (SLES, "$ SUSEConnect -p PackageHub/12.2/x86_64", None),
+    "sudo apt-get install python-numpy python-dev python-pip python-wheel": (
+        DEB,
+        "virtualenv python-numpy python-dev python-pip python-wheel",
+        None,
+    ),
+    "sudo SUSEConnect -p PackageHub/12.2/x86_64": (
+        SLES,
+        "$ SUSEConnect -p PackageHub/12.2/x86_64",
+        None,
+    ),
     "sudo SUSEConnect -p sle-sdk/12.2/x86_64": (SLES, "$ SUSEConnect -p sle-sdk/12.2/x86_64", None),
-    "sudo SUSEConnect -p sle-module-toolchain/12/x86_64":
-        (SLES, "$ SUSEConnect -p sle-module-toolchain/12/x86_64", None),
+    "sudo SUSEConnect -p sle-module-toolchain/12/x86_64": (
+        SLES,
+        "$ SUSEConnect -p sle-module-toolchain/12/x86_64",
+        None,
+    ),
     "sudo zypper clean": (SLES, "$ zypper clean", None),
     "sudo zypper refresh": (SLES, "$ zypper refresh", None),
-    "sudo SUSEConnect -r <registration code> -e <registration email>": (SLES, None, "SUSEConnect -r"),
-    "sudo zypper install --type pattern Basis-Devel":
-        (SLES, "$ zypper --non-interactive install --type pattern Basis-Devel", "--non-interactive"),
-    "sudo zypper install wget curl git freetype-devel libpng12-devel swig zip":
-        (SLES, "$ zypper --non-interactive install wget curl git freetype-devel libpng12-devel swig zip", None),
-    "sudo zypper install python python-devel python-numpy python-numpy-devel python-setuptools":
-        (SLES, "install python python-devel python-numpy python-numpy-devel python-setuptools", None),
-    "sudo zypper addrepo 'https://download.opensuse.org/repositories/devel:/languages:/python/SLE_12_SP2/devel:languages:python.repo'":
-        (SLES, "$ zypper addrepo https://download.opensuse.org/repositories/devel:/languages:/python/SLE_12_SP2/devel:languages:python.repo", None),
-    "sudo zypper install python-pip python-virtualenv":
-        (SLES, "$ zypper --non-interactive install python-pip python-virtualenv", None),
-    "sudo zypper rr 'devel_languages_python'": (SLES, "$ zypper removerepo devel_languages_python", None),
-    'sudo subscription-manager repos --enable="rhel-7-server-extras-rpms"':
-        (RHEL, "$ subscription-manager repos --enable=rhel-7-server-extras-rpms", None),
-    'sudo subscription-manager repos --enable="rhel-7-server-optional-rpms"':
-        (RHEL, "$ subscription-manager repos --enable=rhel-7-server-optional-rpms", None),
+    "sudo SUSEConnect -r <registration code> -e <registration email>": (
+        SLES,
+        None,
+        "SUSEConnect -r",
+    ),
+    "sudo zypper install --type pattern Basis-Devel": (
+        SLES,
+        "$ zypper --non-interactive install --type pattern Basis-Devel",
+        "--non-interactive",
+    ),
+    "sudo zypper install wget curl git freetype-devel libpng12-devel swig zip": (
+        SLES,
+        "$ zypper --non-interactive install wget curl git freetype-devel libpng12-devel swig zip",
+        None,
+    ),
+    "sudo zypper install python python-devel python-numpy python-numpy-devel python-setuptools": (
+        SLES,
+        "install python python-devel python-numpy python-numpy-devel python-setuptools",
+        None,
+    ),
+    "sudo zypper addrepo 'https://download.opensuse.org/repositories/devel:/languages:/python/SLE_12_SP2/devel:languages:python.repo'": (
+        SLES,
+        "$ zypper addrepo https://download.opensuse.org/repositories/devel:/languages:/python/SLE_12_SP2/devel:languages:python.repo",
+        None,
+    ),
+    "sudo zypper install python-pip python-virtualenv": (
+        SLES,
+        "$ zypper --non-interactive install python-pip python-virtualenv",
+        None,
+    ),
+    "sudo zypper rr 'devel_languages_python'": (
+        SLES,
+        "$ zypper removerepo devel_languages_python",
+        None,
+    ),
+    'sudo subscription-manager repos --enable="rhel-7-server-extras-rpms"': (
+        RHEL,
+        "$ subscription-manager repos --enable=rhel-7-server-extras-rpms",
+        None,
+    ),
+    'sudo subscription-manager repos --enable="rhel-7-server-optional-rpms"': (
+        RHEL,
+        "$ subscription-manager repos --enable=rhel-7-server-optional-rpms",
+        None,
+    ),
     "sudo yum clean all": (RHEL, "$ yum clean all", None),
     "sudo yum repolist": (RHEL, "$ yum repolist", None),
-    'sudo yum groupinstall "Development Tools"': (RHEL, "$ yum groupinstall -y 'Development Tools'", "-y"),
-    "sudo yum install wget curl git freetype-devel swig zip":
-        (RHEL, "$ yum install -y wget curl git freetype-devel swig zip", None),
-    "sudo rpm -ivh https://dl.fedoraproject.org/pub/epel/epel-release-latest-7.noarch.rpm":
-        (RHEL, "$ rpm -ivh https://dl.fedoraproject.org/pub/epel/epel-release-latest-7.noarch.rpm", None),
-    "sudo yum install numpy python python-devel python-pip python-virtualenv":
-        (RHEL, "$ yum install -y numpy python python-devel python-pip python-virtualenv", None),
+    'sudo yum groupinstall "Development Tools"': (
+        RHEL,
+        "$ yum groupinstall -y 'Development Tools'",
+        "-y",
+    ),
+    "sudo yum install wget curl git freetype-devel swig zip": (
+        RHEL,
+        "$ yum install -y wget curl git freetype-devel swig zip",
+        None,
+    ),
+    "sudo rpm -ivh https://dl.fedoraproject.org/pub/epel/epel-release-latest-7.noarch.rpm": (
+        RHEL,
+        "$ rpm -ivh https://dl.fedoraproject.org/pub/epel/epel-release-latest-7.noarch.rpm",
+        None,
+    ),
+    "sudo yum install numpy python python-devel python-pip python-virtualenv": (
+        RHEL,
+        "$ yum install -y numpy python python-devel python-pip python-virtualenv",
+        None,
+    ),
     "cd ~/": (ALL, None, None),  # the working directory of the commands that follow
-    "virtualenv --python=python2.7 --system-site-packages ~/tms":
-        (ALL, "$ virtualenv --python=python2.7 --system-site-packages /home/tmsadm/tms", None),
+    "virtualenv --python=python2.7 --system-site-packages ~/tms": (
+        ALL,
+        "$ virtualenv --python=python2.7 --system-site-packages /home/tmsadm/tms",
+        None,
+    ),
     "source ~/tms/bin/activate": (ALL, "$ /home/tmsadm/tms/bin/pip install grpcio", "activate"),
     "pip --version": (ALL, "pip >= 9.0.1 in /home/tmsadm/tms", None),
-    "pip install --upgrade pip": (ALL, "$ /home/tmsadm/tms/bin/pip install --upgrade pip", "older than 9.0.1"),
+    "pip install --upgrade pip": (
+        ALL,
+        "$ /home/tmsadm/tms/bin/pip install --upgrade pip",
+        "older than 9.0.1",
+    ),
     "pip install grpcio": (ALL, "$ /home/tmsadm/tms/bin/pip install grpcio", None),
-    "pip install tensorflow": (ALL, "$ /home/tmsadm/tms/bin/pip install 'tensorflow<2'", "tf.Session"),
-    "pip install tensorflow-serving-api":
-        (ALL, "$ /home/tmsadm/tms/bin/pip install 'tensorflow-serving-api<2'", "pinned below 2"),
+    "pip install tensorflow": (
+        ALL,
+        "$ /home/tmsadm/tms/bin/pip install 'tensorflow<2'",
+        "tf.Session",
+    ),
+    "pip install tensorflow-serving-api": (
+        ALL,
+        "$ /home/tmsadm/tms/bin/pip install 'tensorflow-serving-api<2'",
+        "pinned below 2",
+    ),
     "import tensorflow as tf": (ALL, "TensorFlow says hello", None),
     "hello = tf.constant('Hello, TensorFlow!')": (ALL, "TensorFlow says hello", None),
     "sess = tf.Session()": (ALL, "TensorFlow says hello", None),
     "print(sess.run(hello))": (ALL, "TensorFlow says hello", None),
     "exit()": (ALL, None, None),
-    "curl -L https://github.com/bazelbuild/bazel/releases/download/0.11.1/bazel-0.11.1-installer-linux-x86_64.sh -o ~/bazel-0.11.1-installer-linux-x86_64.sh":
-        (BUILD, f"$ curl -fL -o {INSTALLER} https://github.com/bazelbuild/bazel/releases/download/0.11.1/bazel-0.11.1-installer-linux-x86_64.sh", None),
+    "curl -L https://github.com/bazelbuild/bazel/releases/download/0.11.1/bazel-0.11.1-installer-linux-x86_64.sh -o ~/bazel-0.11.1-installer-linux-x86_64.sh": (
+        BUILD,
+        f"$ curl -fL -o {INSTALLER} https://github.com/bazelbuild/bazel/releases/download/0.11.1/bazel-0.11.1-installer-linux-x86_64.sh",
+        None,
+    ),
     "chmod +x ~/bazel-0.11.1-installer-linux-x86_64.sh": (BUILD, f"$ chmod +x {INSTALLER}", None),
     "./bazel-0.11.1-installer-linux-x86_64.sh --user": (BUILD, f"$ {INSTALLER} --user", None),
     'export PATH="$PATH:$HOME/bin"': (BUILD, None, "~/bin is put first on PATH"),
     "rm ~/bazel-0.11.1-installer-linux-x86_64.sh": (BUILD, f"$ rm -f {INSTALLER}", None),
     "bazel version": (BUILD, "bazel version is exactly 0.11.1", None),
-    "git clone --recurse-submodules https://github.com/tensorflow/serving":
-        (BUILD, "$ git clone --recurse-submodules --branch 1.8.0 https://github.com/tensorflow/serving /home/tmsadm/serving", "pinned to 1.8.0"),
+    "git clone --recurse-submodules https://github.com/tensorflow/serving": (
+        BUILD,
+        "$ git clone --recurse-submodules --branch 1.8.0 https://github.com/tensorflow/serving /home/tmsadm/serving",
+        "pinned to 1.8.0",
+    ),
     "cd ~/serving": (BUILD, None, None),
-    "bazel build -c opt tensorflow_serving/...": (BUILD, "$ bazel build -c opt --copt=", "Optimisation flags"),
-    "bazel build -c opt --copt=-msse4.1 --copt=-msse4.2 --copt=-mavx --copt=-mavx2 --copt=-mfma --copt=-O3 tensorflow_serving/...":
-        (BUILD, "$ bazel build -c opt --copt=-msse4.1 --copt=-msse4.2 --copt=-mavx --copt=-mavx2 --copt=-mfma --copt=-O3 tensorflow_serving/...", None),
-    "bazel test -c opt tensorflow_serving/...": (BUILD, "$ bazel test -c opt tensorflow_serving/...", None),
-    "bazel build -c opt //tensorflow_serving/model_servers:tensorflow_model_server":
-        (BUILD, "$ bazel build -c opt //tensorflow_serving/model_servers:tensorflow_model_server", None),
-    'echo "export PATH=$PATH:/home/tmsadm/tms/bin:/home/tmsadm/serving/bazel-bin/tensorflow_serving/model_servers/" >> ~/.profile':
-        (BUILD, 'append to /home/tmsadm/.profile: export PATH="$PATH:/home/tmsadm/tms/bin:/home/tmsadm/serving/bazel-bin/tensorflow_serving/model_servers/"', "literal $PATH"),
+    "bazel build -c opt tensorflow_serving/...": (
+        BUILD,
+        "$ bazel build -c opt --copt=",
+        "Optimisation flags",
+    ),
+    "bazel build -c opt --copt=-msse4.1 --copt=-msse4.2 --copt=-mavx --copt=-mavx2 --copt=-mfma --copt=-O3 tensorflow_serving/...": (
+        BUILD,
+        "$ bazel build -c opt --copt=-msse4.1 --copt=-msse4.2 --copt=-mavx --copt=-mavx2 --copt=-mfma --copt=-O3 tensorflow_serving/...",
+        None,
+    ),
+    "bazel test -c opt tensorflow_serving/...": (
+        BUILD,
+        "$ bazel test -c opt tensorflow_serving/...",
+        None,
+    ),
+    "bazel build -c opt //tensorflow_serving/model_servers:tensorflow_model_server": (
+        BUILD,
+        "$ bazel build -c opt //tensorflow_serving/model_servers:tensorflow_model_server",
+        None,
+    ),
+    'echo "export PATH=$PATH:/home/tmsadm/tms/bin:/home/tmsadm/serving/bazel-bin/tensorflow_serving/model_servers/" >> ~/.profile': (
+        BUILD,
+        'append to /home/tmsadm/.profile: export PATH="$PATH:/home/tmsadm/tms/bin:/home/tmsadm/serving/bazel-bin/tensorflow_serving/model_servers/"',
+        "literal $PATH",
+    ),
     "source .profile": (BUILD, None, None),  # the wizard gives its commands that PATH itself
     "mkdir -p ~/export": (ALL, "mkdir -p /home/tmsadm/export", None),
     "model_config_list: {": (ALL, "model_config_list: {", None),
     "}": (ALL, None, None),
-    "tensorflow_model_server --port=8500 --model_config_file=/home/tmsadm/export/config.cnf":
-        (ALL, "$ tensorflow_model_server --port=8500 --model_config_file=/home/tmsadm/export/config.cnf", None),
-    "nohup tensorflow_model_server -port=8500 --model_config_file=/home/tmsadm/export/config.cnf > /home/tmsadm/export/tensorflow_model_server.log 2>&1 </dev/null &":
-        (ALL, None, "`-port=8500`"),
+    "tensorflow_model_server --port=8500 --model_config_file=/home/tmsadm/export/config.cnf": (
+        ALL,
+        "$ tensorflow_model_server --port=8500 --model_config_file=/home/tmsadm/export/config.cnf",
+        None,
+    ),
+    "nohup tensorflow_model_server -port=8500 --model_config_file=/home/tmsadm/export/config.cnf > /home/tmsadm/export/tensorflow_model_server.log 2>&1 </dev/null &": (
+        ALL,
+        None,
+        "`-port=8500`",
+    ),
 }
 SQL_CHECKS = {"AFL_AREAS", "AFL_PACKAGES", "AFL_FUNCTIONS"}
 
@@ -132,8 +233,12 @@ def tutorial_lines() -> list[tuple[str, str]]:
 
 def plan_text(family: str, hw: Hardware = FULL_CPU) -> tuple[str, str]:
     """The plan as `emlsetup plan` prints it, and every step's corrections."""
-    info = DistroInfo(id={"sles": "sles", "rhel": "rhel", "debian": "ubuntu"}[family],
-                      name=family, version="12.2" if family == "sles" else "7", family=family)
+    info = DistroInfo(
+        id={"sles": "sles", "rhel": "rhel", "debian": "ubuntu"}[family],
+        name=family,
+        version="12.2" if family == "sles" else "7",
+        family=family,
+    )
     plan = build_plan(Settings(), info, hw)
     out = io.StringIO()
     print_plan(plan, Settings(), out)

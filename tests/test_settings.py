@@ -66,7 +66,9 @@ def test_broken_toml_and_missing_file(tmp_path: Path) -> None:
         load_settings(tmp_path / "missing.toml")
 
 
-def test_cli_exits_2_with_one_line_and_no_traceback(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_exits_2_with_one_line_and_no_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     answers = tmp_path / "a.toml"
     answers.write_text("[serving]\nport = 0\n")
     assert main(["--config", str(answers), "plan", "--state-dir", str(tmp_path)]) == 2

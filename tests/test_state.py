@@ -17,10 +17,21 @@ from steps.state import ActionState, ActionStatus, RunState, StateError, StateSt
 
 
 def _state() -> RunState:
-    return RunState(run_id="r1", distro="SLES 12 SP2", family="sles", steps=[
-        StepState(number=2, title="Create a dedicated user",
-                  actions=[ActionState(id="useradd", title="Create the user"),
-                           ActionState(id="sudoers", title="Let tmsadm use sudo")])])
+    return RunState(
+        run_id="r1",
+        distro="SLES 12 SP2",
+        family="sles",
+        steps=[
+            StepState(
+                number=2,
+                title="Create a dedicated user",
+                actions=[
+                    ActionState(id="useradd", title="Create the user"),
+                    ActionState(id="sudoers", title="Let tmsadm use sudo"),
+                ],
+            )
+        ],
+    )
 
 
 def test_save_and_load_round_trip_and_resume_point(tmp_path: Path) -> None:
@@ -58,8 +69,12 @@ def test_a_full_disk_fails_in_one_sentence_and_keeps_the_previous_state(tmp_path
         "try:\n    StateStore(Path(sys.argv[1])).save(s)\n"
         "except StateError as e:\n    print(e); sys.exit(3)\n"
     )
-    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
-                          text=True, cwd=Path(__file__).parent.parent)
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
     assert done.returncode == 3, done.stderr
     assert "previous state is intact" in done.stdout and "Traceback" not in done.stdout
     assert store.file.read_text() == before
@@ -72,13 +87,15 @@ def test_a_save_interrupted_by_sigkill_leaves_a_loadable_state(tmp_path: Path) -
         "import sys; from pathlib import Path; from steps.state import *\n"
         "store = StateStore(Path(sys.argv[1])); i = 0\n"
         "while True:\n"
-        "    s = RunState(run_id=str(i), distro='x', family='sles', settings={'pad': 'x' * 20000})\n"
+        "    s = RunState(run_id=str(i), distro='x', family='sles',\n"
+        "                 settings={'pad': 'x' * 20000})\n"
         "    store.save(s); i += 1\n"
     )
     store = StateStore(tmp_path)
     for delay in (0.15, 0.23, 0.31, 0.37, 0.45):
-        proc = subprocess.Popen([sys.executable, "-c", code, str(tmp_path)],
-                                cwd=Path(__file__).parent.parent)
+        proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path)], cwd=Path(__file__).parent.parent
+        )
         time.sleep(delay)
         proc.send_signal(signal.SIGKILL)
         proc.wait()
@@ -89,10 +106,18 @@ def test_a_save_interrupted_by_sigkill_leaves_a_loadable_state(tmp_path: Path) -
 
 def test_second_instance_is_refused_naming_the_first_pid(tmp_path: Path) -> None:
     holder = subprocess.Popen(
-        [sys.executable, "-c", "import sys, time; from pathlib import Path; from steps.lock import "
-         "StateLock; l = StateLock(Path(sys.argv[1])); l.acquire(); print('held', flush=True); "
-         "time.sleep(30)", str(tmp_path)],
-        stdout=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from steps.lock import "
+            "StateLock; l = StateLock(Path(sys.argv[1])); l.acquire(); print('held', flush=True); "
+            "time.sleep(30)",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
         with pytest.raises(LockedError) as err:

@@ -33,9 +33,15 @@ class WizardApp(App[int]):
 
 def run_wizard(args: argparse.Namespace) -> int:
     try:
-        session = Session.open(Options(config=args.config, root=args.root,
-                                       state_dir=args.state_dir, distro=args.distro,
-                                       overrides=args.overrides))
+        session = Session.open(
+            Options(
+                config=args.config,
+                root=args.root,
+                state_dir=args.state_dir,
+                distro=args.distro,
+                overrides=args.overrides,
+            )
+        )
     except (SettingsError, SessionError) as exc:
         print(f"emlsetup: {exc}")
         return 2
