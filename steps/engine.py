@@ -3,49 +3,24 @@ after every change. The CLI and the TUI both drive this one class."""
 
 from __future__ import annotations
 
-import re
-import shlex
 import threading
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from checks.evaluate import CheckContext, ProbeResult, all_pass, evaluate_all
 from checks.result import CheckResult, Status
 from checks.spec import CheckSpec
-from checks.system import PasswdEntry, read_passwd
-from steps import files
-from steps.model import (
-    Action,
-    AppendLine,
-    Command,
-    EnsureDir,
-    Manual,
-    Sql,
-    StartDaemon,
-    Step,
-    WriteFile,
-)
+from steps.actions import Executor, SqlBackend, describe
+from steps.model import Action, Manual, Step
 from steps.plan import Plan
 from steps.runner import Runner
 from steps.settings import Settings
-from steps.state import (
-    ActionState,
-    ActionStatus,
-    CommandRecord,
-    RunState,
-    StateStore,
-    StepState,
-    StepStatus,
-)
+from steps.state import ActionState, ActionStatus, RunState, StateStore, StepState, StepStatus
 
-
-class SqlBackend(Protocol):
-    def query(self, role: str, sql: str, params: Any = ()) -> list[tuple[Any, ...]]: ...
-    def execute_all(self, role: str, statements: list[str]) -> list[list[tuple[Any, ...]]]: ...
+__all__ = ["Engine", "Event", "NeedsConfirmation", "SqlBackend", "describe", "new_state"]
 
 
 @dataclass
@@ -78,22 +53,6 @@ def new_state(plan: Plan, settings: Settings) -> RunState:
     )
 
 
-def describe(action: Action) -> str:
-    """What an action will do, as the admin sees it before it runs."""
-    if isinstance(action, (Command, StartDaemon)):
-        return shlex.join(action.argv)
-    if isinstance(action, WriteFile):
-        check = f", checked with {' '.join(action.validate_argv)}" if action.validate_argv else ""
-        return f"write {action.path} (mode {action.mode:04o}{check}):\n{action.content.rstrip()}"
-    if isinstance(action, AppendLine):
-        return f"append to {action.path}: {action.line}"
-    if isinstance(action, EnsureDir):
-        return f"mkdir -p {action.path}"
-    if isinstance(action, Manual):
-        return action.instruction
-    return ";\n".join(action.statements)
-
-
 class Engine:
     def __init__(
         self,
@@ -111,6 +70,7 @@ class Engine:
         self.state, self.sql, self.confirm, self.on_event = state, sql, confirm, on_event
         self.cancelled = threading.Event()
         runner.listeners.append(self._line)
+        self.executor = Executor(runner, sql, self.context, self._save, self.cancelled, self._line)
         self._step = 0
 
     # -- checks -----------------------------------------------------------------------------
@@ -226,7 +186,7 @@ class Engine:
         self.state.current = (step.number, action.id)
         self._save()
         self._emit("action", f"{action.title}\n  $ {describe(action)}", action.id)
-        error = self._execute(step, action, ast)
+        error = self.executor.execute(step, action, ast)
         if self.cancelled.is_set():
             ast.status, ast.reason = ActionStatus.PENDING, "interrupted; resume runs it again"
             return self._stop(st, f"interrupted during: {action.title}")
@@ -237,126 +197,6 @@ class Engine:
             ast.status, ast.reason = ActionStatus.FAILED, error
             return self._fail_step(st, f"{action.title} failed: {error}")
         return self._settle(ast, ActionStatus.DONE, "")
-
-    def _execute(self, step: Step, action: Action, ast: ActionState) -> str | None:
-        """Does the action; returns None on success or one sentence saying what went wrong."""
-        log_name = f"{step.number}-{action.id}"
-        try:
-            if isinstance(action, Command):
-                rec = self.runner.run(
-                    action.argv,
-                    action.run_as,
-                    cwd=action.cwd,
-                    path_extra=step.path_extra,
-                    log_name=log_name,
-                )
-                ast.commands.append(rec)
-                return _command_error(rec, action.expect_output)
-            if isinstance(action, StartDaemon):
-                return self._start_daemon(step, action, ast)
-            if isinstance(action, Sql):
-                return self._sql(action, ast)
-            return self._file_action(action, ast)
-        except files.FileActionError as exc:
-            return str(exc)
-        except OSError as exc:
-            return f"{exc.strerror or exc} ({exc.filename or ''})"
-
-    def _file_action(self, action: Action, ast: ActionState) -> str | None:
-        host = self.runner.host
-        owner = self._owner(getattr(action, "owner", "root"))
-        rec = CommandRecord(display=describe(action).splitlines()[0], user=host.login)
-        ast.commands.append(rec)
-        if isinstance(action, WriteFile):
-            validate = self._validator(action) if action.validate_argv else None
-            rec.tail = [
-                files.write_new_file(
-                    host.path(action.path), action.content, action.mode, owner, validate
-                )
-            ]
-        elif isinstance(action, AppendLine):
-            rec.tail = [files.append_line(host.path(action.path), action.line, owner)]
-        elif isinstance(action, EnsureDir):
-            rec.tail = [files.ensure_dir(host.path(action.path), owner)]
-        rec.exit_code = 0
-        return None
-
-    def _validator(self, action: WriteFile) -> Callable[[Path], str | None]:
-        def validate(tmp: Path) -> str | None:
-            argv = [a.replace("{file}", str(tmp)) for a in action.validate_argv or []]
-            # The temp file is local: run the checker on it directly, as ourselves.
-            rec = self.runner.run(argv, "self", log_name=f"validate-{action.id}")
-            if rec.exit_code == 0:
-                return None
-            said = " ".join(rec.tail[-2:]) or f"exit {rec.exit_code}"
-            return f"{argv[0]} rejected the new file, nothing was changed: {said}"
-
-        return validate
-
-    def _start_daemon(self, step: Step, action: StartDaemon, ast: ActionState) -> str | None:
-        host = self.runner.host
-        log = host.path(action.log_file)
-        log.touch()
-        files.chown_to(log, self._owner(action.run_as))
-        pid = self.runner.start_detached(action.argv, action.run_as, log, step.path_extra)
-        rec = CommandRecord(
-            display=describe(action),
-            user=self.runner.identity.name(action.run_as),
-            pid=pid,
-            log_file=str(log),
-        )
-        ast.commands.append(rec)
-        deadline = time.monotonic() + action.ready_timeout_s
-        ready = [c for c in action.done_when if c.kind == "port_open"]
-        while time.monotonic() < deadline:
-            if ready and all_pass(ready, self.context(step)):
-                rec.exit_code = 0
-                return None
-            if not _alive(pid):
-                break
-            time.sleep(0.2)
-        text = log.read_text(errors="replace").splitlines()
-        from steps.output import meaningful_tail
-
-        rec.tail = meaningful_tail(text)
-        return (
-            f"it did not answer on {action.ready_host}:{action.ready_port} within "
-            f"{action.ready_timeout_s:.0f}s; see {action.log_file}"
-        )
-
-    def _sql(self, action: Sql, ast: ActionState) -> str | None:
-        if self.sql is None:
-            return (
-                "no HANA connection: set EMLSETUP_SYSTEM_PASSWORD and EMLSETUP_ML_USER_PASSWORD, "
-                "or hdbuserstore keys in hana.system_key / hana.ml_user_key"
-            )
-        rec = CommandRecord(display=describe(action), user=action.role)
-        ast.commands.append(rec)
-        started = time.monotonic()
-        try:
-            results = self.sql.execute_all(action.role, action.statements)
-        except Exception as exc:  # the HANA layer raises one sentence per failure
-            rec.exit_code, rec.tail = 1, [str(exc)]
-            return str(exc)
-        finally:
-            rec.duration_s = round(time.monotonic() - started, 3)
-        rows = [[str(v) for v in row] for row in (results[-1] if results else [])]
-        rec.exit_code, rec.tail = 0, [" | ".join(r) for r in rows][:20]
-        if action.capture:
-            ast.captured = rows
-        if action.expect_rows is not None:
-            want = [[str(v) for v in row] for row in action.expect_rows]
-            if not rows or any(r not in want for r in rows):
-                got = "; ".join(" | ".join(r) for r in rows) or "no rows"
-                return f"expected {' | '.join(want[0])}, got {got}"
-        return None
-
-    # -- helpers ----------------------------------------------------------------------------
-    def _owner(self, run_as: str) -> PasswdEntry | None:
-        if run_as == "root":
-            return None
-        users = read_passwd(self.runner.host.path("/etc/passwd"))
-        return users.get(self.runner.identity.name(run_as))
 
     def _setting(self, dotted: str) -> bool:
         node: Any = self.settings
@@ -395,24 +235,3 @@ class Engine:
 
     def _line(self, text: str) -> None:
         self.on_event(Event("line", self._step, text))
-
-
-def _command_error(rec: CommandRecord, expect: str | None) -> str | None:
-    if rec.exit_code != 0:
-        last = rec.tail[-1] if rec.tail else ""
-        return f"exit {rec.exit_code}" + (f": {last}" if last else "")
-    if expect and not any(re.search(expect, line) for line in rec.tail):
-        return f"its output did not show {expect!r}"
-    return None
-
-
-def _alive(pid: int) -> bool:
-    import os
-
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -3,8 +3,10 @@ line by line to a log file and to listeners, interruptible with one SIGINT."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
+import sys
 import threading
 import time
 from collections import deque
@@ -184,6 +186,53 @@ class Runner:
             return ProbeResult(124, f"{argv[0]}: no answer within {timeout:.0f}s")
         except OSError as exc:
             return ProbeResult(126, f"{line[0]}: {exc.strerror}")
+
+    def start_build(
+        self,
+        argv: list[str],
+        run_as: str,
+        *,
+        cwd: str | None,
+        path_extra: list[str],
+        log_file: Path,
+        exit_file: Path,
+        exec_argv: list[str] | None = None,
+        env: dict[str, str] | None = None,
+    ) -> tuple[int, list[str], dict[str, str]]:
+        """Starts a long command under ``steps.detach`` in a session of its own. Given
+        ``exec_argv`` and ``env`` (from a build that died), that exact command is re-run."""
+        line = exec_argv or self.command_line(argv, run_as, path_extra)
+        used_env = env or self.host.child_env({"PATH": self.search_path(path_extra)})
+        # -I: the build's folder must not shadow our modules (it is the working directory).
+        wrapper = [
+            sys.executable,
+            "-I",
+            "-m",
+            "steps.detach",
+            str(exit_file),
+            str(log_file),
+            "--",
+            *line,
+        ]
+        local_cwd = str(self.host.path(cwd)) if cwd else None
+        proc = sh.Command(wrapper[0])(
+            *wrapper[1:],
+            _env=used_env,
+            _cwd=local_cwd,
+            _new_session=True,
+            _bg=True,
+            _bg_exc=False,
+            _out=os.devnull,
+            _err=os.devnull,
+            _in=os.devnull,
+            _ok_code=list(range(256)),
+        )
+        return int(proc.pid), line, used_env
+
+    def interrupt_group(self, pgid: int) -> None:
+        """One SIGINT to a detached build's process group (its wrapper leads the session)."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(pgid, signal.SIGINT)
 
     def start_detached(
         self, argv: list[str], run_as: str, log_file: Path, path_extra: list[str] | None = None

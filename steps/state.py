@@ -57,6 +57,12 @@ class CommandRecord(BaseModel):
     tail: list[str] = []
     log_file: str | None = None
     pid: int | None = None
+    # A detached build: where its exit status will appear, how far its log was shown, and
+    # the exact command line and environment, so that a re-run is identical.
+    exit_file: str | None = None
+    log_offset: int = 0
+    exec_argv: list[str] | None = None
+    env: dict[str, str] | None = None
 
 
 class ActionState(BaseModel):

@@ -1,0 +1,280 @@
+"""Doing one action of each kind. Each returns None on success or one sentence saying what
+went wrong; what ran is appended to the action's state as a CommandRecord."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from checks.evaluate import CheckContext, all_pass
+from checks.system import PasswdEntry, read_passwd
+from steps import files
+from steps.follow import alive, follow, is_our_wrapper, read_exit, reattach_offset
+from steps.model import (
+    Action,
+    AppendLine,
+    Command,
+    EnsureDir,
+    Manual,
+    Sql,
+    StartDaemon,
+    Step,
+    WriteFile,
+)
+from steps.output import meaningful_tail
+from steps.runner import Runner
+from steps.state import ActionState, CommandRecord, now
+
+
+class SqlBackend(Protocol):
+    def query(self, role: str, sql: str, params: Any = ()) -> list[tuple[Any, ...]]: ...
+    def execute_all(self, role: str, statements: list[str]) -> list[list[tuple[Any, ...]]]: ...
+
+
+NO_HANA = (
+    "no HANA connection: set EMLSETUP_SYSTEM_PASSWORD and EMLSETUP_ML_USER_PASSWORD, or "
+    "hdbuserstore keys in hana.system_key / hana.ml_user_key"
+)
+
+
+def describe(action: Action) -> str:
+    """What an action will do, as the admin sees it before it runs."""
+    if isinstance(action, (Command, StartDaemon)):
+        return shlex.join(action.argv)
+    if isinstance(action, WriteFile):
+        check = f", checked with {' '.join(action.validate_argv)}" if action.validate_argv else ""
+        return f"write {action.path} (mode {action.mode:04o}{check}):\n{action.content.rstrip()}"
+    if isinstance(action, AppendLine):
+        return f"append to {action.path}: {action.line}"
+    if isinstance(action, EnsureDir):
+        return f"mkdir -p {action.path}"
+    if isinstance(action, Manual):
+        return action.instruction
+    return ";\n".join(action.statements)
+
+
+class Executor:
+    def __init__(
+        self,
+        runner: Runner,
+        sql: SqlBackend | None,
+        context: Callable[[Step], CheckContext],
+        save: Callable[[], None],
+        cancelled: threading.Event,
+        on_line: Callable[[str], None],
+    ) -> None:
+        self.runner, self.sql, self.context, self.save = runner, sql, context, save
+        self.cancelled, self.on_line = cancelled, on_line
+
+    def execute(self, step: Step, action: Action, ast: ActionState) -> str | None:
+        try:
+            if isinstance(action, Command) and action.long_running:
+                return self._long(step, action, ast)
+            if isinstance(action, Command):
+                rec = self.runner.run(
+                    action.argv,
+                    action.run_as,
+                    cwd=action.cwd,
+                    path_extra=step.path_extra,
+                    log_name=f"{step.number}-{action.id}",
+                )
+                ast.commands.append(rec)
+                return command_error(rec, action.expect_output)
+            if isinstance(action, StartDaemon):
+                return self._daemon(step, action, ast)
+            if isinstance(action, Sql):
+                return self._sql(action, ast)
+            return self._file(action, ast)
+        except files.FileActionError as exc:
+            return str(exc)
+        except OSError as exc:
+            return f"{exc.strerror or exc} ({exc.filename or ''})"
+
+    # -- the 2-4 hour build ------------------------------------------------------------------
+    def _long(self, step: Step, action: Command, ast: ActionState) -> str | None:
+        """Started detached, so it outlives the wizard; a later run re-attaches to it, or
+        re-runs the identical command (same directory and environment: Bazel keeps its
+        finished actions only for an identical environment) if it died."""
+        last = ast.commands[-1] if ast.commands else None
+        if last and last.exit_file and last.exit_code is None:
+            exit_file, log = Path(last.exit_file), Path(last.log_file or "")
+            code = read_exit(exit_file)
+            if code is None and last.pid and is_our_wrapper(last.pid, exit_file):
+                self.on_line(
+                    f"[emlsetup] re-attaching to the build started {last.started:%H:%M} "
+                    f"UTC (pid {last.pid}); it kept running while the wizard was away"
+                )
+                return self._follow(last, reattach_offset(log, last.log_offset), action)
+            if code is not None:
+                last.exit_code = code
+                return command_error(last, None)
+            self.on_line("[emlsetup] the previous build died; running the identical command again")
+            rec = self._start(step, action, last.exec_argv, last.env or {})
+        else:
+            rec = self._start(step, action, None, None)
+        ast.commands.append(rec)
+        self.save()  # pid, log and command are on disk before the first line is read
+        return self._follow(rec, 0, action)
+
+    def _start(
+        self, step: Step, action: Command, exec_argv: list[str] | None, env: dict[str, str] | None
+    ) -> CommandRecord:
+        folder = self.runner.log_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%H%M%S")
+        log = folder / f"{step.number}-{action.id}-{stamp}.log"
+        exit_file = folder / f"{step.number}-{action.id}-{stamp}.exit"
+        log.touch()
+        pid, line, used_env = self.runner.start_build(
+            action.argv,
+            action.run_as,
+            cwd=action.cwd,
+            path_extra=step.path_extra,
+            log_file=log,
+            exit_file=exit_file,
+            exec_argv=exec_argv,
+            env=env,
+        )
+        return CommandRecord(
+            display=describe(action),
+            user=self.runner.identity.name(action.run_as),
+            cwd=action.cwd,
+            pid=pid,
+            log_file=str(log),
+            exit_file=str(exit_file),
+            exec_argv=line,
+            env=used_env,
+        )
+
+    def _follow(self, rec: CommandRecord, offset: int, action: Command) -> str | None:
+        tail: list[str] = []
+
+        def line(text: str) -> None:
+            tail.append(text)
+            del tail[:-400]
+            self.on_line(text)
+
+        pid = rec.pid or 0
+        followed = follow(
+            Path(rec.log_file or ""),
+            Path(rec.exit_file or ""),
+            pid,
+            offset,
+            line,
+            self.cancelled,
+            lambda: self.runner.interrupt_group(pid),
+        )
+        rec.log_offset = followed.offset
+        rec.duration_s = round((now() - rec.started).total_seconds(), 1)
+        rec.tail = meaningful_tail(tail)
+        if followed.exit_code is None:
+            rec.tail.append("the build process died without recording its exit status")
+            return "the build stopped without an exit status (killed?); resume runs it again"
+        rec.exit_code = followed.exit_code
+        return command_error(rec, action.expect_output)
+
+    # -- the model server --------------------------------------------------------------------
+    def _daemon(self, step: Step, action: StartDaemon, ast: ActionState) -> str | None:
+        host = self.runner.host
+        log = host.path(action.log_file)
+        log.touch()
+        files.chown_to(log, self.owner(action.run_as))
+        pid = self.runner.start_detached(action.argv, action.run_as, log, step.path_extra)
+        rec = CommandRecord(
+            display=describe(action),
+            user=self.runner.identity.name(action.run_as),
+            pid=pid,
+            log_file=str(log),
+        )
+        ast.commands.append(rec)
+        deadline = time.monotonic() + action.ready_timeout_s
+        ready = [c for c in action.done_when if c.kind == "port_open"]
+        while time.monotonic() < deadline:
+            if ready and all_pass(ready, self.context(step)):
+                rec.exit_code = 0
+                return None
+            if not alive(pid):
+                break
+            time.sleep(0.2)
+        rec.tail = meaningful_tail(log.read_text(errors="replace").splitlines())
+        return (
+            f"it did not answer on {action.ready_host}:{action.ready_port} within "
+            f"{action.ready_timeout_s:.0f}s; see {action.log_file}"
+        )
+
+    # -- SQL ---------------------------------------------------------------------------------
+    def _sql(self, action: Sql, ast: ActionState) -> str | None:
+        if self.sql is None:
+            return NO_HANA
+        rec = CommandRecord(display=describe(action), user=action.role)
+        ast.commands.append(rec)
+        started = time.monotonic()
+        try:
+            results = self.sql.execute_all(action.role, action.statements)
+        except Exception as exc:  # the HANA layer raises one sentence per failure
+            rec.exit_code, rec.tail = 1, [str(exc)]
+            return str(exc)
+        finally:
+            rec.duration_s = round(time.monotonic() - started, 3)
+        rows = [[str(v) for v in row] for row in (results[-1] if results else [])]
+        rec.exit_code, rec.tail = 0, [" | ".join(r) for r in rows][:20]
+        if action.capture:
+            ast.captured = rows
+        if action.expect_rows is not None:
+            want = [[str(v) for v in row] for row in action.expect_rows]
+            if not rows or any(r not in want for r in rows):
+                got = "; ".join(" | ".join(r) for r in rows) or "no rows"
+                return f"expected {' | '.join(want[0])}, got {got}"
+        return None
+
+    # -- files we write ourselves ------------------------------------------------------------
+    def _file(self, action: Action, ast: ActionState) -> str | None:
+        host = self.runner.host
+        owner = self.owner(getattr(action, "owner", "root"))
+        rec = CommandRecord(display=describe(action).splitlines()[0], user=host.login)
+        ast.commands.append(rec)
+        if isinstance(action, WriteFile):
+            validate = self._validator(action) if action.validate_argv else None
+            said = files.write_new_file(
+                host.path(action.path), action.content, action.mode, owner, validate
+            )
+        elif isinstance(action, AppendLine):
+            said = files.append_line(host.path(action.path), action.line, owner)
+        elif isinstance(action, EnsureDir):
+            said = files.ensure_dir(host.path(action.path), owner)
+        else:
+            raise TypeError(type(action).__name__)
+        rec.exit_code, rec.tail = 0, [said]
+        return None
+
+    def _validator(self, action: WriteFile) -> Callable[[Path], str | None]:
+        def validate(tmp: Path) -> str | None:
+            argv = [a.replace("{file}", str(tmp)) for a in action.validate_argv or []]
+            # The temp file is local: run the checker on it directly, as ourselves.
+            rec = self.runner.run(argv, "self", log_name=f"validate-{action.id}")
+            if rec.exit_code == 0:
+                return None
+            said = " ".join(rec.tail[-2:]) or f"exit {rec.exit_code}"
+            return f"{argv[0]} rejected the new file, nothing was changed: {said}"
+
+        return validate
+
+    def owner(self, run_as: str) -> PasswdEntry | None:
+        if run_as == "root":
+            return None
+        users = read_passwd(self.runner.host.path("/etc/passwd"))
+        return users.get(self.runner.identity.name(run_as))
+
+
+def command_error(rec: CommandRecord, expect: str | None) -> str | None:
+    if rec.exit_code != 0:
+        last = rec.tail[-1] if rec.tail else ""
+        return f"exit {rec.exit_code}" + (f": {last}" if last else "")
+    if expect and not any(re.search(expect, line) for line in rec.tail):
+        return f"its output did not show {expect!r}"
+    return None

@@ -1,0 +1,93 @@
+"""Following a detached command's log until its exit status appears: the same code serves
+the run that started the build and any later one that re-attaches to it."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+# A re-attaching wizard shows this much of what it missed, not hours of log.
+REATTACH_CONTEXT = 64 * 1024
+CHUNK = 1 << 20
+
+
+@dataclass
+class Followed:
+    exit_code: int | None  # None: the command died without recording its status
+    offset: int
+
+
+def alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def is_our_wrapper(pid: int, exit_file: Path) -> bool:
+    """A recycled pid must not be mistaken for the build: the wrapper names its exit file."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return alive(pid)  # no /proc to ask: trust the pid
+    return str(exit_file).encode() in cmdline
+
+
+def read_exit(exit_file: Path) -> int | None:
+    try:
+        return int(exit_file.read_text().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def follow(
+    log: Path,
+    exit_file: Path,
+    pid: int,
+    offset: int,
+    on_line: Callable[[str], None],
+    stop: threading.Event,
+    on_stop: Callable[[], None],
+    poll_s: float = 0.2,
+) -> Followed:
+    """Emits new complete lines from ``offset`` until the command ends. When ``stop`` is set,
+    ``on_stop`` is called once (it interrupts the build) and following goes on until the
+    build has really stopped."""
+    partial = b""
+    stopping = False
+    with log.open("rb") as fh:
+        while True:
+            fh.seek(offset)
+            data = fh.read(CHUNK)
+            if data:
+                offset += len(data)
+                *lines, partial = (partial + data).split(b"\n")
+                for line in lines:
+                    on_line(line.decode(errors="replace"))
+                continue
+            code = read_exit(exit_file)
+            if code is not None:
+                if partial:
+                    on_line(partial.decode(errors="replace"))
+                return Followed(code, offset)
+            if not is_our_wrapper(pid, exit_file):
+                return Followed(None, offset)
+            if stop.is_set() and not stopping:
+                stopping = True
+                on_stop()
+            stop.wait(poll_s) if not stopping else threading.Event().wait(poll_s)
+
+
+def reattach_offset(log: Path, recorded: int) -> int:
+    """Where a new wizard starts reading: where the last one was, but not hours back."""
+    try:
+        size = log.stat().st_size
+    except OSError:
+        return 0
+    return max(recorded, size - REATTACH_CONTEXT, 0)

@@ -1,0 +1,61 @@
+"""The project's standing rules, enforced on every run: lint, types, layers, module size."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+MAX_LINES = 420  # "small enough to read in one sitting"
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize(
+    ("package", "forbidden"), [("steps", {"tui"}), ("checks", {"tui", "steps"})]
+)
+def test_layers_import_only_downwards(package: str, forbidden: set[str]) -> None:
+    offenders = {
+        str(p.relative_to(REPO)): sorted(_imports(p) & forbidden)
+        for p in (REPO / package).rglob("*.py")
+        if _imports(p) & forbidden
+    }
+    assert not offenders, offenders
+
+
+def test_modules_stay_small() -> None:
+    big = {
+        str(p.relative_to(REPO)): n
+        for pkg in ("steps", "checks", "tui")
+        for p in (REPO / pkg).rglob("*.py")
+        if (n := len(p.read_text().splitlines())) > MAX_LINES
+    }
+    assert not big, big
+
+
+def test_ruff_is_clean() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "steps", "checks", "tui", "tests", "bench"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout[-3000:]
+
+
+def test_mypy_is_clean() -> None:
+    done = subprocess.run([sys.executable, "-m", "mypy"], cwd=REPO, capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout[-3000:]
