@@ -181,6 +181,16 @@ def _command(spec: s.CommandSucceeds, ctx: CheckContext) -> CheckResult:
     return _result(spec, _ok(ok), shown, spec.expect or "exit 0")
 
 
+def _git_ref(spec: s.GitCheckoutAt, ctx: CheckContext) -> CheckResult:
+    if not ctx.host.path(spec.path + "/.git").exists():
+        return _result(spec, Status.OK, "no checkout yet", f"none, or at {spec.ref}")
+    probe = ctx.probe(["git", "-C", spec.path, "describe", "--tags", "--exact-match"], "admin")
+    at = probe.output.strip().splitlines()[-1] if probe.exit_code == 0 and probe.output else ""
+    return _result(
+        spec, _ok(at == spec.ref), f"at {at}" if at else "not at a tag", f"none, or at {spec.ref}"
+    )
+
+
 def _sql(spec: s.SqlCount, ctx: CheckContext) -> CheckResult:
     from checks.sql import evaluate_sql_count  # hdbcli is only loaded when HANA is asked
 
@@ -199,5 +209,6 @@ _EVALUATORS: dict[str, Callable[..., CheckResult]] = {
     "port_open": _port,
     "packages_installed": _packages,
     "command_succeeds": _command,
+    "git_checkout_at": _git_ref,
     "sql_count": _sql,
 }

@@ -97,6 +97,14 @@ class CommandSucceeds(_Spec):
     expect: str | None = None
 
 
+class GitCheckoutAt(_Spec):
+    """Passes when there is no checkout yet, or when the one there is at ``ref``."""
+
+    kind: Literal["git_checkout_at"] = "git_checkout_at"
+    path: str
+    ref: str
+
+
 class SqlCount(_Spec):
     """A query's row count (or its single COUNT(*) value) compared with what is expected."""
 
@@ -121,6 +129,7 @@ CheckSpec = Annotated[
     | PortOpen
     | PackagesInstalled
     | CommandSucceeds
+    | GitCheckoutAt
     | SqlCount,
     Field(discriminator="kind"),
 ]

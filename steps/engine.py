@@ -195,7 +195,8 @@ class Engine:
             error = "it ran, but the system does not show it done: " + action.done_when[0].name
         if error is not None:
             ast.status, ast.reason = ActionStatus.FAILED, error
-            return self._fail_step(st, f"{action.title} failed: {error}")
+            fix = f"; fix: {action.fix}" if action.fix else ""
+            return self._fail_step(st, f"{action.title} failed: {error}{fix}")
         return self._settle(ast, ActionStatus.DONE, "")
 
     def _setting(self, dotted: str) -> bool:

@@ -31,6 +31,7 @@ class _Action(BaseModel):
     idempotent: bool = False
     optional_setting: str | None = None  # a boolean setting that turns the action on
     note: str = ""  # where we differ from the tutorial, and why
+    fix: str = ""  # shown when it fails: what the admin can do about it
 
     @property
     def needs_root(self) -> bool:

@@ -79,7 +79,18 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
         "sles_release": info.sles_release,
         "sles_sp_repo": info.sles_sp_repo,
         "build_flags": copts + resource_flags(hw),
+        "installer_fetch": _installer_fetch(settings),
     }
+
+
+def _installer_fetch(settings: Settings) -> list[str]:
+    """The tutorial downloads the installer; an offline server copies one already on disk."""
+    version = settings.serving.bazel_version
+    target = f"{settings.admin.home_dir}/bazel-{version}-installer-linux-x86_64.sh"
+    if settings.serving.bazel_installer:
+        return ["cp", settings.serving.bazel_installer, target]
+    url = f"https://github.com/bazelbuild/bazel/releases/download/{version}/"
+    return ["curl", "-fL", "-o", target, f"{url}bazel-{version}-installer-linux-x86_64.sh"]
 
 
 def render(model: M, values: dict[str, Any]) -> M:

@@ -4,6 +4,7 @@ from checks.spec import (
     CheckSpec,
     CommandsPresent,
     FileHasLine,
+    GitCheckoutAt,
     PackagesInstalled,
     PathExists,
     ToolVersion,
@@ -41,10 +42,11 @@ BAZEL_VERSION = ToolVersion(
 SERVER_BUILT = PathExists(name="model server binary built", path=SERVER_BIN, executable=True)
 
 
-def _bazel_install(id: str, title: str, argv: list[str]) -> Command:
+def _bazel_install(id: str, title: str, argv: list[str], fix: str = "") -> Command:
     return Command(
         id=id,
         title=title,
+        fix=fix,
         run_as="admin",
         cwd="{home}",
         argv=argv,
@@ -96,18 +98,23 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
         "any other Bazel on the system.",
     ],
     path_extra=["{home}/bin", "{venv}/bin", SERVER_DIR],
+    checks=[
+        GitCheckoutAt(
+            name="an existing {checkout} is at {ref}",
+            families=list(_BUILD),
+            path="{checkout}",
+            ref="{ref}",
+            fix="{checkout} holds another version: move it aside (mv {checkout} "
+            "{checkout}.old) or set serving.ref to its tag",
+        )
+    ],
     actions=[
         _bazel_install(
             "bazel-download",
-            "Download the Bazel {bazel_version} installer",
-            [
-                "curl",
-                "-fL",
-                "-o",
-                INSTALLER,
-                "https://github.com/bazelbuild/bazel/releases/download/{bazel_version}/"
-                "bazel-{bazel_version}-installer-linux-x86_64.sh",
-            ],
+            "Get the Bazel {bazel_version} installer",
+            ["{installer_fetch}"],
+            fix="no network here? download bazel-{bazel_version}-installer-linux-x86_64.sh on "
+            "another machine, copy it over, and set serving.bazel_installer=/path/to/it",
         ),
         _bazel_install("bazel-chmod", "Make the installer executable", ["chmod", "+x", INSTALLER]),
         _bazel_install("bazel-install", "Install Bazel in user mode", [INSTALLER, "--user"]),
@@ -137,6 +144,8 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
                 "{checkout}",
             ],
             done_when=[PathExists(name="checkout exists", path="{checkout}/.git")],
+            fix="if you have no network here, clone on another machine with the same command "
+            "and copy {checkout} over",
         ),
         _bazel(
             "build",
