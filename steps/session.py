@@ -4,6 +4,7 @@ once, the same way for the headless CLI and the TUI."""
 from __future__ import annotations
 
 import os
+import shutil
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,7 +19,22 @@ from steps.engine import Engine, SqlBackend, new_state
 from steps.plan import Hardware, Plan, build_plan
 from steps.runner import Identity, Runner
 from steps.settings import Settings, load_settings
-from steps.state import ActionState, RunState, StateStore, StepStatus
+from steps.state import ActionState, RunState, StateStore, StepState, StepStatus
+
+
+KEEP_RUN_LOGS = 10
+
+
+def prune_logs(folder: Path, keep: int = KEEP_RUN_LOGS, keep_also: str = "") -> list[Path]:
+    """Log folders of old runs go, newest kept: weeks of re-runs never fill the disk. The
+    current run's folder always stays (a detached build may be writing into it)."""
+    if not folder.is_dir():
+        return []
+    runs = sorted((p for p in folder.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime)
+    removed = [p for p in runs[:-keep] if p.name != keep_also] if len(runs) > keep else []
+    for path in removed:
+        shutil.rmtree(path, ignore_errors=True)
+    return removed
 
 
 class SessionError(Exception):
@@ -69,6 +85,7 @@ class Session:
         return build_plan(self.settings, self.distro, self.hardware)
 
     def runner(self, run_id: str) -> Runner:
+        prune_logs(self.store.folder / "logs", keep_also=run_id)
         identity = Identity(admin=self.settings.admin.user, sid_adm=self.settings.hana.sid_adm)
         return Runner(self.host, identity, self.store.folder / "logs" / run_id)
 
@@ -96,6 +113,9 @@ class Session:
                 f"{plan.family}; use another --state-dir or the same --distro"
             )
         for step in plan.steps:
+            if not any(s.number == step.number for s in state.steps):
+                state.steps.append(StepState(number=step.number, title=step.title))
+            state.steps.sort(key=lambda s: s.number)
             st = state.step(step.number)
             known = {a.id for a in st.actions}
             st.actions += [

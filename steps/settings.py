@@ -175,7 +175,7 @@ def _merge(
 
 
 def _record(source: dict[str, str], dotted: str, value: Any, origin: str) -> None:
-    if isinstance(value, dict):
+    if isinstance(value, dict) and value:
         for key, inner in value.items():
             _record(source, f"{dotted}.{key}", inner, origin)
     else:

@@ -130,3 +130,18 @@ def test_second_instance_is_refused_naming_the_first_pid(tmp_path: Path) -> None
     with StateLock(tmp_path) as lock:
         assert (tmp_path / "emlsetup.lock").read_text().strip() == str(os.getpid())
         assert lock is not None
+
+
+def test_old_run_logs_are_pruned_but_the_current_run_is_kept(tmp_path: Path) -> None:
+    from steps.session import prune_logs
+
+    for i in range(15):
+        run = tmp_path / f"run-{i:02d}"
+        run.mkdir()
+        (run / "5-build.log").write_text("x" * 100)
+        os.utime(run, (1_000_000 + i, 1_000_000 + i))
+    os.utime(tmp_path / "run-00", (2_000_000, 2_000_000))  # the newest by time
+    removed = prune_logs(tmp_path, keep=10, keep_also="run-01")
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert len(left) == 11 and "run-00" in left and "run-01" in left
+    assert sorted(p.name for p in removed) == [f"run-{i:02d}" for i in range(2, 6)]
