@@ -202,9 +202,12 @@ class Executor:
                 break
             time.sleep(0.2)
         rec.tail = meaningful_tail(log.read_text(errors="replace").splitlines())
+        said = f" ({rec.tail[-1]})" if rec.tail else ""
+        if not alive(pid):
+            return f"it stopped at once{said}; see {action.log_file}"
         return (
             f"it did not answer on {action.ready_host}:{action.ready_port} within "
-            f"{action.ready_timeout_s:.0f}s; see {action.log_file}"
+            f"{action.ready_timeout_s:.0f}s{said}; see {action.log_file}"
         )
 
     # -- SQL ---------------------------------------------------------------------------------

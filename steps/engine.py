@@ -155,6 +155,10 @@ class Engine:
             return ActionStatus.SKIPPED, "not applicable here: " + ", ".join(
                 c.name for c in action.only_if
             )
+        if action.unneeded_when and all_pass(action.unneeded_when, ctx):
+            return ActionStatus.SKIPPED, "not needed: " + ", ".join(
+                c.name for c in action.unneeded_when
+            )
         if action.done_when and all_pass(action.done_when, ctx):
             return ActionStatus.ALREADY_DONE, "found done on the system: " + ", ".join(
                 c.name for c in action.done_when

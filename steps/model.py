@@ -28,6 +28,7 @@ class _Action(BaseModel):
     distro_ids: list[str] | None = None  # narrower than a family, e.g. RHEL but not CentOS
     only_if: list[CheckSpec] = []  # not applicable unless all pass
     done_when: list[CheckSpec] = []
+    unneeded_when: list[CheckSpec] = []  # skipped when all pass: what it is for is there
     idempotent: bool = False
     optional_setting: str | None = None  # a boolean setting that turns the action on
     note: str = ""  # where we differ from the tutorial, and why

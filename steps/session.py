@@ -21,7 +21,6 @@ from steps.runner import Identity, Runner
 from steps.settings import Settings, load_settings
 from steps.state import ActionState, RunState, StateStore, StepState, StepStatus
 
-
 KEEP_RUN_LOGS = 10
 
 
@@ -35,6 +34,9 @@ def prune_logs(folder: Path, keep: int = KEEP_RUN_LOGS, keep_also: str = "") -> 
     for path in removed:
         shutil.rmtree(path, ignore_errors=True)
     return removed
+
+
+PASSWORD_VARS = ("EMLSETUP_SYSTEM_PASSWORD", "EMLSETUP_ML_USER_PASSWORD")
 
 
 class SessionError(Exception):
@@ -91,15 +93,13 @@ class Session:
 
     def sql_backend(self, passwords: Mapping[str, str] | None = None) -> SqlBackend | None:
         """HANA access when any credential is known; None means HANA checks are skipped."""
+        given = {**self.options.environ, **(passwords or {})}
+        hana = self.settings.hana
+        if not any([hana.system_key, hana.ml_user_key, *(given.get(k) for k in PASSWORD_VARS)]):
+            return None
         from steps.hana.client import HanaAccess, HanaSecrets  # hdbcli only when needed
 
-        secrets = HanaSecrets.from_env({**self.options.environ, **(passwords or {})})
-        hana = self.settings.hana
-        if not any(
-            [hana.system_key, hana.ml_user_key, secrets.system_password, secrets.ml_user_password]
-        ):
-            return None
-        backend: SqlBackend = HanaAccess(hana, secrets)
+        backend: SqlBackend = HanaAccess(hana, HanaSecrets.from_env(given))
         return backend
 
     def load_or_new_state(self, plan: Plan) -> RunState:

@@ -107,12 +107,21 @@ class RunState(BaseModel):
         return all(s.status in (StepStatus.DONE, StepStatus.SKIPPED) for s in self.steps)
 
     def resume_point(self) -> tuple[int, str] | None:
-        """The first action that is not finished: where `resume` picks up."""
-        for step in self.steps:
-            for action in step.actions:
-                if not action.status.finished and action.status != ActionStatus.MANUAL:
-                    return step.number, action.id
-        return None
+        """Where `resume` picks up: the action under way when the run stopped, else the
+        first one that was tried and did not finish, else the first one not finished."""
+        open_ = [
+            (step.number, a)
+            for step in self.steps
+            for a in step.actions
+            if not a.status.finished and a.status != ActionStatus.MANUAL
+        ]
+        if self.current is not None:
+            for number, a in open_:
+                if (number, a.id) == tuple(self.current):
+                    return number, a.id
+        tried = [(n, a.id) for n, a in open_ if a.attempts]
+        first = [(n, a.id) for n, a in open_[:1]]
+        return next(iter(tried or first), None)
 
 
 class StateError(Exception):

@@ -27,6 +27,7 @@ _DEB_TF = [
 ]
 _DEB_PY = ["virtualenv", "python-numpy", "python-dev", "python-pip", "python-wheel"]
 _PY_REPO = "devel_languages_python"
+_PY_REPO_FILE = f"/etc/zypp/repos.d/{_PY_REPO}.repo"
 _COMPILER = CommandsPresent(name="C/C++ compiler and make", commands=["gcc", "g++", "make"])
 
 
@@ -45,10 +46,21 @@ _RHEL_ALL = _rpm(_RHEL_TOOLS, _RHEL_PY)
 
 
 def _sles(
-    id: str, title: str, argv: list[str], done: list[CheckSpec], idem: bool = True
+    id: str,
+    title: str,
+    argv: list[str],
+    done: list[CheckSpec],
+    idem: bool = True,
+    unneeded: list[CheckSpec] | None = None,
 ) -> Command:
     return Command(
-        id=id, title=title, argv=argv, families=["sles"], done_when=done, idempotent=idem
+        id=id,
+        title=title,
+        argv=argv,
+        families=["sles"],
+        done_when=done,
+        idempotent=idem,
+        unneeded_when=unneeded or [],
     )
 
 
@@ -125,8 +137,9 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
                 "https://download.opensuse.org/repositories/devel:/languages:/python/"
                 "{sles_sp_repo}/devel:languages:python.repo",
             ],
-            [_rpm(_SLES_PIP)],
+            [PathExists(name="Python repository added", path=_PY_REPO_FILE)],
             idem=False,
+            unneeded=[_rpm(_SLES_PIP)],
         ),
         _sles(
             "python-repo-refresh",
@@ -145,7 +158,7 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
                 PathExists(
                     name="Python repository removed",
                     absent=True,
-                    path=f"/etc/zypp/repos.d/{_PY_REPO}.repo",
+                    path=_PY_REPO_FILE,
                 )
             ],
             idem=False,

@@ -116,6 +116,7 @@ def test_any_command_line_works_or_fails_in_one_line(
     argv: list[str], sandbox_dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
     root, state = sandbox_dirs
+    (state / "state.json").write_text(STATE)  # hypothesis reuses the folder between examples
     if not argv or argv[0].startswith("-") and "run" not in argv:
         argv = ["detect", *argv]  # no command starts the TUI, which is not what we test here
     code, _, err = run_cli([*argv, "--root", str(root), "--state-dir", str(state)], capsys)

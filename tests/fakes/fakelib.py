@@ -1,0 +1,141 @@
+"""What every stand-in executable shares: recording its call, finding the target's files
+under the sandbox root, injected failures, and writing more stand-ins (a package "installs"
+gcc by putting a fake gcc into the sandbox's /usr/bin).
+
+Environment contract (set by tests/sandbox.py; the engine passes EMLSETUP_ROOT itself):
+- EMLSETUP_ROOT: the sandbox's filesystem root; absolute target paths live under it.
+- FAKE_CALLS: a JSON-lines file; every call appends {tool, argv, user, cwd, pid}.
+- FAKE_USER: who the command runs as (set by the fake sudo; default: the login).
+- FAKE_FAIL: comma-separated "tool" or "tool:word"; that call fails with exit 1.
+- FAKE_OFFLINE: "1" makes network tools fail as without a network.
+- FAKE_PIDS: a folder where long-lived fakes (the model server) leave their pid.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import getpass
+import json
+import os
+import sys
+from pathlib import Path
+
+FAKES_DIR = Path(__file__).resolve().parent
+
+
+def root() -> Path:
+    return Path(os.environ.get("EMLSETUP_ROOT", "/"))
+
+
+def local(target: str) -> Path:
+    """A target path's place in the sandbox (relative paths stay relative)."""
+    p = Path(target)
+    if not p.is_absolute():
+        return p
+    r = root()
+    try:
+        p.relative_to(r)
+        return p  # already local
+    except ValueError:
+        return r / p.relative_to("/")
+
+
+def user() -> str:
+    return os.environ.get("FAKE_USER") or getpass.getuser()
+
+
+def record(tool: str, argv: list[str]) -> None:
+    calls = os.environ.get("FAKE_CALLS")
+    if not calls:
+        return
+    entry = {"tool": tool, "argv": argv, "user": user(), "cwd": os.getcwd(), "pid": os.getpid()}
+    with open(calls, "a", encoding="utf-8") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)  # concurrent checks record at the same time
+        fh.write(json.dumps(entry) + "\n")
+
+
+def failing(tool: str, argv: list[str]) -> bool:
+    for rule in filter(None, os.environ.get("FAKE_FAIL", "").split(",")):
+        name, _, word = rule.partition(":")
+        if name == tool and (not word or word in argv):
+            return True
+    return False
+
+
+def offline() -> bool:
+    return os.environ.get("FAKE_OFFLINE") == "1"
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def err(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def wrapper_text(tool: str, env: dict[str, str] | None = None) -> str:
+    """A tiny executable that runs the stand-in ``tool`` with this Python."""
+    preset = "".join(f"os.environ.setdefault({k!r}, {v!r})\n" for k, v in (env or {}).items())
+    return (
+        f"#!{sys.executable}\n"
+        "import os, sys\n"
+        f"{preset}"
+        f"sys.path.insert(0, {str(FAKES_DIR)!r})\n"
+        "from fakelib import main\n"
+        f"main({tool!r})\n"
+    )
+
+
+def install_tool(
+    folder: Path, tool: str, env: dict[str, str] | None = None, filename: str | None = None
+) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (filename or tool)
+    path.write_text(wrapper_text(tool, env))
+    path.chmod(0o755)
+    return path
+
+
+def packages_file() -> Path:
+    return local("/var/lib/fake-packages")
+
+
+def installed_packages() -> set[str]:
+    f = packages_file()
+    return set(f.read_text().split()) if f.exists() else set()
+
+
+def install_packages(names: list[str]) -> None:
+    from fakes_packages import PROVIDES  # the package -> commands table
+
+    have = installed_packages()
+    f = packages_file()
+    f.parent.mkdir(parents=True, exist_ok=True)
+    f.write_text("".join(f"{n}\n" for n in sorted(have | set(names))))
+    for name in names:
+        for cmd in PROVIDES.get(name, []):
+            install_tool(local("/usr/bin"), cmd)
+
+
+def main(tool: str) -> None:
+    sys.path.insert(0, str(FAKES_DIR))
+    from fakes_build import TOOLS as build_tools
+    from fakes_packages import TOOLS as package_tools
+    from fakes_system import TOOLS as system_tools
+
+    argv = sys.argv[1:]
+    record(tool, argv)
+    tools = {**system_tools, **package_tools, **build_tools}
+    if failing(tool, argv):
+        if tool == "visudo":
+            err(f"{argv[-1] if argv else 'sudoers'}:1:5: syntax error")
+            err("tmsadm ALL=(ALL NOPASSWD: ALL")
+            sys.exit(1)
+        err(f"{tool}: error: simulated failure of '{' '.join([tool, *argv])}'")
+        sys.exit(1)
+    try:
+        code = tools[tool](argv)
+    except KeyboardInterrupt:
+        code = 130
+    sys.exit(code)

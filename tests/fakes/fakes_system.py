@@ -1,0 +1,164 @@
+"""Stand-ins for the system tools: sudo, env, useradd, visudo, chmod, rm, cp, hxe_gc.sh."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from fakelib import err, local, say
+
+_RULE = re.compile(r"^\s*(#.*)?$|^\S+\s+\S+\s*=\s*\([^)]*\)\s*(NOPASSWD:\s*)?\S.*$|^Defaults")
+
+
+def _home_of(name: str) -> str:
+    for line in local("/etc/passwd").read_text().splitlines():
+        f = line.split(":")
+        if f[0] == name and len(f) >= 6:
+            return f[5]
+    return "/root" if name == "root" else f"/home/{name}"
+
+
+def _exec(argv: list[str], env: dict[str, str]) -> int:
+    """Runs argv as sudo would after its own options: `env` handled here, absolute paths
+    looked up under the sandbox root, everything else on PATH."""
+    while argv and argv[0] == "env":
+        argv = argv[1:]
+        while argv and "=" in argv[0] and not argv[0].startswith("-"):
+            key, _, value = argv.pop(0).partition("=")
+            env[key] = value
+    if not argv:
+        return 0
+    prog = argv[0]
+    if prog.startswith("/"):
+        prog = str(local(prog))
+    else:
+        found = shutil.which(prog, path=env.get("PATH", ""))
+        if found is None:
+            err(f"sudo: {prog}: command not found")
+            return 1
+        prog = found
+    try:
+        os.execve(prog, [argv[0], *argv[1:]], env)
+    except OSError as exc:
+        err(f"sudo: unable to execute {prog}: {exc.strerror}")
+        return 1
+
+
+def sudo(argv: list[str]) -> int:
+    target, login_home, i = "root", False, 0
+    while i < len(argv) and argv[i].startswith("-"):
+        opt = argv[i]
+        if opt == "--":
+            i += 1
+            break
+        if opt == "-u":
+            target = argv[i + 1]
+            i += 1
+        elif opt == "-H":
+            login_home = True
+        i += 1
+    env = dict(os.environ)  # like env_keep for the fakes' own variables
+    env["FAKE_USER"] = target
+    env["USER"] = env["LOGNAME"] = target
+    if login_home or target == "root":
+        env["HOME"] = str(local(_home_of(target)))
+    return _exec(argv[i:], env)
+
+
+def env_tool(argv: list[str]) -> int:
+    return _exec(["env", *argv], dict(os.environ))
+
+
+def useradd(argv: list[str]) -> int:
+    home, make_home, i = None, False, 0
+    while i < len(argv) - 1:
+        if argv[i] == "-d":
+            home = argv[i + 1]
+            i += 1
+        elif argv[i] == "-m":
+            make_home = True
+        elif argv[i] == "-c":
+            i += 1
+        i += 1
+    name = argv[-1]
+    passwd = local("/etc/passwd")
+    if any(line.split(":")[0] == name for line in passwd.read_text().splitlines()):
+        err(f"useradd: user '{name}' already exists")
+        return 9
+    home = home or f"/home/{name}"
+    # The sandbox cannot give files to another uid: the new user gets the tester's, so
+    # "owned by the user" is still checkable.
+    uid, gid = os.getuid(), os.getgid()
+    with passwd.open("a") as fh:
+        fh.write(f"{name}:x:{uid}:{gid}:TensorFlow Administrator:{home}:/bin/bash\n")
+    with local("/etc/shadow").open("a") as fh:
+        fh.write(f"{name}:!:19000:0:99999:7:::\n")
+    if make_home:
+        skel, dest = local("/etc/skel"), local(home)
+        if skel.is_dir():
+            shutil.copytree(skel, dest, dirs_exist_ok=True)
+        dest.mkdir(parents=True, exist_ok=True)
+    return 0
+
+
+def visudo(argv: list[str]) -> int:
+    path = argv[-1]
+    text = Path(path).read_text() if os.path.exists(path) else ""
+    for n, line in enumerate(text.splitlines(), 1):
+        if not _RULE.match(line):
+            err(f"{path}:{n}:1: syntax error")
+            err(line)
+            return 1
+    say(f"{path}: parsed OK")
+    return 0
+
+
+def chmod(argv: list[str]) -> int:
+    for target in argv[1:]:
+        p = local(target)
+        if not p.exists():
+            err(f"chmod: cannot access '{target}': No such file or directory")
+            return 1
+        p.chmod(p.stat().st_mode | 0o111)
+    return 0
+
+
+def rm(argv: list[str]) -> int:
+    for target in (a for a in argv if not a.startswith("-")):
+        local(target).unlink(missing_ok=True)
+    return 0
+
+
+def cp(argv: list[str]) -> int:
+    src, dest = (a for a in argv if not a.startswith("-"))
+    try:
+        shutil.copy(local(src), local(dest))
+    except OSError as exc:
+        err(f"cp: cannot stat '{src}': {exc.strerror}")
+        return 1
+    return 0
+
+
+def hxe_gc(argv: list[str]) -> int:
+    say("Cleaning up SAP HANA, express edition memory ...")
+    say("Done: 1.2 GB of memory released")
+    return 0
+
+
+TOOLS: dict[str, Callable[[list[str]], int]] = {
+    "sudo": sudo,
+    "env": env_tool,
+    "useradd": useradd,
+    "visudo": visudo,
+    "chmod": chmod,
+    "rm": rm,
+    "cp": cp,
+    "hxe_gc.sh": hxe_gc,
+}
+
+if __name__ == "__main__":
+    sys.exit(TOOLS[sys.argv[1]](sys.argv[2:]))
