@@ -225,7 +225,13 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
                 )
                 return EXIT_OK if session.store.file.exists() else EXIT_FAILED
             out.write(f"Resuming at step {point[0]}, action {point[1]}\n")
-            numbers = [s.number for s in plan.steps if s.number >= point[0]]
+            numbers = [
+                s.number
+                for s in plan.steps
+                if s.number >= point[0] and (not state.requested or s.number in state.requested)
+            ]
+        else:
+            state.requested = numbers
         _list_root_actions(session, plan, numbers, out)
         passwords = _ask_passwords(session) if _needs_hana(numbers) else {}
         engine = session.engine(

@@ -98,6 +98,7 @@ class RunState(BaseModel):
     settings: dict[str, object] = {}
     steps: list[StepState] = []
     current: tuple[int, str] | None = None  # the action under way, for "resume at..."
+    requested: list[int] = []  # the steps the last `run` asked for; resume keeps to them
 
     def step(self, number: int) -> StepState:
         return next(s for s in self.steps if s.number == number)
@@ -112,6 +113,7 @@ class RunState(BaseModel):
         open_ = [
             (step.number, a)
             for step in self.steps
+            if not self.requested or step.number in self.requested
             for a in step.actions
             if not a.status.finished and a.status != ActionStatus.MANUAL
         ]

@@ -1,0 +1,59 @@
+"""What a Bazel exit code means, said as one sentence with the next thing to do.
+
+The wizard's user is an SAP admin, not a Bazel user: after a 2-hour build ends, "exit 36"
+must become something they can act on. Codes are Bazel's documented ones (stable since long
+before 0.11); a negative code is the signal that killed the client, as the runner reports it.
+"""
+
+from __future__ import annotations
+
+import signal
+
+_SENTENCES: dict[int, str] = {
+    0: "The build succeeded.",
+    1: "The build failed: read the first ERROR line in the log, fix what it names "
+    "(a missing package, a compiler error), then run the step again; finished work is kept.",
+    2: "Bazel rejected the command line or a .bazelrc option: check the options and the "
+    ".bazelrc files of the build folder and your home directory, then run the step again.",
+    3: "The build succeeded but some tests failed or could not be built: see the test "
+    "summary in the log and each failing test's test.log.",
+    4: "No test targets were found for 'bazel test': check the target patterns given.",
+    8: "The build was interrupted; finished actions are kept, so running the identical "
+    "command again (same folder, same environment) resumes where it stopped.",
+    9: "Another Bazel command holds this workspace's lock (another build still running, "
+    "or the Bazel server could not be reached): wait for it or end it with 'bazel shutdown' "
+    "as the same user; never delete the lock file.",
+    36: "Bazel stopped because of a problem on this machine, most often a full disk or too "
+    "little memory: free space (check 'df -h' for ~/.cache/bazel and /tmp) and run again.",
+    37: "Bazel crashed with an internal error: run 'bazel shutdown', then run the step again; "
+    "if it repeats, look for a Java exception near the end of the log.",
+}
+
+_SIGNALS: dict[int, str] = {
+    signal.SIGINT: "it was interrupted (Ctrl+C); running the identical command again resumes",
+    signal.SIGTERM: "it was asked to stop (SIGTERM), e.g. by a shutdown or a session "
+    "ending; run the step again to resume",
+    signal.SIGKILL: "it was killed (SIGKILL), often by the kernel's out-of-memory killer: "
+    "check 'dmesg' for 'Out of memory', lower the parallelism (--jobs, "
+    "--local_resources) or add swap, then run again; finished work is kept",
+    signal.SIGHUP: "its terminal went away (SIGHUP); run the build detached and run the step again",
+}
+
+
+def sentence(code: int) -> str:
+    """One sentence for ``code`` that says what happened and what to do next."""
+    if code in _SENTENCES:
+        return _SENTENCES[code]
+    if code < 0:
+        try:
+            name = signal.Signals(-code).name
+        except ValueError:
+            name = f"signal {-code}"
+        what = _SIGNALS.get(-code, f"it was ended by {name}; run the step again to resume")
+        return f"Bazel did not finish: {what}."
+    if code > 128 and code - 128 in _SIGNALS:
+        return sentence(128 - code)
+    return (
+        f"Bazel ended with exit code {code}, which it does not document: read the end of "
+        "the log for the cause, run 'bazel shutdown', then run the step again."
+    )
