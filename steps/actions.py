@@ -91,9 +91,15 @@ class Executor:
                 return self._sql(action, ast)
             return self._file(action, ast)
         except files.FileActionError as exc:
-            return str(exc)
+            return self._target_paths(str(exc))
         except OSError as exc:
-            return f"{exc.strerror or exc} ({exc.filename or ''})"
+            where = self.runner.host.unmap(Path(exc.filename)) if exc.filename else ""
+            return f"{exc.strerror or exc} ({where})"
+
+    def _target_paths(self, text: str) -> str:
+        """The admin knows /etc/..., not the sandbox or chroot folder it is under."""
+        root = str(self.runner.host.root)
+        return text.replace(root.rstrip("/") + "/", "/") if root != "/" else text
 
     # -- the 2-4 hour build ------------------------------------------------------------------
     def _long(self, step: Step, action: Command, ast: ActionState) -> str | None:

@@ -82,6 +82,8 @@ class Sandbox:
             "".join(f"processor\t: {n}\nflags\t\t: {cpu_flags}\n\n" for n in range(cpus))
         )
         (r / "proc/meminfo").write_text(f"MemTotal:       {mem_kb} kB\n")
+        if sb.family == "debian":
+            (r / "etc/apt/sources.list.d").mkdir(parents=True)
         if hxe:
             install_tool(r / "usr/sap/HXE/home/bin", "hxe_gc.sh")
         for tool in BASE_TOOLS + FAMILY_TOOLS[sb.family]:
