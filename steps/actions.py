@@ -92,6 +92,13 @@ class Executor:
             return self._file(action, ast)
         except files.FileActionError as exc:
             return self._target_paths(str(exc))
+        except PermissionError as exc:
+            where = self.runner.host.unmap(Path(exc.filename)) if exc.filename else "a file"
+            # Files are written by the wizard itself, so it needs the rights sudo would give.
+            return (
+                f"no permission to write {where}: run the wizard as root for this step "
+                "(sudo \"$(command -v emlsetup)\" resume)"
+            )
         except OSError as exc:
             where = self.runner.host.unmap(Path(exc.filename)) if exc.filename else ""
             return f"{exc.strerror or exc} ({where})"

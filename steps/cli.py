@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     except BrokenPipeError:
         return EXIT_OK  # `emlsetup plan | head`: the reader has what it wanted
     except Exception as exc:  # never a traceback on the admin's screen
-        crash = _write_crash_log()
+        crash = _write_crash_log(getattr(args, "state_dir", None))
         print(
             f"emlsetup: internal error: {type(exc).__name__}: {exc} (details in {crash}); "
             "nothing done so far is lost",
@@ -118,13 +118,21 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         return 70
 
 
-def _write_crash_log() -> str:
+def _write_crash_log(state_dir: Path | None) -> str:
+    """Next to the run's state (where a support ticket's attachments come from), else in
+    the temporary folder; credentials in the text are redacted like in reports."""
     import tempfile
     import traceback
 
-    fd, path = tempfile.mkstemp(prefix="emlsetup-crash-", suffix=".txt")
+    from steps.output import redact
+
+    folder = state_dir if state_dir is not None and state_dir.is_dir() else None
+    try:
+        fd, path = tempfile.mkstemp(prefix="emlsetup-crash-", suffix=".txt", dir=folder)
+    except OSError:
+        fd, path = tempfile.mkstemp(prefix="emlsetup-crash-", suffix=".txt")
     with open(fd, "w") as fh:
-        fh.write(traceback.format_exc())
+        fh.write(redact(traceback.format_exc()))
     return path
 
 

@@ -48,7 +48,15 @@ def record(tool: str, argv: list[str]) -> None:
     calls = os.environ.get("FAKE_CALLS")
     if not calls:
         return
-    entry = {"tool": tool, "argv": argv, "user": user(), "cwd": os.getcwd(), "pid": os.getpid()}
+    entry = {
+        "tool": tool,
+        "argv": argv,
+        "user": user(),
+        "cwd": os.getcwd(),
+        "pid": os.getpid(),
+        # Names only: a test proves no password variable reached a tool.
+        "secret_env": sorted(k for k in os.environ if "PASSWORD" in k.upper()),
+    }
     with open(calls, "a", encoding="utf-8") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)  # concurrent checks record at the same time
         fh.write(json.dumps(entry) + "\n")
