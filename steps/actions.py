@@ -14,6 +14,8 @@ from typing import Any, Protocol
 from checks.evaluate import CheckContext, all_pass
 from checks.system import PasswdEntry, read_passwd
 from steps import files
+from steps.bazel.exit_codes import sentence as bazel_exit_sentence
+from steps.bazel.log import BuildTracker
 from steps.follow import alive, follow, is_our_wrapper, read_exit, reattach_offset
 from steps.model import (
     Action,
@@ -167,9 +169,12 @@ class Executor:
     def _follow(self, rec: CommandRecord, offset: int, action: Command) -> str | None:
         tail: list[str] = []
 
+        tracker = BuildTracker()
+
         def line(text: str) -> None:
             tail.append(text)
             del tail[:-400]
+            tracker.feed(text, time.monotonic())
             self.on_line(text)
 
         pid = rec.pid or 0
@@ -189,6 +194,8 @@ class Executor:
             rec.tail.append("the build process died without recording its exit status")
             return "the build stopped without an exit status (killed?); resume runs it again"
         rec.exit_code = followed.exit_code
+        if rec.exit_code != 0 and action.argv[0] == "bazel":
+            return bazel_failure(rec.exit_code, tracker)
         return command_error(rec, action.expect_output)
 
     # -- the model server --------------------------------------------------------------------
@@ -285,6 +292,13 @@ class Executor:
             return None
         users = read_passwd(self.runner.host.path("/etc/passwd"))
         return users.get(self.runner.identity.name(run_as))
+
+
+def bazel_failure(code: int, tracker: BuildTracker) -> str:
+    """Bazel's exit code as a sentence, and where the first error is."""
+    first = next((e for e in tracker.errors if e.file), None)
+    where = f"; first error at {first.file}:{first.line}: {first.message}" if first else ""
+    return f"exit {code}: {bazel_exit_sentence(code)}{where}"
 
 
 def command_error(rec: CommandRecord, expect: str | None) -> str | None:

@@ -54,6 +54,7 @@ def record(tool: str, argv: list[str]) -> None:
         "user": user(),
         "cwd": os.getcwd(),
         "pid": os.getpid(),
+        "path": os.environ.get("PATH", ""),
         # Names only: a test proves no password variable reached a tool.
         "secret_env": sorted(k for k in os.environ if "PASSWORD" in k.upper()),
     }
