@@ -246,6 +246,8 @@ class Executor:
             rec.duration_s = round(time.monotonic() - started, 3)
         rows = [[str(v) for v in row] for row in (results[-1] if results else [])]
         rec.exit_code, rec.tail = 0, [" | ".join(r) for r in rows][:20]
+        for shown in rec.tail:
+            self.on_line(shown)  # the admin sees what HANA answered, as with a command
         if action.capture:
             ast.captured = rows
         if action.expect_rows is not None:

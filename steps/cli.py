@@ -91,13 +91,25 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--yes", action="store_true", help="do root actions without asking")
     sp.add_argument("--from-step", type=int, choices=range(1, 8), metavar="N", default=1)
     sp.add_argument("--only-step", type=int, choices=range(1, 8), metavar="N")
+    sp.add_argument("--to-step", type=int, choices=range(1, 8), metavar="N", default=7)
     sp.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
     sp = sub.add_parser("resume", parents=[common], help="continue an interrupted run")
     sp.add_argument("--yes", action="store_true", help="do root actions without asking")
     sp = sub.add_parser("report", parents=[common], help="export the run report")
     sp.add_argument("--format", choices=FORMATS, default="md")
     sp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    _add_fleet_commands(sub, common)
     return p
+
+
+def _add_fleet_commands(sub: argparse._SubParsersAction, common: _Parser) -> None:  # type: ignore[type-arg]
+    """`status` (for polling) and `export ansible`: emlsetup as each host's engine."""
+    sp = sub.add_parser("status", parents=[common], help="state of the run, for polling")
+    sp.add_argument("--json", action="store_true")
+    sp = sub.add_parser("export", parents=[common], help="export a fleet project (Ansible)")
+    sp.add_argument("target", choices=["ansible"])
+    sp.add_argument("-o", "--output", type=Path, default=Path("emlsetup-ansible"),
+                    help="folder to write (default: ./emlsetup-ansible)")
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -138,6 +150,8 @@ def _write_crash_log(state_dir: Path | None) -> str:
 
 def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     try:
+        if args.command in STANDALONE:  # no session: works on any controller, never locks
+            return STANDALONE[args.command](args, out)
         session = Session.open(
             Options(
                 config=args.config,
@@ -214,7 +228,8 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     plan = session.plan()
     only = getattr(args, "only_step", None)
     first = getattr(args, "from_step", 1)
-    numbers = [only] if only else [s.number for s in plan.steps if s.number >= first]
+    last = getattr(args, "to_step", 7)
+    numbers = [only] if only else [s.number for s in plan.steps if first <= s.number <= last]
     if getattr(args, "dry_run", False):
         return _dry_run(session, plan, numbers, out)
     session.store.ensure_folder()
@@ -248,6 +263,7 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
             sql=session.sql_backend(passwords),
             confirm=_confirmer(args.yes, out),
             on_event=_printer(out),
+            trust_state=args.command == "resume",
         )
         session.store.save(state)
         previous = signal.signal(signal.SIGINT, _interrupt(engine, out))
@@ -296,6 +312,40 @@ COMMANDS: dict[str, Callable[[Session, argparse.Namespace, TextIO], int]] = {
     "run": cmd_run,
     "resume": cmd_run,
     "report": cmd_report,
+}
+
+
+def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
+    import platformdirs
+
+    from steps.state import StateStore
+    from steps.status import render_text, status_data
+
+    folder = args.state_dir or Path(platformdirs.user_state_dir("emlsetup"))
+    data = status_data(StateStore(folder))
+    if args.json:
+        json.dump(data, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(render_text(data))
+    return int(data["exit"])
+
+
+def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
+    from steps.export_ansible import ExportError, export_ansible
+
+    try:
+        written = export_ansible(args.config, args.output, args.overrides)
+    except ExportError as exc:
+        raise SessionError(str(exc)) from None
+    out.write(f"Ansible project written to {args.output} ({len(written)} files); "
+              f"see {args.output / 'README.md'}\n")
+    return EXIT_OK
+
+
+STANDALONE: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
+    "status": cmd_status,
+    "export": cmd_export,
 }
 
 

@@ -65,7 +65,11 @@ class Engine:
         sql: SqlBackend | None = None,
         confirm: Callable[[Action], bool] = lambda a: False,
         on_event: Callable[[Event], None] = lambda e: None,
+        trust_state: bool = True,
     ) -> None:
+        # resume trusts the state for finished actions; a new `run` asks the system again
+        # (non-idempotent actions are still protected by their done_when checks).
+        self.trust_state = trust_state
         self.plan, self.settings, self.runner, self.store = plan, settings, runner, store
         self.state, self.sql, self.confirm, self.on_event = state, sql, confirm, on_event
         self.cancelled = threading.Event()
@@ -99,6 +103,7 @@ class Engine:
     # -- running ----------------------------------------------------------------------------
     def run(self, steps: list[int] | None = None) -> bool:
         """Runs the given steps (all by default) until one fails; True when all are done."""
+        self.state.start_run()
         for step in self.plan.steps:
             if steps is not None and step.number not in steps:
                 continue
@@ -143,7 +148,7 @@ class Engine:
     def verdict(self, step: Step, action: Action) -> tuple[ActionStatus | None, str]:
         """Why an action will not run (a status and a reason), or (None, "") when it must."""
         ast = self.state.step(step.number).action(action.id)
-        if ast.status.finished:
+        if ast.status.finished and self.trust_state:
             return ast.status, "finished in an earlier run"
         ctx = self.context(step)
         if action.optional_setting and not self._setting(action.optional_setting):
@@ -201,6 +206,7 @@ class Engine:
             ast.status, ast.reason = ActionStatus.FAILED, error
             fix = f"; fix: {action.fix}" if action.fix else ""
             return self._fail_step(st, f"{action.title} failed: {error}{fix}")
+        self.state.changed.append(f"{step.number}/{action.id}")
         return self._settle(ast, ActionStatus.DONE, "")
 
     def _setting(self, dotted: str) -> bool:

@@ -22,14 +22,14 @@ def hana() -> Iterator[tuple[Catalogue, HanaTestServer]]:
 
 
 def hana_env(sb: Sandbox, srv: HanaTestServer, **extra: str) -> dict[str, str]:
-    return sb.env(
-        EMLSETUP_HANA__ADDRESS="127.0.0.1",
-        EMLSETUP_HANA__SQL_PORT=str(srv.port),
-        EMLSETUP_HANA__CONNECT_TIMEOUT_S="3",
-        EMLSETUP_SYSTEM_PASSWORD=SYSTEM_PW,
-        EMLSETUP_ML_USER_PASSWORD=ML_PW,
-        **extra,
-    )
+    settings = {
+        "EMLSETUP_HANA__ADDRESS": "127.0.0.1",
+        "EMLSETUP_HANA__SQL_PORT": str(srv.port),
+        "EMLSETUP_HANA__CONNECT_TIMEOUT_S": "3",
+        "EMLSETUP_SYSTEM_PASSWORD": SYSTEM_PW,
+        "EMLSETUP_ML_USER_PASSWORD": ML_PW,
+    }
+    return sb.env(**{**settings, **extra})
 
 
 def sent(srv: HanaTestServer, start: str) -> list[str]:

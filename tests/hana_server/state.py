@@ -1,0 +1,164 @@
+"""The simulated database state, and the SYS views computed from it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .types import Column, TypeCode
+
+EML_ROLE = "AFL__SYS_AFL_EML_EXECUTE"
+AFL_SCHEMA = "_SYS_AFL"
+EML_CONFIG_TABLE = "EML_MODEL_CONFIGURATION"
+EML_FUNCTION_NAMES = [
+    "CHECKDESTINATION",
+    "CTL",
+    "PREDICT",
+    "PREDICT_WITH_TENSORS",
+    "REGRESS",
+    "CLASSIFY",
+]
+
+
+@dataclass
+class Table:
+    """A user table: its columns, rows and owner."""
+
+    columns: list[Column]
+    owner: str
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+
+
+@dataclass
+class RemoteSource:
+    """A remote source (only the grpc adapter's server and port matter)."""
+
+    adapter: str
+    host: str
+    port: int
+    owner: str
+
+
+@dataclass
+class State:
+    """Everything statements can change. Names are stored in catalogue spelling."""
+
+    afl_installed: bool = True
+    afl_functions: int = 6
+    script_server: bool = True
+    users: set[str] = field(default_factory=set)
+    roles: set[tuple[str, str]] = field(default_factory=set)  # (grantee, role)
+    # (grantee, schema, object, privilege); schema/object "" for system privileges
+    privileges: set[tuple[str, str, str, str]] = field(default_factory=set)
+    schemas: dict[str, str] = field(default_factory=dict)  # name -> owner
+    tables: dict[tuple[str, str], Table] = field(default_factory=dict)
+    procedures: dict[tuple[str, str], str] = field(default_factory=dict)  # -> body
+    remote_sources: dict[str, RemoteSource] = field(default_factory=dict)
+
+    def has_role(self, user: str, role: str) -> bool:
+        """Is ``role`` granted to ``user``?"""
+        return (user, role) in self.roles
+
+
+def _nv(name: str, length: int = 256) -> Column:
+    return Column(name, TypeCode.NVARCHAR, length)
+
+
+def _big(name: str) -> Column:
+    return Column(name, TypeCode.BIGINT, 19)
+
+
+View = tuple[list[Column], list[tuple[Any, ...]]]
+
+
+def _afl_areas(s: State) -> View:
+    rows = [(1001, "EML", "2.0")] if s.afl_installed else []
+    return [_big("AREA_OID"), _nv("AREA_NAME"), _nv("SDK_VERSION")], rows
+
+
+def _afl_packages(s: State) -> View:
+    rows = [("EML", 1002, "EML", "2.0")] if s.afl_installed else []
+    cols = [_nv("AREA_NAME"), _big("PACKAGE_OID"), _nv("PACKAGE_NAME"), _nv("PACKAGE_VERSION")]
+    return cols, rows
+
+
+def _afl_functions(s: State) -> View:
+    names = [*EML_FUNCTION_NAMES, *(f"FUNCTION_{i}" for i in range(7, s.afl_functions + 1))]
+    rows = (
+        [("EML", "EML", names[i], 2000 + i) for i in range(s.afl_functions)]
+        if s.afl_installed
+        else []
+    )
+    cols = [_nv("AREA_NAME"), _nv("PACKAGE_NAME"), _nv("FUNCTION_NAME"), _big("FUNCTION_OID")]
+    return cols, rows
+
+
+def _granted_roles(s: State) -> View:
+    rows = sorted((g, "USER", r, "SYSTEM") for g, r in s.roles)
+    cols = [_nv("GRANTEE"), _nv("GRANTEE_TYPE"), _nv("ROLE_NAME"), _nv("GRANTOR")]
+    return cols, rows
+
+
+def _granted_privileges(s: State) -> View:
+    rows = sorted(
+        (g, "USER", sch or None, obj or None, "TABLE" if obj else "SYSTEMPRIVILEGE", p)
+        for g, sch, obj, p in s.privileges
+    )
+    cols = [
+        _nv("GRANTEE"),
+        _nv("GRANTEE_TYPE"),
+        _nv("SCHEMA_NAME"),
+        _nv("OBJECT_NAME"),
+        _nv("OBJECT_TYPE"),
+        _nv("PRIVILEGE"),
+    ]
+    return cols, rows
+
+
+def _remote_sources(s: State) -> View:
+    rows = [(n, r.adapter, "", r.owner) for n, r in sorted(s.remote_sources.items())]
+    return [
+        _nv("REMOTE_SOURCE_NAME"),
+        _nv("ADAPTER_NAME"),
+        _nv("CONNECTION_INFO"),
+        _nv("OWNER_NAME"),
+    ], rows
+
+
+def _schemas(s: State) -> View:
+    return [_nv("SCHEMA_NAME"), _nv("SCHEMA_OWNER")], sorted(s.schemas.items())
+
+
+def _tables(s: State) -> View:
+    rows = sorted((sch, name, "COLUMN") for (sch, name) in s.tables)
+    return [_nv("SCHEMA_NAME"), _nv("TABLE_NAME"), _nv("TABLE_TYPE")], rows
+
+
+def _procedures(s: State) -> View:
+    rows = sorted((sch, name) for (sch, name) in s.procedures)
+    return [_nv("SCHEMA_NAME"), _nv("PROCEDURE_NAME")], rows
+
+
+def _users(s: State) -> View:
+    return [_nv("USER_NAME")], sorted((u,) for u in s.users)
+
+
+def _volumes(s: State) -> View:
+    return [Column("VOLUME_ID", TypeCode.INTEGER, 10), _nv("SERVICE_NAME")], [(2, "indexserver")]
+
+
+#: The SYS views the test server knows, computed from the state on every query.
+SYS_VIEWS: dict[str, Callable[[State], View]] = {
+    "AFL_AREAS": _afl_areas,
+    "AFL_PACKAGES": _afl_packages,
+    "AFL_FUNCTIONS": _afl_functions,
+    "GRANTED_ROLES": _granted_roles,
+    "GRANTED_PRIVILEGES": _granted_privileges,
+    "REMOTE_SOURCES": _remote_sources,
+    "SCHEMAS": _schemas,
+    "TABLES": _tables,
+    "PROCEDURES": _procedures,
+    "USERS": _users,
+    "M_VOLUMES": _volumes,
+}
