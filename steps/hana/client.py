@@ -96,9 +96,11 @@ class HanaAccess:
                 cursor = conn.cursor()
                 try:
                     self._run(cursor, sql, tuple(params or ()))
-                    return _all_rows(cursor)
+                    rows = _all_rows(cursor)
                 finally:
                     cursor.close()
+                conn.commit()  # no read transaction stays open while the wizard idles
+                return rows
             except dbapi.Error as exc:
                 self._forget_if_down(role, conn)
                 raise self._explain(exc, role, sql) from None
