@@ -1,34 +1,178 @@
-"""The interactive wizard (issue 3 builds the screens); for now it shows the plan's steps."""
+"""The interactive wizard: a small shell that pushes screens. The screens render from the
+run state (the state file is the truth) and drive the same engine as the headless CLI."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import ClassVar
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
 
 from steps.session import Options, Session, SessionError
 from steps.settings import SettingsError
+from steps.state import StateError
+from tui.bridge import Confirmer, EventPump
+from tui.commands import WizardCommands
+from tui.driver import Driver, Outcome, reattach_command
+from tui.messages import RunDone
+from tui.screens.build import BuildScreen
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.help import HelpScreen
+from tui.screens.passwords import PasswordScreen
+from tui.screens.report import ReportScreen
+from tui.screens.step import StepScreen
+from tui.screens.validation import ValidationScreen
+from tui.screens.welcome import WelcomeScreen
+
+LAST_STEP, BUILD_STEP = 7, 5
 
 
 class WizardApp(App[int]):
     TITLE = "emlsetup"
-    BINDINGS = [("q", "quit", "Quit")]
+    CSS_PATH = "wizard.tcss"
+    COMMANDS = App.COMMANDS | {WizardCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("e", "export", "Report"),
+    ]
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, *, clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__()
-        self.session = session
+        self.driver = Driver.open(session)
+        self.clock: Callable[[], float] = clock
+        self.reattach = reattach_command(session.options)
+        self.leave_running = False
+        self.report_folder: Path = session.store.folder  # where reports go by default
+        self.live: EventPump | None = None  # the run under way, or the last one
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        d = self.session.distro
-        lines = [f"{d.name}: family {d.family or 'unsupported'}", ""]
-        if d.supported:
-            lines += [f"{s.number}. {s.title}" for s in self.session.plan().steps]
+    @property
+    def busy(self) -> bool:
+        return self.live is not None and self.live.outcome is None
+
+    def on_mount(self) -> None:
+        self.push_screen(WelcomeScreen())
+
+    # -- navigation -------------------------------------------------------------------------
+    def _go(self, screen: WelcomeScreen | StepScreen | BuildScreen | ValidationScreen) -> None:
+        if isinstance(self.screen, WelcomeScreen):
+            self.push_screen(screen)
         else:
-            lines.append(d.reason)
-        yield Static("\n".join(lines))
-        yield Footer()
+            self.switch_screen(screen)
+
+    def open_welcome(self) -> None:
+        while len(self.screen_stack) > 2 and not isinstance(self.screen, WelcomeScreen):
+            self.pop_screen()
+        if not isinstance(self.screen, WelcomeScreen):
+            self.switch_screen(WelcomeScreen())
+
+    def open_step(self, number: int) -> None:
+        if self.driver.plan is None:
+            self.notify("not a supported system: no steps to open", severity="warning")
+        elif number < 1:
+            self.open_welcome()
+        elif number > LAST_STEP:
+            self.open_validation()
+        else:
+            self._go(StepScreen(number))
+
+    def open_build(self) -> None:
+        if self.driver.plan is not None:
+            self._go(BuildScreen())
+
+    def open_validation(self) -> None:
+        if self.driver.plan is not None:
+            self._go(ValidationScreen())
+
+    def ask_passwords(self, then: Callable[[], None]) -> None:
+        hana = self.driver.session.settings.hana
+
+        def got(passwords: dict[str, str] | None) -> None:
+            if passwords is not None:
+                self.driver.passwords.update(passwords)
+                then()
+
+        self.push_screen(PasswordScreen(hana.system_user, hana.ml_user), callback=got)
+
+    # -- running (one step at a time, in a thread; the engine blocks) ---------------------
+    def start_run(self, number: int) -> EventPump | None:
+        if self.busy:
+            self.notify("a step is already running", severity="warning")
+            return None
+        builds = frozenset(self.driver.build_actions(number))
+        self.live = EventPump(number, builds, self.clock)
+        self._run_thread(self.live)
+        return self.live
+
+    @work(thread=True, exclusive=True, group="run")
+    def _run_thread(self, live: EventPump) -> None:
+        try:
+            outcome = self.driver.run_step(live.number, Confirmer(self, self.driver.who), live.put)
+        except Exception as exc:  # shown on the screen; the state on disk is intact
+            outcome = Outcome(False, message=f"internal error: {type(exc).__name__}: {exc}")
+        self.call_from_thread(self._run_done, live, outcome)
+
+    def _run_done(self, live: EventPump, outcome: Outcome) -> None:
+        live.outcome = outcome
+        for screen in self.screen_stack:
+            screen.post_message(RunDone(live.number, outcome))
+
+    # -- everywhere -------------------------------------------------------------------------
+    def action_help(self) -> None:
+        sections: list[tuple[str, list[BindingType]]] = [("Everywhere", list(self.BINDINGS))]
+        for screen in (WelcomeScreen, StepScreen, BuildScreen, ValidationScreen):
+            sections.append((screen.__name__.removesuffix("Screen"), list(screen.BINDINGS)))
+        self.push_screen(HelpScreen(sections))
+
+    def action_export(self) -> None:
+        state = self.driver.state
+        if state is None:
+            self.notify("no run yet: nothing to report", severity="warning")
+            return
+
+        def done(said: str | None) -> None:
+            if said:
+                self.notify(said)
+
+        self.push_screen(ReportScreen(state, self.report_folder), callback=done)
+
+    async def action_quit(self) -> None:
+        if not self.busy:
+            self.exit(0)
+            return
+        building = isinstance(self.screen, BuildScreen)
+        choices = (
+            (("leave", "Quit, build keeps going", "l"), ("stop", "Stop it, quit", "s"))
+            if building
+            else (("stop", "Interrupt it and quit", "y"),)
+        )
+        detail = (
+            "Nothing done is lost: the state is saved after every change, and "
+            f"`{self.reattach}` continues where this run stops."
+        )
+        self.push_screen(
+            ConfirmScreen("A step is running. Quit?", detail, (*choices, ("no", "Stay", "n"))),
+            callback=self._quit_answer,
+        )
+
+    def _quit_answer(self, answer: str | None) -> None:
+        if answer == "leave":
+            self.leave_running = True  # run_wizard ends the process; the build goes on
+            self.exit(0)
+        elif answer == "stop":
+            self.driver.cancel()
+            self.notify("interrupting; the wizard closes once the command has stopped")
+            self.set_interval(0.2, self._exit_when_stopped)
+
+    def _exit_when_stopped(self) -> None:
+        if not self.busy:
+            self.exit(130)
 
 
 def run_wizard(args: argparse.Namespace) -> int:
@@ -42,7 +186,12 @@ def run_wizard(args: argparse.Namespace) -> int:
                 overrides=args.overrides,
             )
         )
-    except (SettingsError, SessionError) as exc:
+        app = WizardApp(session)
+    except (SettingsError, SessionError, StateError) as exc:
         print(f"emlsetup: {exc}")
         return 2
-    return WizardApp(session).run() or 0
+    code = app.run() or 0
+    if app.leave_running:
+        print(f"The build goes on in the background. Re-attach with: {app.reattach}", flush=True)
+        os._exit(code)  # the engine's thread follows the build; the build itself lives on
+    return code

@@ -1,0 +1,216 @@
+"""The wizard's hold on the engine: one plan, one run state (the state file is the truth),
+and the engine built the same way the headless CLI builds it (steps/cli.py cmd_run).
+
+Everything here is blocking: call it from thread workers, never from the event loop."""
+
+from __future__ import annotations
+
+import shlex
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from checks.result import CheckResult
+from steps.cli import _who as who_runs
+from steps.engine import Engine, Event, NeedsConfirmation
+from steps.lock import LockedError, StateLock
+from steps.model import Action, Command, Step
+from steps.plan import Plan
+from steps.session import Options, Session, SessionError
+from steps.state import ActionStatus, RunState, StateError, StepStatus
+
+HANA_STEPS = (1, 7)
+PASSWORD_VARS = ("EMLSETUP_SYSTEM_PASSWORD", "EMLSETUP_ML_USER_PASSWORD")
+
+
+def reattach_command(options: Options) -> str:
+    """The exact command that re-attaches to this run from another shell."""
+    argv = ["emlsetup"]
+    if options.config is not None:
+        argv += ["--config", str(options.config)]
+    if str(options.root) != "/":
+        argv += ["--root", str(options.root)]
+    if options.state_dir is not None:
+        argv += ["--state-dir", str(options.state_dir)]
+    if options.distro:
+        argv += ["--distro", options.distro]
+    for override in options.overrides:
+        argv += ["--set", override]
+    return shlex.join([*argv, "resume"])
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    cancelled: bool = False
+    message: str = ""
+
+
+@dataclass
+class Driver:
+    session: Session
+    plan: Plan | None = None
+    state: RunState | None = None
+    passwords: dict[str, str] = field(default_factory=dict)  # memory only
+    engine: Engine | None = None  # the engine of the run under way
+    hana_notice: str = ""
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def open(cls, session: Session) -> Driver:
+        driver = cls(session)
+        if session.distro.supported:
+            driver.plan = session.plan()
+            driver.state = session.load_or_new_state(driver.plan)
+        return driver
+
+    # -- reading --------------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self.engine is not None
+
+    @property
+    def has_saved_run(self) -> bool:
+        return self.session.store.file.exists()
+
+    def resume_point(self) -> tuple[int, str] | None:
+        """Offered only for a run that exists on disk and is not finished."""
+        if self.state is None or not self.has_saved_run:
+            return None
+        return self.state.resume_point()
+
+    def step(self, number: int) -> Step:
+        assert self.plan is not None
+        return self.plan.step(number)
+
+    def action(self, number: int, action_id: str) -> Action:
+        return next(a for a in self.step(number).actions if a.id == action_id)
+
+    def build_actions(self, number: int) -> list[str]:
+        """The step's long builds (Bazel), whose output the build screen reads."""
+        if self.plan is None:
+            return []
+        return [
+            a.id for a in self.step(number).actions if isinstance(a, Command) and a.long_running
+        ]
+
+    def who(self, action: Action) -> str:
+        """The user an action runs as, named as the CLI names it."""
+        return who_runs(self.session.settings, action)
+
+    def needs_passwords(self) -> bool:
+        """No hdbuserstore key, no password in the environment and none typed yet."""
+        hana, env = self.session.settings.hana, self.session.options.environ
+        known = [hana.system_key, hana.ml_user_key, *(env.get(v) for v in PASSWORD_VARS)]
+        return not any(known) and not self.passwords
+
+    def reload(self) -> None:
+        """Re-read the state file (another process, or a previous wizard, may have moved on)."""
+        if self.plan is not None and not self.running:
+            self.state = self.session.load_or_new_state(self.plan)
+
+    def sql(self) -> object | None:
+        """The HANA backend, or None (HANA checks are then skipped) with a one-line notice."""
+        try:
+            backend = self.session.sql_backend(self.passwords)
+        except ImportError as exc:
+            self.hana_notice = f"HANA client unavailable ({exc}); HANA checks are skipped"
+            return None
+        self.hana_notice = "" if backend else "no HANA credentials: HANA checks are skipped"
+        return backend
+
+    def _engine(
+        self,
+        confirm: Callable[[Action], bool] = lambda a: False,
+        on_event: Callable[[Event], None] = lambda e: None,
+        hana: bool = True,
+    ) -> Engine:
+        assert self.plan is not None and self.state is not None
+        sql = self.sql() if hana else None
+        return self.session.engine(
+            self.plan, self.state, sql=sql, confirm=confirm, on_event=on_event
+        )
+
+    def inspect(self, number: int) -> tuple[list[CheckResult], list[tuple[Action, str]]]:
+        """Prerequisites and what a run would do, read from the system; nothing changes."""
+        engine = self._engine(hana=number in HANA_STEPS)
+        step = self.step(number)
+        return engine.check(step, step.checks), engine.preview(step)
+
+    def validate(self, numbers: tuple[int, ...] = (1, 6, 7)) -> list[tuple[int, CheckResult]]:
+        """Every expected result of the given steps, as `emlsetup check` reads them."""
+        engine = self._engine()
+        rows: list[tuple[int, CheckResult]] = []
+        for n in numbers:
+            step = self.step(n)
+            rows += [(n, r) for r in engine.check(step, step.checks + step.results)]
+        return rows
+
+    # -- changing -------------------------------------------------------------------------
+    def run_step(
+        self,
+        number: int,
+        confirm: Callable[[Action], bool],
+        on_event: Callable[[Event], None],
+    ) -> Outcome:
+        """One step through the engine, under the state folder's lock."""
+        if not self._lock.acquire(blocking=False):
+            return Outcome(False, message="a step is already running")
+        try:
+            self.session.store.ensure_folder()
+            with StateLock(self.session.store.folder):
+                self.reload_unlocked()
+                engine = self._engine(confirm, on_event, hana=number in HANA_STEPS)
+                # The wizard walks the whole tutorial: `emlsetup resume` may go on past it.
+                engine.state.requested = []
+                self.engine = engine
+                self.session.store.save(engine.state)
+                try:
+                    ok = engine.run([number])
+                except NeedsConfirmation as exc:
+                    return Outcome(False, message=f"not confirmed, nothing of it ran: {exc}")
+                if engine.cancelled.is_set():
+                    return Outcome(False, True, "interrupted: nothing done is lost; Run resumes")
+                return Outcome(ok, message="" if ok else self.state_reason(number))
+        except (LockedError, StateError, SessionError) as exc:
+            return Outcome(False, message=str(exc))
+        finally:
+            self.engine = None
+            self._lock.release()
+
+    def reload_unlocked(self) -> None:
+        assert self.plan is not None
+        self.state = self.session.load_or_new_state(self.plan)
+
+    def state_reason(self, number: int) -> str:
+        assert self.state is not None
+        return self.state.step(number).reason
+
+    def cancel(self) -> bool:
+        """One interrupt to the running command, as the CLI's SIGINT handler does; the
+        engine then stops cleanly and the worker returns. False when nothing runs."""
+        engine = self.engine
+        if engine is None or engine.cancelled.is_set():
+            return False
+        engine.cancelled.set()
+        engine.runner.interrupt()
+        return True
+
+    def skip(self, number: int) -> None:
+        """The admin chose to leave this step out; the state (and the report) says so."""
+        assert self.state is not None
+        st = self.state.step(number)
+        st.status, st.reason = StepStatus.SKIPPED, "skipped by the admin in the wizard"
+        self.session.store.ensure_folder()
+        self.session.store.save(self.state)
+
+    def failed_action(self, number: int) -> tuple[str, list[str], str] | None:
+        """(title, last meaningful lines, fix) of the step's failed action, if any."""
+        if self.state is None:
+            return None
+        for ast in self.state.step(number).actions:
+            if ast.status == ActionStatus.FAILED:
+                tail = ast.commands[-1].tail if ast.commands else []
+                fix = getattr(self.action(number, ast.id), "fix", "")
+                return ast.title + ": " + ast.reason, tail, fix
+        return None

@@ -1,0 +1,207 @@
+"""One tutorial step: what it does and why, where the wizard departs from the tutorial, its
+prerequisites, the exact commands and their users; Run / Skip / Retry."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Footer, Header, Label, Markdown, Static
+
+from checks.result import CheckResult
+from steps.model import Action, Step
+from steps.state import StepStatus
+from tui.driver import HANA_STEPS
+from tui.messages import RunDone
+from tui.screens.base import WizardScreen
+from tui.status import step_word
+from tui.widgets.action_list import ActionList
+from tui.widgets.check_table import CheckTable
+from tui.widgets.failure import FailurePanel
+from tui.widgets.log_view import LogTail
+
+BUILD_STEP, VALIDATION_STEP = 5, 7
+
+
+class StepScreen(WizardScreen):
+    BINDINGS = [
+        Binding("r", "run", "Run"),
+        Binding("t", "retry", "Retry"),
+        Binding("s", "skip", "Skip"),
+        Binding("n,right", "next", "Next"),
+        Binding("p,left", "previous", "Prev"),
+        Binding("v", "validate", "Validate"),
+        Binding("b", "build", "Log"),
+        Binding("escape", "back", "Steps"),
+    ]
+
+    def __init__(self, number: int) -> None:
+        super().__init__(name=f"step-{number}")
+        self.number = number
+        self.checks: list[CheckResult] | None = None
+        self.verdicts: dict[str, str] = {}
+        self.message = ""
+
+    @property
+    def step(self) -> Step:
+        return self.driver.step(self.number)
+
+    def compose(self) -> ComposeResult:
+        step = self.step
+        yield Header()
+        with VerticalScroll(id="body"):
+            yield Static(id="step-title", markup=False)
+            yield Static(id="notice", markup=False)
+            yield FailurePanel(id="failure")
+            yield LogTail(max_lines=500, id="run-log")
+            yield Markdown(step.explanation, id="explanation")
+            if step.corrections:
+                yield Label("Where the wizard departs from the tutorial", classes="section")
+                yield Static(
+                    "\n".join(f"• {c}" for c in step.corrections), id="corrections", markup=False
+                )
+            yield Label("Prerequisites", classes="section")
+            if step.checks:
+                yield CheckTable(id="checks")
+            else:
+                yield Static("none for this step", classes="dim")
+            yield Label("What it runs, and as whom", classes="section")
+            yield ActionList(id="actions")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.query_one("#run-log", LogTail).display = False
+        self.set_interval(1 / 15, self.drain)
+        self.render_state()
+        self.inspect()
+
+    def on_screen_resume(self) -> None:
+        if not self.wizard.busy:
+            self.driver.reload()
+        self.render_state()
+
+    # -- rendering from the state -----------------------------------------------------------
+    def render_state(self) -> None:
+        state = self.driver.state
+        assert state is not None
+        st = state.step(self.number)
+        self.sub_title = f"Step {self.number} of {len(state.steps)}"
+        title = f"Step {self.number}: {st.title}  [{step_word(st)}]"
+        self.query_one("#step-title", Static).update(title)
+        notice = self.query_one("#notice", Static)
+        failed = st.status == StepStatus.FAILED
+        notice.update(self.message)
+        notice.display = bool(self.message) and not failed  # the panel below says it all
+        if self.step.checks:
+            checks = self.checks if self.checks is not None else st.checks
+            self.query_one("#checks", CheckTable).show(checks)
+        who = {a.id: self.driver.who(a) for a in self.step.actions}
+        self.query_one("#actions", ActionList).show(self.step.actions, who, st, self.verdicts)
+        reason = st.reason if failed else ""
+        self.query_one("#failure", FailurePanel).show(
+            self.driver.failed_action(self.number) if failed else None, reason
+        )
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "validate":
+            return self.number == VALIDATION_STEP
+        if action == "build":
+            return self.number == BUILD_STEP
+        if action == "retry":
+            state = self.driver.state
+            return state is not None and state.step(self.number).status == StepStatus.FAILED
+        if action in ("run", "skip"):
+            return not self.wizard.busy
+        return True
+
+    # -- reading the system (a thread: probes run commands) --------------------------------
+    @work(thread=True, exclusive=True, group="inspect")
+    def inspect(self) -> None:
+        try:
+            checks, preview = self.driver.inspect(self.number)
+        except Exception as exc:  # a probe problem must not take the wizard down
+            self.app.call_from_thread(self._say, f"could not read the system: {exc}")
+            return
+        self.app.call_from_thread(self._inspected, checks, preview)
+
+    def _inspected(self, checks: list[CheckResult], preview: list[tuple[Action, str]]) -> None:
+        self.checks = checks
+        self.verdicts = {a.id: verdict for a, verdict in preview}
+        if self.driver.hana_notice and self.number in HANA_STEPS:
+            self.message = self.driver.hana_notice
+        self.render_state()
+
+    def _say(self, message: str) -> None:
+        self.message = message
+        self.render_state()
+
+    # -- running --------------------------------------------------------------------------
+    def action_run(self) -> None:
+        if self.wizard.busy:
+            self.notify("a step is already running", severity="warning")
+            return
+        if self.number == BUILD_STEP:
+            self.wizard.open_build()
+            return
+        if self.number in HANA_STEPS and self.driver.needs_passwords():
+            self.wizard.ask_passwords(lambda: self.start())
+            return
+        self.start()
+
+    def action_retry(self) -> None:
+        self.action_run()
+
+    def start(self) -> None:
+        if self.wizard.start_run(self.number) is None:
+            return
+        log = self.query_one("#run-log", LogTail)
+        log.display = True
+        log.clear()
+        self.message = "running…"
+        self.render_state()
+
+    def drain(self) -> None:
+        live = self.wizard.live
+        if live is None or live.number != self.number:
+            return
+        lines, events = live.drain()
+        if lines:
+            log = self.query_one("#run-log", LogTail)
+            log.display = True
+            log.add(lines)
+        if events:
+            self.render_state()
+
+    def on_run_done(self, message: RunDone) -> None:
+        if message.number != self.number:
+            return
+        self.drain()
+        outcome = message.outcome
+        self.message = "" if outcome.ok else outcome.message
+        if outcome.ok:
+            self.notify(f"Step {self.number} done")
+        self.checks = None
+        self.render_state()
+        self.inspect()
+
+    # -- elsewhere --------------------------------------------------------------------------
+    def action_skip(self) -> None:
+        self.driver.skip(self.number)
+        self.wizard.open_step(self.number + 1)
+
+    def action_next(self) -> None:
+        self.wizard.open_step(self.number + 1)
+
+    def action_previous(self) -> None:
+        self.wizard.open_step(self.number - 1)
+
+    def action_validate(self) -> None:
+        self.wizard.open_validation()
+
+    def action_build(self) -> None:
+        self.wizard.open_build()
+
+    def action_back(self) -> None:
+        self.wizard.open_welcome()

@@ -1,0 +1,100 @@
+"""The final screen: connect to HANA with hdbcli and show every result the tutorial expects
+(AFL rows, role, remote source, UPDATE_CONFIGURATION, registered models, the model server's
+port), each with its status word and, when red, its fix."""
+
+from __future__ import annotations
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Button, Footer, Header, Input, Label, Static
+
+from checks.result import CheckResult, Status
+from tui.screens.base import WizardScreen
+from tui.widgets.check_table import CheckTable
+from tui.widgets.password_form import PasswordForm
+
+VALIDATED_STEPS = (1, 6, 7)
+
+
+def hana_client_notice() -> str:
+    """One line when the HANA client layer cannot be imported; empty when it can."""
+    try:
+        import steps.hana.client  # noqa: F401
+    except ImportError as exc:
+        return f"HANA client not available ({exc}): the HANA checks will show as skipped."
+    return ""
+
+
+def summary(rows: list[tuple[int, CheckResult]]) -> str:
+    counts = {s: sum(1 for _, r in rows if r.status == s) for s in Status}
+    words = ", ".join(f"{n} {s.symbol}" for s, n in counts.items() if n)
+    verdict = "all expected results are there" if not counts[Status.FAIL] else "fix the ✘ rows"
+    return f"{len(rows)} checks: {words}: {verdict}"
+
+
+class ValidationScreen(WizardScreen):
+    BINDINGS = [
+        Binding("ctrl+r", "check", "Check again"),
+        Binding("escape", "back", "Step 7"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(name="validation")
+        self.rows: list[tuple[int, CheckResult]] = []
+
+    def compose(self) -> ComposeResult:
+        hana = self.driver.session.settings.hana
+        yield Header()
+        with VerticalScroll(id="body"):
+            yield Static(id="hana-notice", markup=False)
+            yield Label(
+                "Passwords stay in this process's memory only (hdbuserstore keys work too).",
+                markup=False,
+            )
+            yield PasswordForm(hana.system_user, hana.ml_user, id="passwords")
+            yield Button("Connect and check (enter)", id="check", compact=True)
+            yield Static("Not checked yet.", id="summary", markup=False)
+            yield CheckTable(id="results")
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = "Validation in HANA"
+        notice = hana_client_notice()
+        box = self.query_one("#hana-notice", Static)
+        box.update(notice)
+        box.display = bool(notice)
+        self.query_one(Input).focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        self.action_check()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "check":
+            self.action_check()
+
+    def action_check(self) -> None:
+        self.driver.passwords.update(self.query_one(PasswordForm).values())
+        self.query_one("#summary", Static).update("Checking…")
+        self.validate()
+
+    @work(thread=True, exclusive=True, group="validate")
+    def validate(self) -> None:
+        try:
+            rows = self.driver.validate(VALIDATED_STEPS)
+            notice = self.driver.hana_notice
+        except Exception as exc:  # a connection problem is a result to show, not a crash
+            rows, notice = [], f"could not check: {type(exc).__name__}: {exc}"
+        self.app.call_from_thread(self.show, rows, notice)
+
+    def show(self, rows: list[tuple[int, CheckResult]], notice: str) -> None:
+        self.rows = rows
+        text = summary(rows) if rows else "No results."
+        self.query_one("#summary", Static).update(text + (f"\n{notice}" if notice else ""))
+        self.query_one("#results", CheckTable).show(
+            [r for _, r in rows], [f"step {n}: " for n, _ in rows]
+        )
+
+    def action_back(self) -> None:
+        self.wizard.open_step(7)

@@ -1,0 +1,103 @@
+"""The first screen: which system this is, the seven steps and their state, and the offer to
+resume an interrupted run at the exact action it stopped on."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import DataTable, Footer, Header, Static
+
+from tui.messages import RunDone
+from tui.screens.base import WizardScreen
+from tui.widgets.step_table import StepTable
+
+OVERRIDE = "emlsetup --distro sles|rhel|debian"
+
+
+class WelcomeScreen(WizardScreen):
+    BINDINGS = [
+        Binding("r", "resume", "Resume"),
+        Binding("enter", "open", "Open step", show=False),
+        Binding("v", "validate", "Validate"),
+        *[Binding(str(n), f"step({n})", f"Step {n}", show=False) for n in range(1, 8)],
+    ]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with VerticalScroll(id="body"):
+            yield Static(id="distro", markup=False)
+            yield Static(id="resume", markup=False)
+            yield StepTable(id="steps")
+            yield Static(
+                "Enter or 1-7: open a step · r: resume · v: validate · e: report · ?: help",
+                id="hint",
+                markup=False,
+            )
+        yield Footer(compact=True)
+
+    def on_mount(self) -> None:
+        self.sub_title = "Welcome"
+        self.render_state()
+        self.query_one(StepTable).focus()
+
+    def on_screen_resume(self) -> None:
+        if not self.wizard.busy:
+            self.driver.reload()
+        self.render_state()
+
+    def on_run_done(self, message: RunDone) -> None:
+        self.render_state()
+
+    def render_state(self) -> None:
+        d = self.driver.session.distro
+        distro = self.query_one("#distro", Static)
+        if d.supported:
+            forced = " (forced with --distro)" if d.forced else ""
+            distro.update(f"System: {d.name}, family {d.family}{forced}")
+        else:
+            distro.update(
+                f"System: {d.name}: not supported: {d.reason}\n"
+                f"If it is a compatible system, force a family: {OVERRIDE}"
+            )
+        state = self.driver.state
+        table = self.query_one(StepTable)
+        table.display = state is not None
+        if state is not None:
+            table.show(state)
+        offer = self.query_one("#resume", Static)
+        point = self.driver.resume_point()
+        offer.display = point is not None
+        if point is not None:
+            action = self.driver.action(*point)
+            offer.update(
+                f"▶ An earlier run stopped. Resume at step {point[0]}, action {point[1]} "
+                f"({action.title}): press r"
+            )
+        self.refresh_bindings()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "resume":
+            return self.driver.resume_point() is not None
+        if action in ("open", "step", "validate"):
+            return self.driver.state is not None
+        return True
+
+    def action_resume(self) -> None:
+        point = self.driver.resume_point()
+        if point is not None:
+            self.wizard.open_step(point[0])
+
+    def action_open(self) -> None:
+        table = self.query_one(StepTable)
+        if table.row_count:
+            self.wizard.open_step(table.cursor_row + 1)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.wizard.open_step(int(str(event.row_key.value)))
+
+    def action_step(self, number: int) -> None:
+        self.wizard.open_step(number)
+
+    def action_validate(self) -> None:
+        self.wizard.open_validation()

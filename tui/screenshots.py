@@ -1,0 +1,204 @@
+"""Pictures of every screen, from the test sandbox: `python -m tui.screenshots [folder]`
+writes one SVG per screen and size into screenshots/ (run it from the repository, which holds
+the sandbox in tests/). The snapshot tests replay the same scenes, so the pictures in the
+README are the screens the tests check."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from steps.state import ActionStatus, StepStatus
+from tui.app import WizardApp
+from tui.bridge import EventPump
+from tui.screens.confirm import ConfirmScreen
+
+REPO = Path(__file__).resolve().parent.parent
+BAZEL_FIXTURES = REPO / "tests" / "fixtures" / "bazel"
+SIZES = [(80, 24), (120, 40)]
+FIXED = {"EMLSETUP_SERVING__PORT": "8500"}  # pictures must not show a random port
+NOW = 1000.0  # the screens' clock in pictures: elapsed times and silences are fixed
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 30) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if predicate():
+            return
+        await pilot.pause(0.05)
+    raise TimeoutError(f"waited {timeout} s")
+
+
+def _app(pilot: Pilot[Any]) -> WizardApp:
+    assert isinstance(pilot.app, WizardApp)
+    return pilot.app
+
+
+# -- preparing the sandbox before the app starts -----------------------------------------
+def no_useradd(fakebin: Path, app_factory: Callable[[], WizardApp]) -> None:
+    (fakebin / "useradd").unlink(missing_ok=True)
+
+
+def interrupted_run(fakebin: Path, app_factory: Callable[[], WizardApp]) -> None:
+    """A state file as a run leaves it when the wizard was closed during step 3."""
+    app = app_factory()
+    state = app.driver.state
+    assert state is not None
+    for a in state.step(2).actions:
+        a.status = ActionStatus.DONE
+    state.step(2).status = StepStatus.DONE
+    st = state.step(3)
+    for a in st.actions[:4]:
+        a.status = ActionStatus.DONE
+    st.actions[4].attempts = 1
+    st.reason = f"interrupted during: {st.actions[4].title}"
+    state.current = (3, st.actions[4].id)
+    state.requested = []
+    app.driver.session.store.ensure_folder()
+    app.driver.session.store.save(state)
+
+
+# -- driving the app to a screen ---------------------------------------------------------
+def keys(*pressed: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    async def run(pilot: Pilot[Any]) -> None:
+        await settle(pilot)
+        for key in pressed:
+            await pilot.press(key)
+            await settle(pilot)
+
+    return run
+
+
+async def failed_step(pilot: Pilot[Any]) -> None:
+    app = _app(pilot)
+    await keys("2")(pilot)
+    await pilot.press("r")  # not settle(): the run waits for the modal's answer
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    await pilot.press("a")
+    await wait_for(pilot, lambda: not app.busy)
+    await settle(pilot)
+
+
+async def confirm_modal(pilot: Pilot[Any]) -> None:
+    app = _app(pilot)
+    await keys("2")(pilot)
+    await pilot.press("r")
+    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    await pilot.pause()
+
+
+def replayed_build(fixture: str, lines: int | None) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """The build screen fed the first lines of a recorded Bazel run, at fixed times."""
+
+    async def run(pilot: Pilot[Any]) -> None:
+        app = _app(pilot)
+        await settle(pilot)
+        live = EventPump(5, frozenset({"build"}), clock=app.clock)
+        live.action_title = "Compile TensorFlow Serving (2-4 hours)"
+        text = (BAZEL_FIXTURES / f"{fixture}.stderr.raw").read_text(errors="replace")
+        assert live.tracker is not None
+        taken = text.splitlines()[:lines]
+        for i, line in enumerate(taken):
+            t = NOW - 120 + 90 * i / max(1, len(taken))  # progress stopped 30 s ago
+            live.tracker.feed(line, t)
+            live._lines.append(line)
+        live.started = NOW - 125
+        app.live = live  # a run under way: the screen follows it rather than starting one
+        app.open_build()
+        await settle(pilot)
+
+    return run
+
+
+async def validation_checked(pilot: Pilot[Any]) -> None:
+    await keys("v")(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+@dataclass
+class Scene:
+    name: str
+    run_before: Callable[[Pilot[Any]], Awaitable[None]]
+    prepare: Callable[[Path, Callable[[], WizardApp]], None] | None = None
+
+
+SCENES = [
+    Scene("welcome", keys()),
+    Scene("welcome-resume", keys(), interrupted_run),
+    *[Scene(f"step-{n}", keys(str(n))) for n in range(1, 8)],
+    Scene("step-2-failed", failed_step, no_useradd),
+    Scene("confirm-root", confirm_modal),
+    Scene("build-running", replayed_build("01-first-build", 16)),
+    Scene("build-errors", replayed_build("04-compile-error", None)),
+    Scene("validation", keys("v")),
+    Scene("validation-checked", validation_checked),
+    Scene("passwords", keys("1", "r")),
+    Scene("report", keys("e")),
+    Scene("help", keys("question_mark")),
+]
+
+
+# -- the generator ------------------------------------------------------------------------
+def sandbox_app(folder: Path, scene: Scene) -> WizardApp:
+    """A sandbox (tests/sandbox.py) and the app on it, prepared for the scene."""
+    import os
+
+    sys.path.insert(0, str(REPO))
+    from steps.session import Options, Session
+    from tests.sandbox import Sandbox
+
+    sb = Sandbox.create(folder)
+    env = sb.env(**FIXED)
+    os.environ.update(env)  # the commands the wizard runs see the sandbox
+
+    def factory() -> WizardApp:
+        session = Session.open(Options(root=sb.root, state_dir=sb.state_dir, environ=env))
+        app = WizardApp(session, clock=lambda: NOW)
+        app.reattach = "emlsetup --root /srv/hxe --state-dir /srv/state resume"
+        app.report_folder = Path("/srv/state")
+        return app
+
+    if scene.prepare is not None:
+        scene.prepare(sb.fakebin, factory)
+    return factory()
+
+
+async def shoot(scene: Scene, size: tuple[int, int], out: Path) -> Path:
+    with tempfile.TemporaryDirectory(prefix="emlsetup-shots-") as tmp:
+        app = sandbox_app(Path(tmp), scene)
+        async with app.run_test(size=size) as pilot:
+            await scene.run_before(pilot)
+            name = f"{scene.name}-{size[0]}x{size[1]}.svg"
+            app.save_screenshot(name, str(out))
+            if isinstance(app.screen, ConfirmScreen):
+                app.screen.dismiss("no")  # the waiting run ends without running anything
+            app.driver.cancel()
+        return out / name
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    out = Path(args[0]) if args else REPO / "screenshots"
+    out.mkdir(parents=True, exist_ok=True)
+    for scene in SCENES:
+        for size in SIZES:
+            print(asyncio.run(shoot(scene, size, out)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,26 @@
+"""The seven steps and their state, one row each; Enter opens a step."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from steps.state import RunState
+from tui.status import step_label
+
+
+class StepTable(DataTable[object]):
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)  # type: ignore[arg-type]
+
+    def on_mount(self) -> None:
+        self.add_column("Step", key="step")
+        self.add_column("Status", key="status", width=16)
+        self.add_column("Title", key="title")
+
+    def show(self, state: RunState) -> None:
+        row = self.cursor_row
+        self.clear()
+        for st in state.steps:
+            self.add_row(str(st.number), step_label(st), st.title, key=str(st.number))
+        if self.row_count:
+            self.move_cursor(row=min(max(row, 0), self.row_count - 1))
