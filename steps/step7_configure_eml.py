@@ -70,6 +70,17 @@ REMOTE_SOURCE = _count(
     "CONFIGURATION 'server={serving_host};port={port}'",
 )
 
+RELOAD_OK = _count(
+    "UPDATE_CONFIGURATION answered Status 0 OK",
+    "ml_user",
+    'SELECT COUNT(*) FROM "EML_DATA"."UPDATE_CONFIGURATION_RESULT" WHERE "Key" = ? AND '
+    '"Value" = 0 AND "Text" = ?',
+    "Status",
+    "OK",
+    fix="check that the model server answers on {serving_host}:{port} (step 6), then re-run "
+    "step 7: CALL EML_DATA.UPDATE_CONFIGURATION()",
+)
+
 STEP = Step(
     number=7,
     title="Configure SAP HANA External Machine Learning",
@@ -229,5 +240,5 @@ The Script Server must be enabled on the tenant.""",
             idempotent=True,
         ),
     ],
-    results=[ROLE_GRANTED, REMOTE_SOURCE],
+    results=[ROLE_GRANTED, REMOTE_SOURCE, RELOAD_OK],
 )

@@ -29,7 +29,7 @@ from steps.state import StateError, StateStore
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.sandbox import REPO, Sandbox
 
-FULL_RUN_S = 6.0  # a whole run in the sandbox takes about this long (measured: 5.4 s)
+FULL_RUN_S = 7.0  # a whole run (steps 2-7) in the sandbox takes about this long (measured: 6.5 s)
 SPEED = "50"
 ONCE = {  # (tool, words in its argv): must have run exactly once by the end
     "useradd": ("useradd",),
@@ -141,8 +141,7 @@ def _kill_and_resume(
     if "no run in" in again.stdout:
         again = sb.run_cli("run", "--yes", "--from-step", "2", env=env)
     rnd.resumed_at = next((x for x in again.stdout.splitlines() if x.startswith("Resuming")), "")
-    finished = "All steps done" in again.stdout or "every step is done" in again.stdout
-    if again.returncode != 0 or not finished:
+    if again.returncode != 0:  # check_state then says which actions are not finished
         tail = " / ".join(again.stdout.strip().splitlines()[-3:] + again.stderr.splitlines())
         rnd.problems.append(f"resume did not finish: {tail}")
     rnd.problems += check_state(sb) + check_system(sb) + check_hana(srv)

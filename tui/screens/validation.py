@@ -34,6 +34,20 @@ def summary(rows: list[tuple[int, CheckResult]]) -> str:
     return f"{len(rows)} checks: {words}: {verdict}"
 
 
+def registered_models(driver: object) -> str:
+    """What EML_CHECKDESTINATION_PROC listed when step 7 last ran it."""
+    state = getattr(driver, "state", None)
+    try:
+        listed = state.step(7).action("check-destination").captured if state else None
+    except StopIteration:
+        listed = None
+    if not listed:
+        return "Registered models: not listed yet (step 7 lists them when it runs)."
+    return "Registered models (EML_CHECKDESTINATION_PROC):\n" + "\n".join(
+        "  " + " | ".join(row) for row in listed
+    )
+
+
 class ValidationScreen(WizardScreen):
     BINDINGS = [
         Binding("ctrl+r", "check", "Check again"),
@@ -57,6 +71,7 @@ class ValidationScreen(WizardScreen):
             yield Button("Connect and check (enter)", id="check", compact=True)
             yield Static("Not checked yet.", id="summary", markup=False)
             yield CheckTable(id="results")
+            yield Static(id="models", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -95,6 +110,8 @@ class ValidationScreen(WizardScreen):
         self.query_one("#results", CheckTable).show(
             [r for _, r in rows], [f"step {n}: " for n, _ in rows]
         )
+        self.query_one("#models", Static).update(registered_models(self.driver))
+
 
     def action_back(self) -> None:
         self.wizard.open_step(7)

@@ -1,0 +1,74 @@
+"""The validation screen against the HANA test server, with passwords typed into the wizard."""
+
+from __future__ import annotations
+
+import pytest
+from rich.text import Text
+from textual.widgets import Input, Static
+
+from tests.hana_server import Catalogue, HanaTestServer
+from tests.sandbox import Sandbox
+from tests.test_run_hana import ML_PW, SYSTEM_PW, hana_env
+from tests.tui_support import open_app, settle, wait_for
+from tui.screens.validation import ValidationScreen
+
+
+def _text(widget: Static) -> str:
+    content = widget.content
+    return content.plain if isinstance(content, Text) else str(content)
+
+
+async def _validate(sb: Sandbox, srv: HanaTestServer, monkeypatch: pytest.MonkeyPatch) -> str:
+    env = hana_env(sb, srv)
+    app = open_app(sb, monkeypatch, **{k: v for k, v in env.items() if "PASSWORD" not in k})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.push_screen(ValidationScreen())
+        await settle(pilot)
+        screen = app.screen
+        inputs = list(screen.query(Input))
+        assert len(inputs) == 2 and all(i.password for i in inputs)  # masked
+        for box, secret in zip(inputs, (SYSTEM_PW, ML_PW), strict=True):
+            box.focus()
+            await pilot.press(*secret)
+        await pilot.press("enter")
+        summary = screen.query_one("#summary", Static)
+        await wait_for(pilot, lambda: "checks:" in _text(summary) or "No results" in _text(summary))
+        await settle(pilot)
+        table = screen.query_one("#results")
+        rows = "\n".join(
+            " ".join(str(c) for c in table.get_row_at(i))  # type: ignore[attr-defined]
+            for i in range(table.row_count)  # type: ignore[attr-defined]
+        )
+        return _text(summary) + "\n" + rows + "\n" + _text(screen.query_one("#models", Static))
+
+
+async def test_a_configured_system_shows_every_expected_result_green(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cat = Catalogue(users={"SYSTEM": SYSTEM_PW, "ML_USER": ML_PW})
+    with HanaTestServer(cat) as srv:
+        done = sandbox.run_cli("run", "--yes", env=hana_env(sandbox, srv))
+        assert done.returncode == 0, done.stdout[-2000:]
+        shown = await _validate(sandbox, srv, monkeypatch)
+    for expected in (
+        "AFL_AREAS",
+        "AFL_PACKAGES",
+        "AFL_FUNCTIONS",
+        "has role AFL__SYS_AFL_EML_EXECUTE",
+        'remote source "TensorFlow" exists',
+        "UPDATE_CONFIGURATION answered Status 0 OK",
+        "model server accepts connections",
+        "mnist",
+    ):
+        assert expected in shown, expected
+    assert "✘" not in shown and "all expected results are there" in shown
+
+
+async def test_missing_afl_is_a_red_row_with_its_fix(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cat = Catalogue(users={"SYSTEM": SYSTEM_PW, "ML_USER": ML_PW}, afl_installed=False)
+    with HanaTestServer(cat) as srv:
+        shown = await _validate(sandbox, srv, monkeypatch)
+    assert "✘" in shown and "eml.tgz" in shown and "fix the ✘ rows" in shown
