@@ -206,6 +206,8 @@ The Script Server must be enabled on the tenant.""",
             ],
             expect_rows=[["Status", 0, "OK"]],
             idempotent=True,
+            fix="EML reaches the model server at {serving_host}:{port}: start it (step 6), "
+            "then retry",
         ),
         Sql(
             id="check-params-table",

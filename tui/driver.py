@@ -171,7 +171,10 @@ class Driver:
                     return Outcome(False, message=f"not confirmed, nothing of it ran: {exc}")
                 if engine.cancelled.is_set():
                     return Outcome(False, True, "interrupted: nothing done is lost; Run resumes")
-                return Outcome(ok, message="" if ok else self.state_reason(number))
+                reason = "" if ok else self.state_reason(number)
+                if "error 10:" in reason:
+                    self.passwords.clear()  # a typo must not be sent again: Retry asks anew
+                return Outcome(ok, message=reason)
         except (LockedError, StateError, SessionError) as exc:
             return Outcome(False, message=str(exc))
         finally:

@@ -38,7 +38,8 @@ class BuildProgress(Vertical):
         bar = self.query_one("#bar", ProgressBar)
         counters = self.query_one("#counters", Static)
         if tracker.done is not None and tracker.total:
-            bar.update(total=tracker.total, progress=tracker.done)
+            share = tracker.fraction() or 0.0  # 1.0 on success: the last counter is rarely n / n
+            bar.update(total=tracker.total, progress=round(share * tracker.total))
             doing = tracker.current_action or "…"
             running_n = f" · {tracker.running} running" if tracker.running else ""
             counters.update(f"[{tracker.done} / {tracker.total}] {doing}{running_n}")
