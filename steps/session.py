@@ -19,7 +19,7 @@ from steps.engine import Engine, SqlBackend, new_state
 from steps.plan import Hardware, Plan, build_plan
 from steps.runner import Identity, Runner
 from steps.settings import Settings, load_settings
-from steps.state import ActionState, RunState, StateStore, StepState, StepStatus
+from steps.state import ActionState, RunState, StateStore, StepState
 
 KEEP_RUN_LOGS = 10
 
@@ -121,8 +121,6 @@ class Session:
             st.actions += [
                 ActionState(id=a.id, title=a.title) for a in step.actions if a.id not in known
             ]
-            if st.status == StepStatus.FAILED:
-                st.status = StepStatus.PENDING
         return state
 
     def engine(self, plan: Plan, state: RunState, **kwargs: Any) -> Engine:
