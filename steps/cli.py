@@ -18,6 +18,7 @@ from typing import NoReturn, TextIO
 
 from checks.result import CheckResult, Status
 from steps.engine import Event, NeedsConfirmation, describe
+from steps.fleet import STANDALONE, add_fleet_commands
 from steps.lock import LockedError, StateLock
 from steps.model import Action, Manual, Sql
 from steps.plan import Plan
@@ -98,18 +99,8 @@ def parser() -> argparse.ArgumentParser:
     sp = sub.add_parser("report", parents=[common], help="export the run report")
     sp.add_argument("--format", choices=FORMATS, default="md")
     sp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
-    _add_fleet_commands(sub, common)
+    add_fleet_commands(sub, common)
     return p
-
-
-def _add_fleet_commands(sub: argparse._SubParsersAction, common: _Parser) -> None:  # type: ignore[type-arg]
-    """`status` (for polling) and `export ansible`: emlsetup as each host's engine."""
-    sp = sub.add_parser("status", parents=[common], help="state of the run, for polling")
-    sp.add_argument("--json", action="store_true")
-    sp = sub.add_parser("export", parents=[common], help="export a fleet project (Ansible)")
-    sp.add_argument("target", choices=["ansible"])
-    sp.add_argument("-o", "--output", type=Path, default=Path("emlsetup-ansible"),
-                    help="folder to write (default: ./emlsetup-ansible)")
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -280,9 +271,9 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         if engine.cancelled.is_set():
             out.write("Interrupted. Nothing done is lost: `emlsetup resume` continues.\n")
             return EXIT_INTERRUPTED
-    out.write(
-        "All steps done.\n" if ok else "Stopped: fix the problem above, then `emlsetup resume`.\n"
-    )
+    everything = len(numbers) == len(plan.steps)
+    done = "All steps done.\n" if everything else f"Done: step {', '.join(map(str, numbers))}.\n"
+    out.write(done if ok else "Stopped: fix the problem above, then `emlsetup resume`.\n")
     return EXIT_OK if ok else EXIT_FAILED
 
 
@@ -312,40 +303,6 @@ COMMANDS: dict[str, Callable[[Session, argparse.Namespace, TextIO], int]] = {
     "run": cmd_run,
     "resume": cmd_run,
     "report": cmd_report,
-}
-
-
-def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
-    import platformdirs
-
-    from steps.state import StateStore
-    from steps.status import render_text, status_data
-
-    folder = args.state_dir or Path(platformdirs.user_state_dir("emlsetup"))
-    data = status_data(StateStore(folder))
-    if args.json:
-        json.dump(data, out, indent=2)
-        out.write("\n")
-    else:
-        out.write(render_text(data))
-    return int(data["exit"])
-
-
-def cmd_export(args: argparse.Namespace, out: TextIO) -> int:
-    from steps.export_ansible import ExportError, export_ansible
-
-    try:
-        written = export_ansible(args.config, args.output, args.overrides)
-    except ExportError as exc:
-        raise SessionError(str(exc)) from None
-    out.write(f"Ansible project written to {args.output} ({len(written)} files); "
-              f"see {args.output / 'README.md'}\n")
-    return EXIT_OK
-
-
-STANDALONE: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
-    "status": cmd_status,
-    "export": cmd_export,
 }
 
 

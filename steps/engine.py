@@ -206,7 +206,10 @@ class Engine:
             ast.status, ast.reason = ActionStatus.FAILED, error
             fix = f"; fix: {action.fix}" if action.fix else ""
             return self._fail_step(st, f"{action.title} failed: {error}{fix}")
-        self.state.changed.append(f"{step.number}/{action.id}")
+        if action.done_when:
+            # Only what leaves a mark the system shows counts as a change; an action that runs
+            # every time (the EML reload, listing models, hxe_gc.sh) changes nothing to set up.
+            self.state.changed.append(f"{step.number}/{action.id}")
         return self._settle(ast, ActionStatus.DONE, "")
 
     def _setting(self, dotted: str) -> bool:

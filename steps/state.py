@@ -99,9 +99,16 @@ class RunState(BaseModel):
     steps: list[StepState] = []
     current: tuple[int, str] | None = None  # the action under way, for "resume at..."
     requested: list[int] = []  # the steps the last `run` asked for; resume keeps to them
+    # What the last `run`/`resume` itself changed ("step/action" ids it ran to done), as
+    # opposed to found already done or skipped: `emlsetup status` reports it as "changed".
+    last_run: datetime | None = None
+    changed: list[str] = []
 
     def step(self, number: int) -> StepState:
         return next(s for s in self.steps if s.number == number)
+
+    def start_run(self) -> None:
+        self.last_run, self.changed = now(), []
 
     @property
     def finished(self) -> bool:
@@ -113,7 +120,8 @@ class RunState(BaseModel):
         open_ = [
             (step.number, a)
             for step in self.steps
-            if not self.requested or step.number in self.requested
+            if (not self.requested or step.number in self.requested)
+            and step.status != StepStatus.SKIPPED  # skipped on purpose, in the wizard
             for a in step.actions
             if not a.status.finished and a.status != ActionStatus.MANUAL
         ]

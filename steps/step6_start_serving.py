@@ -35,7 +35,13 @@ and start `tensorflow_model_server` on port **{port}** in the background, its ou
     ],
     path_extra=["{venv}/bin", "{checkout}/bazel-bin/tensorflow_serving/model_servers"],
     actions=[
-        EnsureDir(id="export-dir", title="Create {export}", path="{export}"),
+        EnsureDir(
+            id="export-dir",
+            title="Create {export}",
+            path="{export}",
+            # Found there, it is not created again: a re-run reports nothing changed.
+            done_when=[PathExists(name="{export} exists", path="{export}")],
+        ),
         WriteFile(
             id="model-config",
             title="Write an empty model configuration",

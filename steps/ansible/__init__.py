@@ -1,0 +1,1 @@
+"""Templates of `emlsetup export ansible` (package data)."""

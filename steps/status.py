@@ -1,0 +1,203 @@
+"""`emlsetup status --json`: the state of the run in a state folder, for a machine to poll.
+
+Exit 0 when every requested step is done, 1 when a step failed or the run stopped, 3 while a
+run is under way (an emlsetup holds the folder's lock, or a detached build is alive). Ansible
+polls it in short connections instead of holding SSH open for the 2-4 hour build. Nothing is
+written and no lock is taken: polling never gets in the way of the run it watches.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any, TextIO
+
+from steps.bazel.log import BuildTracker
+from steps.follow import alive, is_our_wrapper, read_exit
+from steps.lock import LOCK_FILE
+from steps.output import redact
+from steps.state import ActionStatus, RunState, StateStore, StepStatus
+
+EXIT_DONE, EXIT_FAILED, EXIT_RUNNING = 0, 1, 3
+TAIL_BYTES = 64 * 1024
+
+
+def lock_holder(folder: Path) -> int | None:
+    """The pid holding the folder's flock, read from /proc/locks (taking the lock to test it
+    would make a `run` starting at that moment fail); None when nobody holds it."""
+    path = folder / LOCK_FILE
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    try:
+        table = Path("/proc/locks").read_text()
+    except OSError:
+        return _pid_in_file(path)
+    for line in table.splitlines():
+        parts = line.split()
+        if "->" in parts:  # a waiter, not a holder
+            continue
+        if len(parts) < 6 or parts[1] != "FLOCK":
+            continue
+        try:
+            pid, (_major, _minor, inode) = int(parts[4]), parts[5].split(":")
+        except ValueError:
+            continue
+        if int(inode) == st.st_ino:
+            return pid
+    return None
+
+
+def _pid_in_file(path: Path) -> int | None:
+    try:
+        pid = int(path.read_text().strip() or 0)
+    except (OSError, ValueError):
+        return None
+    return pid if pid and alive(pid) else None
+
+
+def running_build(state: RunState) -> dict[str, Any] | None:
+    """The detached build still alive, with its progress read from its log."""
+    for step in state.steps:
+        for action in step.actions:
+            last = action.commands[-1] if action.commands else None
+            if not (last and last.exit_file and last.exit_code is None and last.pid):
+                continue
+            exit_file = Path(last.exit_file)
+            if read_exit(exit_file) is not None or not is_our_wrapper(last.pid, exit_file):
+                continue
+            return {
+                "step": step.number,
+                "action": action.id,
+                "pid": last.pid,
+                "started": last.started.isoformat(),
+                "log": last.log_file,
+                **progress(Path(last.log_file or "")),
+            }
+    return None
+
+
+def progress(log: Path) -> dict[str, Any]:
+    """Bazel's "[done / total]" and its last line, from the end of the log."""
+    try:
+        with log.open("rb") as fh:
+            fh.seek(max(log.stat().st_size - TAIL_BYTES, 0))
+            text = fh.read().decode(errors="replace")
+    except OSError:
+        return {"done": None, "total": None, "percent": None, "last_line": ""}
+    tracker = BuildTracker()
+    lines = [x for x in text.splitlines() if x.strip()]
+    for line in lines:
+        tracker.feed(line, 0.0)
+    done, total = tracker.done, tracker.total
+    percent = round(100 * done / total, 1) if done is not None and total else None
+    last = redact(lines[-1].split("\r")[-1].strip()) if lines else ""
+    return {"done": done, "total": total, "percent": percent, "last_line": last[:200]}
+
+
+def status_data(store: StateStore) -> dict[str, Any]:
+    """Everything `status --json` prints; ``exit`` is the exit status it ends with."""
+    holder = lock_holder(store.folder) if store.folder.is_dir() else None
+    if holder == os.getpid():
+        holder = None
+    state = store.load()
+    if state is None:
+        return {
+            "state_dir": str(store.folder),
+            "status": "in progress" if holder else "not started",
+            "exit": EXIT_RUNNING if holder else EXIT_FAILED,
+            "reason": f"no run in {store.folder} yet" if not holder else "a run is starting",
+            "running": {"pid": holder, "build": None},
+            "changed": False,
+            "steps": [],
+        }
+    requested = state.requested or [s.number for s in state.steps]
+    steps = [_step(state, n) for n in requested if any(s.number == n for s in state.steps)]
+    build = running_build(state)
+    failed = next((s for s in steps if s["status"] == StepStatus.FAILED.value), None)
+    done = all(s["status"] in (StepStatus.DONE.value, StepStatus.SKIPPED.value) for s in steps)
+    point = state.resume_point()
+    if holder or build:
+        status, code = "in progress", EXIT_RUNNING
+        reason = _progress_reason(build) if build else f"emlsetup is running (pid {holder})"
+    elif done:
+        status, code, reason = "done", EXIT_DONE, "all requested steps are done"
+    elif failed:
+        status, code = "failed", EXIT_FAILED
+        reason = f"step {failed['number']}: {failed['reason']}"
+    else:
+        status, code = "stopped", EXIT_FAILED
+        at = f" at step {point[0]}, action {point[1]}" if point else ""
+        reason = f"the run stopped{at}; `emlsetup resume` continues"
+    return {
+        "state_dir": str(store.folder),
+        "run_id": state.run_id,
+        "distro": state.distro,
+        "family": state.family,
+        "updated": state.updated.isoformat(),
+        "last_run": state.last_run.isoformat() if state.last_run else None,
+        "status": status,
+        "exit": code,
+        "reason": redact(reason),
+        "requested": requested,
+        "steps_done": [s["number"] for s in steps if s["status"] == StepStatus.DONE.value],
+        "failed_step": failed["number"] if failed else None,
+        "resume_point": {"step": point[0], "action": point[1]} if point else None,
+        "running": {"pid": holder, "build": build},
+        "changed": bool(state.changed),
+        "changed_actions": list(state.changed),
+        "steps": steps,
+    }
+
+
+def _step(state: RunState, number: int) -> dict[str, Any]:
+    st = state.step(number)
+    counts: dict[str, int] = {}
+    for a in st.actions:
+        counts[a.status.value] = counts.get(a.status.value, 0) + 1
+    failed = next((a.id for a in st.actions if a.status == ActionStatus.FAILED), None)
+    return {
+        "number": st.number,
+        "title": st.title,
+        "status": st.status.value,
+        "reason": redact(st.reason.splitlines()[0]) if st.reason else "",
+        "actions": counts,
+        "failed_action": failed,
+    }
+
+
+def _progress_reason(build: dict[str, Any]) -> str:
+    pct = f"{build['percent']}%" if build.get("percent") is not None else "progress unknown"
+    return f"step {build['step']} build running (pid {build['pid']}), {pct}"
+
+
+def render_text(data: dict[str, Any]) -> str:
+    out = [f"{data['status']}: {data['reason']}"]
+    for s in data["steps"]:
+        why = f" ({s['reason']})" if s["reason"] else ""
+        out.append(f"  step {s['number']}: {s['status']}{why}")
+    build = (data.get("running") or {}).get("build")
+    if build:
+        out.append(f"  build log: {build['log']}; last line: {build['last_line']}")
+    if data.get("resume_point") and data["status"] != "done":
+        rp = data["resume_point"]
+        out.append(f"  resume point: step {rp['step']}, action {rp['action']}")
+    out.append(f"  changed by the last run: {'yes' if data.get('changed') else 'no'}")
+    return "\n".join(out) + "\n"
+
+
+def cmd_status(args: argparse.Namespace, out: TextIO) -> int:
+    """`emlsetup status [--json]`: no session (no distro detection, no lock)."""
+    import platformdirs
+
+    folder = args.state_dir or Path(platformdirs.user_state_dir("emlsetup"))
+    data = status_data(StateStore(folder))
+    if args.json:
+        json.dump(data, out, indent=2)
+        out.write("\n")
+    else:
+        out.write(render_text(data))
+    return int(data["exit"])
