@@ -1,6 +1,6 @@
 """`emlsetup export ansible`, run for real: ansible-core drives three hosts on this machine
 (``ansible_connection=local``), each its own sandbox (``--root``, ``--state-dir``, fake
-executables first on PATH). Steps 2-6 only: steps 1 and 7 need a HANA test server per host.
+executables first on PATH) and its own HANA test server: all seven steps.
 
 For speed, two hosts run the emlsetup of this venv (``emlsetup_install: false``); the third
 installs it as a server would, offline from a wheelhouse into a venv of its own."""
@@ -13,12 +13,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.hana_server import Catalogue, HanaTestServer
 from tests.sandbox import Sandbox
 
 REPO = Path(__file__).resolve().parent.parent
@@ -57,11 +59,14 @@ class Fleet:
     folder: Path
     project: Path
     sandboxes: dict[str, Sandbox]
+    hana: dict[str, HanaTestServer]
     outputs: list[str] = field(default_factory=list)
 
     def inventory(self, broken: bool) -> Path:
         hosts = {
-            name: host_vars(sb, FAKE_FAIL="zypper:install" if broken and name == BROKEN else "")
+            name: host_vars(
+                sb, self.hana[name], FAKE_FAIL="zypper:install" if broken and name == BROKEN else ""
+            )
             for name, sb in self.sandboxes.items()
         }
         # One host installs emlsetup as a real server would: offline, from the wheelhouse.
@@ -94,9 +99,10 @@ class Fleet:
         }
 
 
-def host_vars(sb: Sandbox, **env_extra: str) -> dict[str, Any]:
-    """One sandbox as an Ansible host on this machine: its root, state and fake PATH."""
+def host_vars(sb: Sandbox, hana: HanaTestServer, **env_extra: str) -> dict[str, Any]:
+    """One sandbox as an Ansible host on this machine: its root, state, fake PATH and HANA."""
     env = {k: v for k, v in sb.env(**env_extra).items() if k.startswith(("FAKE_", "EMLSETUP_"))}
+    env["EMLSETUP_HANA__SQL_PORT"] = str(hana.port)
     env.update(PATH=sb.env()["PATH"], HOME=sb.env()["HOME"], PYTHONDONTWRITEBYTECODE="1")
     return {
         "ansible_connection": "local",
@@ -107,7 +113,7 @@ def host_vars(sb: Sandbox, **env_extra: str) -> dict[str, Any]:
         "emlsetup_home": str(sb.path / "emlsetup"),
         "emlsetup_state_dir": str(sb.state_dir),
         "emlsetup_global_args": ["--root", str(sb.root)],
-        "emlsetup_run_args": ["--from-step", "2", "--to-step", "6"],
+        "emlsetup_run_args": [],
         "emlsetup_environment": env,
         "emlsetup_poll_delay": 1,
         "emlsetup_async_timeout": 300,
@@ -191,12 +197,15 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     assert vaulted.returncode == 0, vaulted.stderr
     build_wheelhouse(folder, folder / "project" / "wheelhouse")
     sandboxes = {name: Sandbox.create(folder / name, "sles12sp2") for name in HOSTS}
-    fl = Fleet(folder, folder / "project", sandboxes)
-    try:
-        yield fl
-    finally:
-        for sb in sandboxes.values():
-            sb.cleanup()
+    with ExitStack() as stack:
+        users = {"SYSTEM": PASSWORDS[0], "ML_USER": PASSWORDS[1]}
+        hana = {name: stack.enter_context(HanaTestServer(Catalogue(users=users))) for name in HOSTS}
+        fl = Fleet(folder, folder / "project", sandboxes, hana)
+        try:
+            yield fl
+        finally:
+            for sb in sandboxes.values():
+                sb.cleanup()
 
 
 @pytest.fixture(scope="module")
@@ -244,22 +253,22 @@ def test_all_hosts_run_and_the_broken_one_fails_with_its_reason(
     rows = summary(fleet)
     for host in set(HOSTS) - {BROKEN}:
         assert rows[host]["status"] == "done"
-        assert rows[host]["steps_done"] == [2, 3, 4, 5, 6]
+        assert rows[host]["steps_done"] == [1, 2, 3, 4, 5, 6, 7]
         assert rows[host]["distro"].startswith("SUSE Linux Enterprise Server 12")
     broken = rows[BROKEN]
     assert broken["status"] == "failed" and broken["failed_step"] == 3
-    assert broken["steps_done"] == [2]
+    assert broken["steps_done"] == [1, 2]
     assert "failed" in broken["reason"] and "zypper" in broken["reason"], broken
     # The table is printed once, with a line per host and the broken host's reason.
     assert out.count("Summary across hosts") == 1
     table = (fleet.project / "reports/summary.txt").read_text()
     assert all(host in table for host in HOSTS) and "step 3: " in table
-    assert "2,3,4,5,6" in table
+    assert "1,2,3,4,5,6,7" in table
     # Every host's report reached the controller.
     for host in HOSTS:
         report = json.loads((fleet.project / f"reports/{host}.json").read_text())
         assert report["distro"] == rows[host]["distro"]
-        assert {s["number"] for s in report["steps"]} >= {2, 3, 4, 5, 6}
+        assert {s["number"] for s in report["steps"]} == {1, 2, 3, 4, 5, 6, 7}
     # The wheelhouse host installed emlsetup offline into its own venv, and used it.
     venv = fleet.sandboxes[WHEELHOUSE_HOST].path / "emlsetup/venv"
     assert (venv / "bin/emlsetup").exists()
@@ -268,6 +277,8 @@ def test_all_hosts_run_and_the_broken_one_fails_with_its_reason(
     # The hosts really were configured, each in its own sandbox.
     for host in set(HOSTS) - {BROKEN}:
         assert fleet.sandboxes[host].target("/etc/sudoers.d/tmsadm").exists()
+        sent = [st.sql for st in fleet.hana[host].statements]
+        assert sum(x.startswith("CREATE REMOTE SOURCE") for x in sent) == 1, host
 
 
 def test_after_the_fix_the_broken_host_finishes_and_a_second_run_changes_nothing(
@@ -283,6 +294,9 @@ def test_after_the_fix_the_broken_host_finishes_and_a_second_run_changes_nothing
     assert all(c["changed"] == 0 and c["failed"] == 0 for c in counts.values()), counts
     assert all(r["status"] == "done" and not r["changed"] for r in summary(fleet).values())
     assert fleet.mutating_calls() == before
+    for host, srv in fleet.hana.items():  # step 7 ran again and created nothing twice
+        creates = [st.sql for st in srv.statements if st.sql.startswith(("CREATE", "GRANT"))]
+        assert len(creates) == len(set(creates)), (host, creates)
 
 
 def test_check_mode_runs_plan_and_check_only(
