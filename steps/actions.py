@@ -127,6 +127,8 @@ class Executor:
                 return self._follow(last, reattach_offset(log, last.log_offset), action)
             if code is not None:
                 last.exit_code = code
+                if code != 0 and action.argv[0] == "bazel":
+                    return bazel_failure(code, BuildTracker())
                 return command_error(last, None)
             self.on_line("[emlsetup] the previous build died; running the identical command again")
             rec = self._start(step, action, last.exec_argv, last.env or {})

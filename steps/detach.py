@@ -46,7 +46,7 @@ def main(argv: list[str]) -> int:
             proc.wait()
             code = int(proc.exit_code)
         except sh.SignalException as exc:
-            code = 128 + int(getattr(exc, "signal_num", 0) or 0)
+            code = 128 + abs(int(exc.exit_code))  # sh reports a signal as -N; shells say 128+N
         except (sh.CommandNotFound, OSError) as exc:
             out.write(f"{command[0]}: cannot run it: {exc}\n".encode())
             code = 127

@@ -137,7 +137,7 @@ class Runner:
             proc.wait()
             return int(proc.exit_code)
         except sh.SignalException as exc:
-            return -int(getattr(exc, "signal_num", 0) or 0) or 1
+            return int(exc.exit_code) or 1  # -N: killed by signal N
         finally:
             with self._lock:
                 self._current = None

@@ -81,9 +81,9 @@ def test_a_build_that_died_with_the_wizard_is_rerun_identically(sandbox: Sandbox
     time.sleep(1.0)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    build = next(c for c in sandbox.calls("bazel") if "build" in c["argv"])
-    os.kill(build["pid"], signal.SIGKILL)
-    sandbox.cleanup()  # and the detached wrapper with it: nothing records an exit status
+    # The build and its wrapper die together (a rebooted VM, an OOM kill of the session):
+    # nothing records an exit status.
+    sandbox.cleanup()
     resumed = sandbox.run_cli("resume", "--yes")
     assert "the previous build died; running the identical command again" in resumed.stdout
     builds = [c for c in sandbox.calls("bazel") if "build" in c["argv"]]
@@ -91,4 +91,23 @@ def test_a_build_that_died_with_the_wizard_is_rerun_identically(sandbox: Sandbox
     assert builds[0]["argv"] == builds[1]["argv"] and builds[0]["cwd"] == builds[1]["cwd"]
     assert builds[0]["path"] == builds[1]["path"]
     assert "[10 / 19]" in resumed.stdout or "19 total actions" in resumed.stdout
+    assert statuses(sandbox, 5)["build"] == "done"
+
+
+def test_bazel_killed_by_the_oom_killer_is_explained_and_the_next_resume_reruns_it(
+    sandbox: Sandbox,
+) -> None:
+    proc = _start_slow_build(sandbox)
+    _wait_for(lambda: count(sandbox, "bazel", "build") >= 1)
+    proc.send_signal(signal.SIGKILL)  # the wizard went with the SSH session
+    proc.wait()
+    build = next(c for c in sandbox.calls("bazel") if "build" in c["argv"])
+    os.kill(build["pid"], signal.SIGKILL)  # then the kernel took Bazel: its wrapper records it
+    _wait_for(lambda: any(sandbox.state_dir.glob("logs/*/5-build-*.exit")))
+    told = sandbox.run_cli("resume", "--yes")
+    assert told.returncode == 1
+    assert "killed (SIGKILL)" in told.stdout and "out-of-memory" in told.stdout
+    again = sandbox.run_cli("resume", "--yes")
+    assert again.returncode == 0, again.stdout[-2000:]
+    assert count(sandbox, "bazel", "build") == 2
     assert statuses(sandbox, 5)["build"] == "done"
