@@ -1,11 +1,11 @@
-"""Pictures of every screen, from the test sandbox: `python -m tui.screenshots [folder]`
-writes one SVG per screen and size into screenshots/ (run it from the repository, which holds
-the sandbox in tests/). The snapshot tests replay the same scenes, so the pictures in the
-README are the screens the tests check."""
+"""Pictures of every screen, from the test sandbox: `python -m tests.screenshots [folder]`
+writes one SVG per screen and size into screenshots/. The snapshot tests replay the same
+scenes, so the pictures in the README are the screens the tests check."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import tempfile
 from collections.abc import Awaitable, Callable
@@ -15,7 +15,10 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from steps.session import Options, Session
 from steps.state import ActionStatus, StepStatus
+from tests.sandbox import Sandbox
+from tests.tui_support import settle, wait_for
 from tui.app import WizardApp
 from tui.bridge import EventPump
 from tui.screens.confirm import ConfirmScreen
@@ -25,21 +28,6 @@ BAZEL_FIXTURES = REPO / "tests" / "fixtures" / "bazel"
 SIZES = [(80, 24), (120, 40)]
 FIXED = {"EMLSETUP_SERVING__PORT": "8500"}  # pictures must not show a random port
 NOW = 1000.0  # the screens' clock in pictures: elapsed times and silences are fixed
-
-
-async def settle(pilot: Pilot[Any]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-    await pilot.pause()
-
-
-async def wait_for(pilot: Pilot[Any], predicate: Callable[[], bool], timeout: float = 30) -> None:
-    for _ in range(int(timeout / 0.05)):
-        if predicate():
-            return
-        await pilot.pause(0.05)
-    raise TimeoutError(f"waited {timeout} s")
 
 
 def _app(pilot: Pilot[Any]) -> WizardApp:
@@ -153,17 +141,12 @@ SCENES = [
 
 
 # -- the generator ------------------------------------------------------------------------
-def sandbox_app(folder: Path, scene: Scene) -> WizardApp:
-    """A sandbox (tests/sandbox.py) and the app on it, prepared for the scene."""
-    import os
-
-    sys.path.insert(0, str(REPO))
-    from steps.session import Options, Session
-    from tests.sandbox import Sandbox
-
-    sb = Sandbox.create(folder)
+def scene_app(sb: Sandbox, scene: Scene, setenv: Callable[[str, str], None]) -> WizardApp:
+    """The app on a sandbox, prepared for the scene; ``setenv`` gives the commands the wizard
+    runs the sandbox's environment (pytest's monkeypatch in tests, os.environ here)."""
     env = sb.env(**FIXED)
-    os.environ.update(env)  # the commands the wizard runs see the sandbox
+    for key, value in env.items():
+        setenv(key, value)
 
     def factory() -> WizardApp:
         session = Session.open(Options(root=sb.root, state_dir=sb.state_dir, environ=env))
@@ -179,7 +162,7 @@ def sandbox_app(folder: Path, scene: Scene) -> WizardApp:
 
 async def shoot(scene: Scene, size: tuple[int, int], out: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="emlsetup-shots-") as tmp:
-        app = sandbox_app(Path(tmp), scene)
+        app = scene_app(Sandbox.create(Path(tmp)), scene, os.environ.__setitem__)
         async with app.run_test(size=size) as pilot:
             await scene.run_before(pilot)
             name = f"{scene.name}-{size[0]}x{size[1]}.svg"
