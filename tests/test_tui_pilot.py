@@ -273,3 +273,27 @@ async def test_statuses_read_without_colour(
         await settle(pilot)
         svg = app.export_screenshot()
         assert "○&#160;pending" in svg or "○ pending" in svg
+
+
+async def test_quitting_during_the_build_asks_then_stops_it_and_loses_nothing(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    prepare_steps(sandbox, 2, 3, 4)
+    app = open_app(sandbox, monkeypatch, FAKE_BAZEL_SPEED="2")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.open_build()
+        await wait_for(pilot, lambda: bool(app.live and app.live.tracker.done is not None))
+        await pilot.press("q")
+        await pilot.pause(0.3)
+        assert app.busy and app.return_value is None  # it asked instead of quitting
+        await pilot.press("s")
+        await wait_for(pilot, lambda: app.return_value is not None, timeout=30)
+    assert app.return_value == 130  # what `emlsetup` exits with: interrupted
+    assert sum("build" in c["argv"] for c in sandbox.calls("bazel")) == 1
+    resumed = sandbox.run_cli("resume", "--yes")
+    assert "Resuming at step 5, action build" in resumed.stdout
+    state = json.loads((sandbox.state_dir / "state.json").read_text())
+    build = next(a for s in state["steps"] if s["number"] == 5 for a in s["actions"]
+                 if a["id"] == "build")  # fmt: skip
+    assert build["status"] == "done"
