@@ -268,3 +268,16 @@ def test_report_after_a_failed_run(sandbox: Sandbox, fmt: str) -> None:
     if fmt == "json":
         data = json.loads(text)
         assert data["family"] == "sles" and data["environment"]["emlsetup"]
+
+
+def test_an_unusable_state_folder_is_one_sentence(sandbox: Sandbox) -> None:
+    blocker = sandbox.path / "not-a-folder"
+    blocker.write_text("")
+    done = subprocess.run(
+        [sys.executable, "-m", "tui", "--root", str(sandbox.root), "--state-dir",
+         str(blocker / "state"), "run", "--yes", "--only-step", "2"],
+        cwd=REPO, env=sandbox.env(), capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "--state-dir" in done.stderr
+    assert "Traceback" not in done.stderr and sandbox.calls("useradd") == []

@@ -31,6 +31,9 @@ async def _validate(sb: Sandbox, srv: HanaTestServer, monkeypatch: pytest.Monkey
         for box, secret in zip(inputs, (SYSTEM_PW, ML_PW), strict=True):
             box.focus()
             await pilot.press(*secret)
+        # A screenshot of the typed-in form shows bullets, never the passwords.
+        typed = app.export_screenshot()
+        assert SYSTEM_PW not in typed and ML_PW not in typed and "•" in typed
         await pilot.press("enter")
         summary = screen.query_one("#summary", Static)
         await wait_for(pilot, lambda: "checks:" in _text(summary) or "No results" in _text(summary))
@@ -40,7 +43,10 @@ async def _validate(sb: Sandbox, srv: HanaTestServer, monkeypatch: pytest.Monkey
             " ".join(str(c) for c in table.get_row_at(i))  # type: ignore[attr-defined]
             for i in range(table.row_count)  # type: ignore[attr-defined]
         )
-        return _text(summary) + "\n" + rows + "\n" + _text(screen.query_one("#models", Static))
+        shown = _text(summary) + "\n" + rows + "\n" + _text(screen.query_one("#models", Static))
+        after = app.export_screenshot()
+        assert SYSTEM_PW not in after and ML_PW not in after
+        return shown
 
 
 async def test_a_configured_system_shows_every_expected_result_green(
