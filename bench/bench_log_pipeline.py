@@ -2,22 +2,22 @@
 stays responsive meanwhile.
 
 A TensorFlow Serving build can print hundreds of MB (Eigen and protobuf warnings). This
-generates a Bazel-like log of each size and sends it through the real build path:
-``Runner.start_build(["cat", log])`` starts ``python -I -m steps.detach`` in its own session,
-which writes the log file (the kernel copies cat's output into it); the wizard side follows
-that file with ``steps.follow.follow`` in a thread, feeds a ``BuildTracker`` and hands
-bounded batches (every 100 ms, via ``call_from_thread``) to the build screen's ``LogTail``
-(a ``textual.widgets.Log`` with ``max_lines=2000``) in a headless ``App.run_test``.
+generates a Bazel-like log of each size and sends it through the wizard's real build path,
+with ``cat log`` standing in for Bazel: the engine's ``Executor`` runs it as a long-running
+command (``Runner.start_build``: ``python -I -m steps.detach`` in its own session, whose
+child writes the log file), follows the file (``steps.follow``, blocks of whole lines),
+reads each block with its ``BuildTracker.feed_bytes`` and hands it on as the engine's
+"output" event to the TUI's ``EventPump``; the app drains the pump 10 times a second into
+the build screen's ``LogTail`` (a ``textual.widgets.Log``, 2000 lines) in a headless
+``App.run_test``, as ``BuildScreen.tick`` does.
 
 Per size, side by side:
 
 - ``cat log > file``: the baseline; target >= 0.5x its throughput;
-- ``line``: follow() calling ``on_line`` per line -> ``BuildTracker.feed`` (today's path);
-- ``chunk``: follow(on_chunk=...) -> ``BuildTracker.feed_chunk`` on whole reads;
 - build: start_build to the exit file's mtime (cat done, its output in the log through
   steps.detach; the build never waits for the wizard), measured while the wizard follows;
-- wizard: start_build to the follower caught up (exit file seen, every line fed and
-  counted); lag = wizard - build; ``flow_s`` in the details: first line to caught up;
+- wizard: start_build to everything shown (the executor returned, the tracker has Bazel's
+  verdict and the widget has the last line); lag = wizard - build;
 - peak RSS (VmHWM) of the wizard-side process: each measurement runs in a fresh child;
 - key-to-repaint latency during the flood: every 50 ms a ``k`` Key event is posted to the
   app exactly as ``Pilot.press`` posts it (``driver.send_message``; ``pilot.press`` itself
@@ -42,7 +42,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -52,12 +51,11 @@ from textual.geometry import Region
 from textual.strip import Strip
 from textual.widgets import Static
 
-from steps.bazel.log import BuildTracker
+from tui.bridge import EventPump
 from tui.widgets.log_view import LogTail
 
 UNITS = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
 TAIL = 2000  # lines of the log widget, as on the build screen
-TAIL_BYTES = 512 * 1024  # of a chunk, enough for TAIL lines
 BATCH_S = 0.1  # hand-off period to the event loop (the build screen ticks at 10 Hz)
 KEY_PERIOD_S = 0.05
 
@@ -112,11 +110,6 @@ def generate(path: Path, size: int, seed: int = 11) -> None:
             f"[{total:,} / {total:,}] Linking tensorflow_model_server\n"
             f"INFO: Build completed successfully, {total:,} total actions\n"
         )
-
-
-def count_lines(path: Path) -> int:
-    with path.open("rb") as fh:
-        return sum(block.count(b"\n") for block in iter(lambda: fh.read(1 << 24), b""))
 
 
 def peak_rss_mb() -> float:
@@ -180,112 +173,93 @@ class FloodApp(App[None]):
         self._driver.send_message(event)
 
 
-def follower(
-    app: FloodApp, log: Path, exit_file: Path, pid: int, chunked: bool, out: dict[str, Any]
-) -> None:
-    """What the engine's worker thread does while the build runs."""
-    from steps.follow import follow
+def follower(app: FloodApp, pump: EventPump, src: Path, work: Path, out: dict[str, Any]) -> None:
+    """What the engine's worker thread does while the build runs: the executor starts the
+    detached command and follows it to its end."""
 
-    tracker = BuildTracker()
-    widget = app.query_one(LogTail)
-    pending: deque[str] = deque(maxlen=TAIL)
-    last = [time.perf_counter(), 0.0]  # last hand-off, first data
-    count = [0]
-
-    def hand_off(force: bool = False) -> None:
-        now = time.perf_counter()
-        if not last[1]:
-            last[1] = now
-        if pending and (force or now - last[0] >= BATCH_S):
-            batch = list(pending)
-            pending.clear()
-            last[0] = now
-            app.call_from_thread(widget.add, batch)
-
-    def on_line(text: str) -> None:
-        pending.append(text)
-        tracker.feed(text, time.monotonic())
-        count[0] += 1
-        if count[0] & 511 == 0 or not last[1]:
-            hand_off()
-
-    def on_chunk(text: str) -> None:
-        tracker.feed_chunk(text, time.monotonic())
-        start = text.find("\n", len(text) - TAIL_BYTES) + 1 if len(text) > TAIL_BYTES else 0
-        pending.extend(text[start:].splitlines())
-        hand_off()
-
-    followed = follow(
-        log,
-        exit_file,
-        pid,
-        0,
-        on_line,
-        threading.Event(),
-        lambda: None,
-        on_chunk=on_chunk if chunked else None,
-    )
-    hand_off(force=True)
-    out.update(
-        end=time.perf_counter(),
-        exit_wall=exit_file.stat().st_mtime,  # written by steps.detach when cat ended
-        first=last[1],
-        exit=followed.exit_code,
-        lines=tracker.lines,
-        done=tracker.done,
-        offset=followed.offset,
-    )
-
-
-def child_wizard(src: Path, work: Path, chunked: bool) -> dict[str, Any]:
     from checks.host import Host
+    from steps.actions import Executor
+    from steps.engine import Event
+    from steps.model import Command, Step
     from steps.runner import Identity, Runner
+    from steps.state import ActionState
 
     me = getpass.getuser()
     runner = Runner(Host(root=Path("/")), Identity(admin=me, sid_adm=me), work)
-    log, exit_file = work / "build.log", work / "build.exit"
-    for old in (log, exit_file):
-        old.unlink(missing_ok=True)
-    log.touch()
+    action = Command(
+        id="build",
+        title="Build",
+        argv=["cat", str(src)],
+        run_as="admin",
+        long_running=True,
+        idempotent=True,
+    )
+    step = Step(number=5, title="Build", explanation="", actions=[action])
+    executor = Executor(
+        runner,
+        None,
+        lambda step: None,  # type: ignore[arg-type,return-value]  # no checks on this path
+        lambda: None,
+        threading.Event(),
+        lambda text: pump.put(Event("line", 5, text)),
+        lambda data, tracker: pump.put(Event("output", 5, "", data=data, tracker=tracker)),
+    )
+    ast = ActionState(id="build", title="Build")
+    out["start"], out["start_wall"] = time.perf_counter(), time.time()
+    out["error"] = executor.execute(step, action, ast)
+    out["end"] = time.perf_counter()
+    rec = ast.commands[-1]
+    exit_wall = Path(rec.exit_file or "").stat().st_mtime  # written when cat ended
+    out.update(build_s=exit_wall - out["start_wall"], exit=rec.exit_code, offset=rec.log_offset)
+
+
+def child_wizard(src: Path, work: Path) -> dict[str, Any]:
+    for old in work.glob("5-build-*"):
+        old.unlink()
     app = FloodApp()
+    pump = EventPump(5, frozenset({"build"}))
     out: dict[str, Any] = {}
+    shown: list[str] = []
+
+    def tick() -> None:  # BuildScreen.tick: drain the pump into the log widget
+        lines, _events = pump.drain()
+        app.query_one(LogTail).add(lines)
+        if lines:
+            shown[:] = lines[-1:]
 
     async def drive() -> None:
         async with app.run_test(headless=True, size=(120, 40)) as pilot:
             await pilot.pause()
-            started, started_wall = time.perf_counter(), time.time()
-            pid, _line, _env = runner.start_build(
-                ["cat", str(src)],
-                "self",
-                cwd=None,
-                path_extra=[],
-                log_file=log,
-                exit_file=exit_file,
-            )
+            app.set_interval(BATCH_S, tick)
             thread = threading.Thread(
-                target=follower, args=(app, log, exit_file, pid, chunked, out), daemon=True
+                target=follower, args=(app, pump, src, work, out), daemon=True
             )
             thread.start()
-            tick = time.perf_counter()
+            tick_at = time.perf_counter()
             while thread.is_alive():
                 app.press()
-                tick += KEY_PERIOD_S
-                await asyncio.sleep(max(0.0, tick - time.perf_counter()))
+                tick_at += KEY_PERIOD_S
+                await asyncio.sleep(max(0.0, tick_at - time.perf_counter()))
             thread.join()
-            out["start"], out["start_wall"] = started, started_wall
+            tick()
+            out["shown_at"] = time.perf_counter()
             deadline = time.perf_counter() + 2
             while len(app.latencies) < len(app.sent) and time.perf_counter() < deadline:
                 await asyncio.sleep(0.01)
 
     asyncio.run(drive())
-    log.unlink(missing_ok=True)
+    for old in work.glob("5-build-*"):
+        old.unlink()
+    tracker = pump.tracker
     return {
-        "seconds": out["end"] - out["start"],
-        "build_s": out["exit_wall"] - out["start_wall"],
-        "flow_s": out["end"] - out["first"],
+        "seconds": out["shown_at"] - out["start"],
+        "build_s": out["build_s"],
         "exit": out["exit"],
-        "lines": out["lines"],
-        "done": out["done"],
+        "error": out["error"],
+        "done": tracker.done if tracker else None,
+        "total": tracker.total if tracker else None,
+        "verdict": tracker.finished.text if tracker and tracker.finished else None,
+        "last_shown": shown[-1] if shown else None,
         "bytes": out["offset"],
         "rss_mb": peak_rss_mb(),
         "presses": len(app.sent),
@@ -297,14 +271,14 @@ def child_wizard(src: Path, work: Path, chunked: bool) -> dict[str, Any]:
 
 
 # -- the parent: generate, baseline, one fresh child per measurement ----------------------------
-def run_child(mode: str, src: Path, work: Path) -> dict[str, Any]:
+def run_child(src: Path, work: Path) -> dict[str, Any]:
     proc = subprocess.run(
-        [sys.executable, "-m", "bench.bench_log_pipeline", "--child", mode, str(src), str(work)],
+        [sys.executable, "-m", "bench.bench_log_pipeline", "--child", str(src), str(work)],
         capture_output=True,
         text=True,
     )
     if proc.returncode:
-        sys.exit(f"child {mode} failed:\n{proc.stderr}")
+        sys.exit(f"child failed:\n{proc.stderr}")
     result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
     return result
 
@@ -317,24 +291,29 @@ def time_cat(src: Path, dst: Path) -> float:
     return seconds
 
 
+def last_line(path: Path) -> str:
+    with path.open("rb") as fh:
+        fh.seek(max(0, path.stat().st_size - 4096))
+        return fh.read().decode().splitlines()[-1]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else "")
     parser.add_argument("--sizes", default="10M,100M,1G")
-    parser.add_argument("--modes", default="line,chunk")
+    parser.add_argument("--runs", type=int, default=1, help="measurements per size")
     parser.add_argument(
         "--workdir", type=Path, default=Path(tempfile.gettempdir()) / "bench-bazel-log"
     )
-    parser.add_argument("--child", nargs=3, metavar=("MODE", "SRC", "WORK"))
+    parser.add_argument("--child", nargs=2, metavar=("SRC", "WORK"))
     args = parser.parse_args(argv)
 
     if args.child:
-        mode, src, child_work = args.child
-        print(json.dumps(child_wizard(Path(src), Path(child_work), mode == "chunk")))
+        src, child_work = args.child
+        print(json.dumps(child_wizard(Path(src), Path(child_work))))
         return 0
 
     work: Path = args.workdir
     work.mkdir(parents=True, exist_ok=True)
-    modes = args.modes.split(",")
     rows = []
     for label in args.sizes.split(","):
         size = parse_size(label)
@@ -343,35 +322,35 @@ def main(argv: list[str] | None = None) -> int:
             t0 = time.perf_counter()
             generate(src, size)
             print(f"generated {label} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
-        lines = count_lines(src)
-        subprocess.run(["cat", str(src)], stdout=subprocess.DEVNULL, check=True)  # warm cache
-        cat_s = min(time_cat(src, work / "copy.log") for _ in range(3))
-        results = {mode: run_child(mode, src, work) for mode in modes}
-        for mode, r in results.items():
-            ok = r["exit"] == 0 and r["lines"] == lines and r["bytes"] == src.stat().st_size
-            print(
-                f"{label} {mode}: {json.dumps(r)} {'ok' if ok else 'LINES LOST'}", file=sys.stderr
+        verdict = last_line(src)
+        for _ in range(args.runs):
+            subprocess.run(["cat", str(src)], stdout=subprocess.DEVNULL, check=True)  # warm
+            cat_s = min(time_cat(src, work / "copy.log") for _ in range(3))
+            r = run_child(src, work)
+            ok = (
+                r["exit"] == 0
+                and r["bytes"] == src.stat().st_size
+                and r["verdict"] == r["last_shown"] == verdict
+                and r["done"] == r["total"]
             )
-        rows.append((label, src.stat().st_size / 1e6, cat_s, lines, results))
+            print(f"{label}: {json.dumps(r)} {'ok' if ok else 'NOT ALL SHOWN'}", file=sys.stderr)
+            rows.append((label, src.stat().st_size / 1e6, cat_s, r, ok))
 
     print(
-        f"\n{'size':>5} {'cat MB/s':>8} | {'mode':>5} {'build MB/s':>10} {'x cat':>5} "
+        f"\n{'size':>5} {'cat MB/s':>8} | {'build MB/s':>10} {'x cat':>5} "
         f"{'wizard MB/s':>11} {'x cat':>5} {'lag s':>5} {'RSS MB':>6} {'keys':>4} "
-        f"{'p50 ms':>6} {'p99 ms':>6}  lines"
+        f"{'p50 ms':>6} {'p99 ms':>6}  shown"
     )
-    for label, mb, cat_s, lines, results in rows:
-        for i, (mode, r) in enumerate(results.items()):
-            ok = "all" if r["lines"] == lines and r["exit"] == 0 else f"{r['lines']}/{lines}!"
-            lead = f"{label:>5} {mb / cat_s:8.0f}" if i == 0 else " " * 14
-            print(
-                f"{lead} | {mode:>5} {mb / r['build_s']:10.0f} {cat_s / r['build_s']:5.2f} "
-                f"{mb / r['seconds']:11.0f} {cat_s / r['seconds']:5.2f} "
-                f"{r['seconds'] - r['build_s']:5.1f} {r['rss_mb']:6.0f} {r['presses']:4d} "
-                f"{r['p50_ms']:6.1f} {r['p99_ms']:6.1f}  {ok} {lines:,}"
-            )
+    for label, mb, cat_s, r, ok in rows:
+        print(
+            f"{label:>5} {mb / cat_s:8.0f} | {mb / r['build_s']:10.0f} {cat_s / r['build_s']:5.2f} "
+            f"{mb / r['seconds']:11.0f} {cat_s / r['seconds']:5.2f} "
+            f"{r['seconds'] - r['build_s']:5.1f} {r['rss_mb']:6.0f} {r['presses']:4d} "
+            f"{r['p50_ms']:6.1f} {r['p99_ms']:6.1f}  {'all' if ok else 'NOT ALL'}"
+        )
     print(
         "build: start_build -> exit file (cat done, log written via steps.detach); wizard: "
-        "-> follower caught up (all lines fed); lag: wizard - build\n"
+        "-> all shown (verdict read, last line in the widget); lag: wizard - build\n"
         "targets: x cat >= 0.5, RSS < 150 MB and flat, key-to-repaint p99 < 100 ms"
     )
     return 0

@@ -28,7 +28,7 @@ from steps.model import (
     Step,
     WriteFile,
 )
-from steps.output import meaningful_tail
+from steps.output import Tail, meaningful_tail
 from steps.runner import Runner
 from steps.state import ActionState, CommandRecord, now
 
@@ -37,6 +37,8 @@ class SqlBackend(Protocol):
     def query(self, role: str, sql: str, params: Any = ()) -> list[tuple[Any, ...]]: ...
     def execute_all(self, role: str, statements: list[str]) -> list[list[tuple[Any, ...]]]: ...
 
+
+TAIL_BYTES = 64 * 1024  # of a build's output, for the failure report's tail
 
 NO_HANA = (
     "no HANA connection: set EMLSETUP_SYSTEM_PASSWORD and EMLSETUP_ML_USER_PASSWORD, or "
@@ -69,9 +71,12 @@ class Executor:
         save: Callable[[], None],
         cancelled: threading.Event,
         on_line: Callable[[str], None],
+        on_output: Callable[[bytes, BuildTracker], None],
     ) -> None:
+        """``on_line``: one line of a command's output or our own; ``on_output``: a block
+        of a build's log (many lines) with the tracker that has just read it."""
         self.runner, self.sql, self.context, self.save = runner, sql, context, save
-        self.cancelled, self.on_line = cancelled, on_line
+        self.cancelled, self.on_line, self.on_output = cancelled, on_line, on_output
 
     def execute(self, step: Step, action: Action, ast: ActionState) -> str | None:
         try:
@@ -99,7 +104,7 @@ class Executor:
             # Files are written by the wizard itself, so it needs the rights sudo would give.
             return (
                 f"no permission to write {where}: run the wizard as root for this step "
-                "(sudo \"$(command -v emlsetup)\" resume)"
+                '(sudo "$(command -v emlsetup)" resume)'
             )
         except OSError as exc:
             where = self.runner.host.unmap(Path(exc.filename)) if exc.filename else ""
@@ -169,15 +174,15 @@ class Executor:
         )
 
     def _follow(self, rec: CommandRecord, offset: int, action: Command) -> str | None:
-        tail: list[str] = []
-
         tracker = BuildTracker()
+        recent = Tail(TAIL_BYTES)  # for the failure report
 
-        def line(text: str) -> None:
-            tail.append(text)
-            del tail[:-400]
-            tracker.feed(text, time.monotonic())
-            self.on_line(text)
+        def block(data: bytes) -> None:
+            # Hours of build output arrive in blocks: read by C-level scans, passed on
+            # undecoded (the screen shows a tail, the CLI all of it).
+            tracker.feed_bytes(data, time.monotonic())
+            recent.add(data)
+            self.on_output(data, tracker)
 
         pid = rec.pid or 0
         followed = follow(
@@ -185,13 +190,14 @@ class Executor:
             Path(rec.exit_file or ""),
             pid,
             offset,
-            line,
+            self.on_line,  # not called: blocks go to on_chunk
             self.cancelled,
             lambda: self.runner.interrupt_group(pid),
+            on_chunk=block,
         )
         rec.log_offset = followed.offset
         rec.duration_s = round((now() - rec.started).total_seconds(), 1)
-        rec.tail = meaningful_tail(tail)
+        rec.tail = meaningful_tail(recent.lines())
         if followed.exit_code is None:
             rec.tail.append("the build process died without recording its exit status")
             return "the build stopped without an exit status (killed?); resume runs it again"

@@ -13,11 +13,11 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import FrameType
 from typing import NoReturn, TextIO
 
 from checks.result import CheckResult, Status
-from steps.engine import Event, NeedsConfirmation, describe
+from steps.console import check_line, confirmer, interrupt_handler, printer
+from steps.engine import NeedsConfirmation, describe
 from steps.fleet import STANDALONE, add_fleet_commands
 from steps.lock import LockedError, StateLock
 from steps.model import Action, Manual, Sql
@@ -211,7 +211,7 @@ def cmd_check(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         out.write("\n")
     else:
         for n, r in rows:
-            out.write(_check_line(n, r))
+            out.write(check_line(n, r))
     return EXIT_OK if all(r.status != Status.FAIL for _, r in rows) else EXIT_FAILED
 
 
@@ -252,12 +252,12 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
             plan,
             state,
             sql=session.sql_backend(passwords),
-            confirm=_confirmer(args.yes, out),
-            on_event=_printer(out),
+            confirm=confirmer(args.yes, out),
+            on_event=printer(out),
             trust_state=args.command == "resume",
         )
         session.store.save(state)
-        previous = signal.signal(signal.SIGINT, _interrupt(engine, out))
+        previous = signal.signal(signal.SIGINT, interrupt_handler(engine, out))
         try:
             ok = engine.run(numbers)
         except NeedsConfirmation as exc:
@@ -318,11 +318,6 @@ def _is_command(action: Action) -> bool:
     return action.kind in ("command", "daemon")
 
 
-def _check_line(step: int, r: CheckResult) -> str:
-    fix = f"\n          fix: {r.fix}" if r.fix and r.status != Status.OK else ""
-    return f"{step}  {r.status.symbol:<7} {r.name}: {r.measured} (expected {r.expected}){fix}\n"
-
-
 def _dry_run(session: Session, plan: Plan, numbers: list[int], out: TextIO) -> int:
     engine = session.engine(plan, session.load_or_new_state(plan), sql=session.sql_backend())
     for step in plan.steps:
@@ -371,49 +366,3 @@ def _ask_passwords(session: Session) -> dict[str, str]:
         if typed:
             asked[var] = typed
     return asked
-
-
-def _confirmer(yes: bool, out: TextIO) -> Callable[[Action], bool]:
-    def confirm(action: Action) -> bool:
-        if yes:
-            return True
-        if not sys.stdin.isatty():
-            return False
-        out.write(f"\nAs root: {describe(action)}\nRun it? [y/N] ")
-        out.flush()
-        return sys.stdin.readline().strip().lower() in ("y", "yes")
-
-    return confirm
-
-
-def _printer(out: TextIO) -> Callable[[Event], None]:
-    def show(event: Event) -> None:
-        if event.kind == "line":
-            out.write(f"   | {event.text}\n")
-        elif event.kind == "step":
-            out.write(f"\n== {event.text}\n")
-        elif event.kind in ("checks", "results"):
-            for r in event.results or []:
-                out.write(_check_line(event.step, r))
-        elif event.kind == "action":
-            out.write(f"-> {event.text}\n")
-        else:
-            out.write(f"   {event.kind}: {event.text}\n")
-        out.flush()
-
-    return show
-
-
-def _interrupt(engine: object, out: TextIO) -> Callable[[int, FrameType | None], None]:
-    def handler(signum: int, frame: FrameType | None) -> None:
-        from steps.engine import Engine
-
-        assert isinstance(engine, Engine)
-        if not engine.cancelled.is_set():
-            out.write(
-                "\nInterrupting: the running command gets one interrupt and is waited for...\n"
-            )
-            engine.cancelled.set()
-            engine.runner.interrupt()
-
-    return handler

@@ -14,6 +14,7 @@ from checks.evaluate import CheckContext, ProbeResult, all_pass, evaluate_all
 from checks.result import CheckResult, Status
 from checks.spec import CheckSpec
 from steps.actions import Executor, SqlBackend, describe
+from steps.bazel.log import BuildTracker
 from steps.model import Action, Manual, Step
 from steps.plan import Plan
 from steps.runner import Runner
@@ -25,11 +26,13 @@ __all__ = ["Engine", "Event", "NeedsConfirmation", "SqlBackend", "describe", "ne
 
 @dataclass
 class Event:
-    kind: str  # step, checks, action, skip, line, done, failed, results, manual, stopped
+    kind: str  # step, checks, action, skip, line, output, done, failed, results, manual, stopped
     step: int
     text: str
     action: str = ""
     results: list[CheckResult] | None = None
+    data: bytes = b""  # "output": a block of a build's log, many lines, undecoded
+    tracker: BuildTracker | None = None  # "output": what the build has shown so far
 
 
 class NeedsConfirmation(Exception):
@@ -74,7 +77,9 @@ class Engine:
         self.state, self.sql, self.confirm, self.on_event = state, sql, confirm, on_event
         self.cancelled = threading.Event()
         runner.listeners.append(self._line)
-        self.executor = Executor(runner, sql, self.context, self._save, self.cancelled, self._line)
+        self.executor = Executor(
+            runner, sql, self.context, self._save, self.cancelled, self._line, self._output
+        )
         self._step = 0
 
     # -- checks -----------------------------------------------------------------------------
@@ -249,3 +254,6 @@ class Engine:
 
     def _line(self, text: str) -> None:
         self.on_event(Event("line", self._step, text))
+
+    def _output(self, data: bytes, tracker: BuildTracker) -> None:
+        self.on_event(Event("output", self._step, "", data=data, tracker=tracker))

@@ -54,17 +54,17 @@ def follow(
     on_line: Callable[[str], None],
     stop: threading.Event,
     on_stop: Callable[[], None],
-    poll_s: float = 0.2,
-    on_chunk: Callable[[str], None] | None = None,
+    poll_s: float = 0.05,
+    on_chunk: Callable[[bytes], None] | None = None,
 ) -> Followed:
     """Emits new complete lines from ``offset`` until the command ends. When ``stop`` is set,
     ``on_stop`` is called once (it interrupts the build) and following goes on until the
     build has really stopped.
 
     With ``on_chunk``, lines are not emitted one by one (``on_line`` is not called): each
-    read's complete lines go to ``on_chunk`` as one text ending with a newline, and a last
-    line without one is passed alone at the end. Hundreds of MB of compiler warnings then
-    cost a few calls per MiB instead of one per line."""
+    read's complete lines go to ``on_chunk`` as undecoded bytes ending with a newline, and
+    a last line without one is passed alone at the end. Hundreds of MB of compiler warnings
+    then cost a few calls per MiB instead of one per line."""
     partial = b""
     stopping = False
     with log.open("rb") as fh:
@@ -77,21 +77,23 @@ def follow(
                 if not cut:
                     partial += data
                     continue
-                # One decode per read: a newline byte never falls inside a UTF-8 sequence.
-                text = (partial + data[:cut]).decode(errors="replace")
+                # A newline byte never falls inside a UTF-8 sequence: whole lines decode alone.
+                block = partial + memoryview(data)[:cut] if partial else data[:cut]
                 partial = data[cut:]
                 if on_chunk is not None:
-                    on_chunk(text)
+                    on_chunk(block)
                     continue
-                for line in text[:-1].split("\n"):
+                for line in block[:-1].decode(errors="replace").split("\n"):
                     on_line(line)
                 continue
             code = read_exit(exit_file)
             if code is not None:
                 if os.fstat(fh.fileno()).st_size > offset:
                     continue  # written between the last read and the exit file
-                if partial:
-                    (on_chunk or on_line)(partial.decode(errors="replace"))
+                if partial and on_chunk is not None:
+                    on_chunk(partial)
+                elif partial:
+                    on_line(partial.decode(errors="replace"))
                 return Followed(code, offset)
             if not is_our_wrapper(pid, exit_file):
                 return Followed(None, offset)

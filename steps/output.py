@@ -24,3 +24,24 @@ def meaningful_tail(lines: list[str], limit: int = 8) -> list[str]:
 def redact(line: str) -> str:
     """Anything that looks like a credential in captured output is hidden in reports."""
     return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", line)
+
+
+class Tail:
+    """The end of a stream of output blocks, kept undecoded: hours of build log cost
+    ``size`` bytes, and only what is shown is ever decoded and split into lines."""
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.data = b""
+        self.cut = False  # older output was dropped: the first line kept may be partial
+
+    def add(self, data: bytes) -> None:
+        self.cut = self.cut or len(self.data) + len(data) > self.size
+        kept = data if len(data) >= self.size else self.data + data
+        self.data = kept[-self.size :]
+
+    def lines(self, limit: int | None = None) -> list[str]:
+        lines = self.data.decode(errors="replace").splitlines()
+        if self.cut:
+            lines = lines[1:]
+        return lines[-limit:] if limit else lines

@@ -15,6 +15,7 @@ from typing import Any
 
 from textual.pilot import Pilot
 
+from steps.engine import Event
 from steps.session import Options, Session
 from steps.state import ActionStatus, StepStatus
 from tests.sandbox import Sandbox
@@ -102,7 +103,7 @@ def replayed_build(fixture: str, lines: int | None) -> Callable[[Pilot[Any]], Aw
         for i, line in enumerate(taken):
             t = NOW - 120 + 90 * i / max(1, len(taken))  # progress stopped 30 s ago
             live.tracker.feed(line, t)
-            live._lines.append(line)
+            live.put(Event("line", 5, line))
         live.started = NOW - 125
         app.live = live  # a run under way: the screen follows it rather than starting one
         app.open_build()

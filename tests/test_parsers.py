@@ -7,7 +7,7 @@ from pathlib import Path
 from checks.hardware import parse_cpu_count, parse_cpu_flags, parse_mem_total_mb
 from checks.system import find_sudoers_rule, parse_passwd, password_state
 from checks.versions import extract_version, satisfies
-from steps.output import meaningful_tail, redact
+from steps.output import Tail, meaningful_tail, redact
 
 PIP_OLD = "pip 8.1.1 from /home/tmsadm/tms/lib/python2.7/site-packages (python 2.7)\n"
 PIP_OK = "pip 9.0.1 from /home/tmsadm/tms/lib/python2.7/site-packages (python 2.7)\n"
@@ -90,3 +90,20 @@ def test_credentials_in_output_are_redacted() -> None:
     )
     assert "s3cret" not in redact("TOKEN: s3cret")
     assert redact("no secrets here") == "no secrets here"
+
+
+def test_output_tail_keeps_whole_last_lines_of_any_volume() -> None:
+    """What the build screen and a failure report show of hours of output: the last lines,
+    never a line cut in half where older output was dropped."""
+    tail = Tail(64)
+    tail.add(b"one\ntwo\n")
+    assert tail.lines() == ["one", "two"]
+    for i in range(1000):
+        tail.add(f"warning {i}: unused variable\n".encode())
+    tail.add(b"[9 / 9] Linking\nno newline yet")
+    assert tail.lines() == ["warning 999: unused variable", "[9 / 9] Linking", "no newline yet"]
+    assert tail.lines(limit=1) == ["no newline yet"]
+    assert len(tail.data) <= 64
+    big = Tail(64)
+    big.add(b"x" * 100 + b"\nlast\n")
+    assert big.lines() == ["last"]

@@ -14,19 +14,21 @@ from typing import TYPE_CHECKING
 from steps.bazel.log import BuildTracker
 from steps.engine import Event, describe
 from steps.model import Action
+from steps.output import Tail
 from tui.driver import Outcome
 
 if TYPE_CHECKING:
     from textual.app import App
 
-MAX_BATCH = 5000  # lines handed to the screen per tick; more wait for the next tick
-TAIL = 5000  # lines kept for a screen that has not drained them yet
+MAX_BATCH = 2000  # lines handed to the screen per tick: what its log widget holds
+TAIL_BYTES = 256 * 1024  # of output kept for a screen that has not drained it yet
+TAIL = 5000  # events kept likewise
 
 
 class EventPump:
-    """Thread-safe: `put` from the engine's thread, `drain` on the event loop. Lines are
+    """Thread-safe: `put` from the engine's thread, `drain` on the event loop. Output is
     bounded (a screen that does not drain them, or hours of build log, cost a fixed amount
-    of memory); the Bazel tracker, when there is one, sees every line as it arrives."""
+    of memory); the Bazel tracker is the engine's, handed over with the build's output."""
 
     def __init__(
         self,
@@ -38,16 +40,21 @@ class EventPump:
         self.number, self.builds, self.clock = number, builds, clock
         self.tracker: BuildTracker | None = BuildTracker() if builds else None
         self.action_title = ""  # the engine's action under way
-        self._lines: deque[str] = deque(maxlen=TAIL)
+        self._output = Tail(TAIL_BYTES)
+        self._lock = threading.Lock()  # drain swaps the tail put adds to
         self._events: deque[Event] = deque(maxlen=TAIL)
         self.outcome: Outcome | None = None
         self.started = clock()
 
     def put(self, event: Event) -> None:
         if event.kind == "line":
-            if self.tracker is not None:
-                self.tracker.feed(event.text, self.clock())
-            self._lines.append(event.text)
+            with self._lock:
+                self._output.add(f"{event.text}\n".encode())
+        elif event.kind == "output":
+            # The engine's tracker has read the block already; only its tail can be shown.
+            self.tracker = event.tracker or self.tracker
+            with self._lock:
+                self._output.add(event.data)
         else:
             if event.kind == "action":
                 self.action_title = event.text.splitlines()[0]
@@ -57,7 +64,9 @@ class EventPump:
 
     def drain(self) -> tuple[list[str], list[Event]]:
         """(new log lines, other events) since the last drain."""
-        lines = [self._lines.popleft() for _ in range(min(len(self._lines), MAX_BATCH))]
+        with self._lock:
+            output, self._output = self._output, Tail(TAIL_BYTES)
+        lines = output.lines(MAX_BATCH)
         events = [self._events.popleft() for _ in range(len(self._events))]
         return lines, events
 

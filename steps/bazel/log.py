@@ -25,6 +25,8 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 
+from steps.bazel import scan
+
 
 @dataclass(frozen=True)
 class Progress:
@@ -182,6 +184,10 @@ def parse_line(line: str) -> Event | None:
     return None
 
 
+def _is_progress(raw: bytes) -> bool:
+    return isinstance(parse_line(raw.decode(errors="replace")), Progress)
+
+
 MAX_ERRORS = 200
 MAX_SAMPLES = 512
 
@@ -209,6 +215,9 @@ class BuildTracker:
     samples: deque[tuple[float, int, int]] = field(
         default_factory=lambda: deque(maxlen=MAX_SAMPLES)
     )
+    # feed_bytes: the end of the last block; whether Bazel prints timestamps.
+    _recent: bytes = field(default=b"", repr=False)
+    _stamped: bool = field(default=False, repr=False)
 
     def feed(self, line: str, now: float) -> Event | None:
         """Takes one line (as the runner's listeners get it) read at monotonic time ``now``;
@@ -248,6 +257,36 @@ class BuildTracker:
                 event = self._apply(parse_line(piece), now) or event
         return event
 
+    def feed_bytes(self, data: bytes, now: float) -> Event | None:
+        """Like ``feed_chunk`` for complete lines as read from the build's log file, at the
+        speed of the C-level scans in ``steps.bazel.scan``: only the lines those find are
+        decoded, of the progress lines only the last, and lines are not counted."""
+        if not data:
+            return None
+        if scan.needs_line_parse(data):
+            return self.feed_chunk(data.decode(errors="replace"), now)
+        if self.started_at is None:
+            self.started_at = now
+        self.last_output_at = now
+        failing = bool(self.errors) or self.errors_dropped > 0
+        spans, verdict_at = scan.event_lines(data, self.done is None, failing)
+        if verdict_at is not None:
+            window = (self._recent + data[:verdict_at])[-scan.VERDICT_WINDOW :]
+            for start, end in scan.lines_with(window, scan.UP_TO_DATE_MARK):
+                self._apply(parse_line(window[start:end].decode(errors="replace")), now)
+        keep = data if len(data) >= scan.VERDICT_WINDOW else self._recent + data
+        self._recent = keep[-scan.VERDICT_WINDOW :]
+        last = scan.last_line_where(data, _is_progress, self._stamped)
+        if last is None and not self._stamped:  # learnt once: a block without plain progress
+            last = scan.last_line_where(data, _is_progress, stamped=True)
+            self._stamped = last is not None
+        if last is not None:
+            spans = sorted({*spans, last})
+        event: Event | None = None
+        for start, end in spans:
+            event = self._apply(parse_line(data[start:end].decode(errors="replace")), now) or event
+        return event
+
     def _apply(self, event: Event | None, now: float) -> Event | None:
         if event is None:
             return None
@@ -280,7 +319,7 @@ class BuildTracker:
             return "finished"
         if self.done is not None:
             return "building"
-        return "analysing" if self.lines else "starting"
+        return "analysing" if self.last_output_at is not None else "starting"
 
     def fraction(self) -> float | None:
         """Share of the currently known actions that are done; the total grows, so this can

@@ -51,7 +51,7 @@ class BuildProgress(Vertical):
             eta = "finished" if tracker.finished.success else "stopped"
         else:
             eta = "ETA " + describe(estimate(list(tracker.samples)))
-        elapsed = clock_text(now - started) if running or tracker.lines else "-"
+        elapsed = clock_text(now - started) if running or tracker.phase != "starting" else "-"
         self.query_one("#times", Static).update(f"Elapsed {elapsed} · {eta}")
         notice = silence_notice(tracker, now) if running else ""
         silence = self.query_one("#silence", Static)
