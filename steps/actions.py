@@ -77,6 +77,7 @@ class Executor:
         of a build's log (many lines) with the tracker that has just read it."""
         self.runner, self.sql, self.context, self.save = runner, sql, context, save
         self.cancelled, self.on_line, self.on_output = cancelled, on_line, on_output
+        self.leaving = threading.Event()  # stop following a build, leave it running
 
     def execute(self, step: Step, action: Action, ast: ActionState) -> str | None:
         try:
@@ -194,8 +195,11 @@ class Executor:
             self.cancelled,
             lambda: self.runner.interrupt_group(pid),
             on_chunk=block,
+            leave=self.leaving,
         )
         rec.log_offset = followed.offset
+        if followed.left:
+            return None  # the engine sees `leaving` and records nothing as finished
         rec.duration_s = round((now() - rec.started).total_seconds(), 1)
         rec.tail = meaningful_tail(recent.lines())
         if followed.exit_code is None:

@@ -201,6 +201,8 @@ class Engine:
         self._save()
         self._emit("action", f"{action.title}\n  $ {describe(action)}", action.id)
         error = self.executor.execute(step, action, ast)
+        if self.executor.leaving.is_set():  # still running: the state keeps it so
+            return self._stop(st, f"left running: {action.title}; resume re-attaches to it")
         if self.cancelled.is_set():
             ast.status, ast.reason = ActionStatus.PENDING, "interrupted; resume runs it again"
             return self._stop(st, f"interrupted during: {action.title}")

@@ -16,8 +16,9 @@ CHUNK = 1 << 20
 
 @dataclass
 class Followed:
-    exit_code: int | None  # None: the command died without recording its status
+    exit_code: int | None  # None: the command died without recording its status, or left
     offset: int
+    left: bool = False  # ``leave`` was set: the command goes on, unfollowed
 
 
 def alive(pid: int) -> bool:
@@ -56,6 +57,7 @@ def follow(
     on_stop: Callable[[], None],
     poll_s: float = 0.05,
     on_chunk: Callable[[bytes], None] | None = None,
+    leave: threading.Event | None = None,
 ) -> Followed:
     """Emits new complete lines from ``offset`` until the command ends. When ``stop`` is set,
     ``on_stop`` is called once (it interrupts the build) and following goes on until the
@@ -64,11 +66,16 @@ def follow(
     With ``on_chunk``, lines are not emitted one by one (``on_line`` is not called): each
     read's complete lines go to ``on_chunk`` as undecoded bytes ending with a newline, and
     a last line without one is passed alone at the end. Hundreds of MB of compiler warnings
-    then cost a few calls per MiB instead of one per line."""
+    then cost a few calls per MiB instead of one per line.
+
+    When ``leave`` is set, following stops at once and the command is left running (the
+    admin quit the wizard; a later one re-attaches)."""
     partial = b""
     stopping = False
     with log.open("rb") as fh:
         while True:
+            if leave is not None and leave.is_set():
+                return Followed(None, offset, left=True)
             fh.seek(offset)
             data = fh.read(CHUNK)
             if data:

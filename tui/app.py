@@ -4,7 +4,6 @@ run state (the state file is the truth) and drive the same engine as the headles
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -116,7 +115,8 @@ class WizardApp(App[int]):
             outcome = self.driver.run_step(live.number, Confirmer(self, self.driver.who), live.put)
         except Exception as exc:  # shown on the screen; the state on disk is intact
             outcome = Outcome(False, message=f"internal error: {type(exc).__name__}: {exc}")
-        self.call_from_thread(self._run_done, live, outcome)
+        if not self.leave_running:  # the app is closing: nobody to tell
+            self.call_from_thread(self._run_done, live, outcome)
 
     def _run_done(self, live: EventPump, outcome: Outcome) -> None:
         live.outcome = outcome
@@ -163,7 +163,9 @@ class WizardApp(App[int]):
 
     def _quit_answer(self, answer: str | None) -> None:
         if answer == "leave":
-            self.leave_running = True  # run_wizard ends the process; the build goes on
+            # The engine's thread must end for the app to close; the build goes on.
+            self.leave_running = True
+            self.driver.leave()
             self.exit(0)
         elif answer == "stop":
             self.driver.cancel()
@@ -192,6 +194,5 @@ def run_wizard(args: argparse.Namespace) -> int:
         return 2
     code = app.run() or 0
     if app.leave_running:
-        print(f"The build goes on in the background. Re-attach with: {app.reattach}", flush=True)
-        os._exit(code)  # the engine's thread follows the build; the build itself lives on
+        print(f"The build goes on in the background. Re-attach with: {app.reattach}")
     return code

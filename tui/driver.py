@@ -199,6 +199,12 @@ class Driver:
         engine.runner.interrupt()
         return True
 
+    def leave(self) -> None:
+        """Stop following the build and let the worker return; the build goes on, and the
+        state says where a later `emlsetup resume` re-attaches."""
+        if self.engine is not None:
+            self.engine.executor.leaving.set()
+
     def skip(self, number: int) -> None:
         """The admin chose to leave this step out; the state (and the report) says so."""
         assert self.state is not None
