@@ -111,6 +111,8 @@ def status_data(store: StateStore) -> dict[str, Any]:
             "exit": EXIT_RUNNING if holder else EXIT_FAILED,
             "reason": f"no run in {store.folder} yet" if not holder else "a run is starting",
             "running": {"pid": holder, "build": None},
+            "steps_done": [],
+            "failed_step": None,
             "changed": False,
             "steps": [],
         }

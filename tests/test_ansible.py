@@ -240,6 +240,25 @@ def test_the_export_is_a_complete_project_and_passes_ansible_lint(fleet: Fleet) 
     assert linted.returncode == 0, linted.stdout + linted.stderr
 
 
+def test_check_mode_on_new_hosts_writes_nothing_and_says_what_is_missing(fleet: Fleet) -> None:
+    """Before any run (so before the first_run fixture): one host has no emlsetup yet, the
+    others have it but no answers file and no state. Ansible reports what a real run would
+    change (the folder, the answers file, the install); nothing is."""
+    checked = fleet.playbook("--check")
+    assert checked.returncode == 0, checked.stdout
+    assert all(c["failed"] == 0 for c in recap(checked.stdout).values()), checked.stdout
+    rows = summary(fleet)
+    assert rows[WHEELHOUSE_HOST]["status"] == "not installed"
+    assert "a run without --check installs it first" in rows[WHEELHOUSE_HOST]["reason"]
+    assert all(rows[h]["status"] == "not started" for h in set(HOSTS) - {WHEELHOUSE_HOST})
+    assert "Plan for SUSE Linux Enterprise Server" in checked.stdout  # from the answers given
+    assert not any(fleet.mutating_calls().values())
+    for sb in fleet.sandboxes.values():
+        assert not (sb.state_dir / "state.json").exists()
+        assert not (sb.path / "emlsetup/answers.toml").exists()
+    assert not (fleet.sandboxes[WHEELHOUSE_HOST].path / "emlsetup/venv").exists()
+
+
 def test_all_hosts_run_and_the_broken_one_fails_with_its_reason(
     fleet: Fleet, first_run: subprocess.CompletedProcess[str]
 ) -> None:
