@@ -5,7 +5,6 @@ Paths here are local (already under the host's root)."""
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,6 +31,11 @@ def write_new_file(
     """Writes a file that must not already exist with other content. ``validate`` gets the
     finished temp file and returns an error sentence or None; the file only moves into place
     once it is valid, so a failed check leaves the folder as it was."""
+    # One fixed temp name per target (not mkstemp's random one): a wizard killed mid-write
+    # leaves at most this file, and the next attempt, or finding the target there, removes
+    # it. The dot in it makes sudo ignore it in /etc/sudoers.d meanwhile.
+    tmp = path.with_name(f".{path.name}.emlsetup-new")
+    tmp.unlink(missing_ok=True)
     if path.exists():
         if path.read_text(errors="replace") == content:
             return "already there with this content"
@@ -41,9 +45,8 @@ def write_new_file(
         )
     if not path.parent.is_dir():
         raise FileActionError(f"{path.parent} does not exist")
-    # A dot in the name: sudo ignores such files in /etc/sudoers.d while we work on it.
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    tmp = Path(tmp_name)
+    # O_EXCL and O_NOFOLLOW: nothing planted at that name since the unlink is written through.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "w") as fh:
             fh.write(content)

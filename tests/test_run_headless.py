@@ -281,3 +281,23 @@ def test_an_unusable_state_folder_is_one_sentence(sandbox: Sandbox) -> None:
     assert done.returncode == 2
     assert done.stderr.count("\n") == 1 and "--state-dir" in done.stderr
     assert "Traceback" not in done.stderr and sandbox.calls("useradd") == []
+
+
+def test_a_sudoers_write_cut_short_by_a_kill_leaves_nothing_behind(sandbox: Sandbox) -> None:
+    """A SIGKILL between writing the temp file and moving it into place (found by the
+    200-kill campaign) leaves `.tmsadm.emlsetup-new`; the next run removes it. A link
+    planted at that name is not written through."""
+    drop_in = sandbox.target("/etc/sudoers.d")
+    (drop_in / ".tmsadm.emlsetup-new").write_text("half a file")
+    victim = sandbox.path / "victim"
+    victim.write_text("keep me\n")
+    done = sandbox.run_cli("run", "--yes", "--only-step", "2")
+    assert done.returncode == 0, done.stdout
+    assert sorted(p.name for p in drop_in.iterdir()) == ["tmsadm"]
+    (drop_in / "tmsadm").unlink()
+    (drop_in / ".tmsadm.emlsetup-new").symlink_to(victim)
+    again = sandbox.run_cli("run", "--yes", "--only-step", "2")
+    assert again.returncode == 0, again.stdout
+    assert victim.read_text() == "keep me\n"
+    assert sorted(p.name for p in drop_in.iterdir()) == ["tmsadm"]
+    assert (drop_in / "tmsadm").read_text() == "tmsadm ALL=(ALL) NOPASSWD: ALL\n"
