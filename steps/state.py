@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -180,8 +179,11 @@ class StateStore:
     def save(self, state: RunState) -> None:
         state.updated = now()
         data = state.model_dump_json(indent=1)
+        # A fixed temp name: a save cut short by a kill leaves one file the next save replaces.
+        tmp = self.folder / ".state.json.new"
         try:
-            fd, tmp = tempfile.mkstemp(prefix=".state-", dir=self.folder)
+            tmp.unlink(missing_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
             try:
                 with os.fdopen(fd, "w") as fh:
                     fh.write(data)
@@ -189,7 +191,7 @@ class StateStore:
                     os.fsync(fh.fileno())
                 os.replace(tmp, self.file)
             except BaseException:
-                Path(tmp).unlink(missing_ok=True)
+                tmp.unlink(missing_ok=True)
                 raise
             dir_fd = os.open(self.folder, os.O_RDONLY)
             try:

@@ -94,7 +94,11 @@ def check_state(sb: Sandbox) -> list[str]:
         for a in s["actions"]
         if a["status"] not in ("done", "already done", "skipped", "manual")
     ]
-    return [f"not finished after resume: {', '.join(unfinished)}"] if unfinished else []
+    problems = [f"not finished after resume: {', '.join(unfinished)}"] if unfinished else []
+    leftovers = sorted(p.name for p in sb.state_dir.iterdir() if p.name.startswith("."))
+    if leftovers:
+        problems.append(f"temporary files left in the state folder: {leftovers}")
+    return problems
 
 
 def one_round(folder: Path, seed: int) -> Round:
