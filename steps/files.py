@@ -45,7 +45,7 @@ def write_new_file(
         )
     if not path.parent.is_dir():
         raise FileActionError(f"{path.parent} does not exist")
-    # O_EXCL and O_NOFOLLOW: nothing planted at that name since the unlink is written through.
+    # O_EXCL | O_NOFOLLOW: a file or link planted there since the unlink fails the write.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
     try:
         with os.fdopen(fd, "w") as fh:
