@@ -122,3 +122,18 @@ def test_progress_is_the_last_counter_not_a_template_bracket() -> None:
     tracker = BuildTracker()
     tracker.feed_bytes(stamped, 1.0)
     assert (tracker.done, tracker.current_action) == (8, "Compiling y.cc")
+
+
+def test_libc_search_finds_what_bytes_find_finds() -> None:
+    """The error lines of a flood are found by libc's memmem: at the start, the very end,
+    overlapping, from any offset, and not where the text has only part of the marker."""
+    rnd = random.Random(5)
+    marks = [scan.BAZEL_ERROR_MARK, *scan.FAILING_MARKS, b"RR"]
+    for _ in range(300):
+        pieces = [WARNING.format(n=rnd.randint(1, 99)).encode() for _ in range(rnd.randint(0, 60))]
+        for _ in range(rnd.randint(0, 3)):
+            pieces.insert(rnd.randint(0, len(pieces)), rnd.choice(marks + [b"ERROR:", b"ERRORR"]))
+        data = b"".join(pieces)
+        mark = rnd.choice(marks)
+        for start in (0, rnd.randint(-len(data) - 5, len(data) + 5), len(data) - len(mark)):
+            assert scan.libc_find(data, mark, start) == data.find(mark, start), (mark, start)
