@@ -12,6 +12,7 @@ from pathlib import Path
 # A re-attaching wizard shows this much of what it missed, not hours of log.
 REATTACH_CONTEXT = 64 * 1024
 CHUNK = 1 << 20
+MIN_POLL_S = 0.005
 
 
 @dataclass
@@ -66,48 +67,56 @@ def follow(
     With ``on_chunk``, lines are not emitted one by one (``on_line`` is not called): each
     read's complete lines go to ``on_chunk`` as undecoded bytes ending with a newline, and
     a last line without one is passed alone at the end. Hundreds of MB of compiler warnings
-    then cost a few calls per MiB instead of one per line.
+    then cost a few calls per MiB instead of one per line. A line longer than ``CHUNK`` is
+    passed on in pieces.
 
     When ``leave`` is set, following stops at once and the command is left running (the
     admin quit the wizard; a later one re-attaches)."""
-    partial = b""
+
+    def emit(block: bytes) -> None:
+        if on_chunk is not None:
+            on_chunk(block)
+            return
+        text = block.decode(errors="replace")
+        for line in text.removesuffix("\n").split("\n"):  # not splitlines: "\r" stays
+            on_line(line)
+
+    # One buffer for every read, and the unfinished last line read again with the next one:
+    # a fresh MiB per read, and joining it to the line before, made the allocator hand
+    # memory back and fault it in again, which cost as much as reading the log.
+    buf = bytearray(CHUNK)
+    view = memoryview(buf)
+    wait = min(MIN_POLL_S, poll_s)
     stopping = False
-    with log.open("rb") as fh:
+    with log.open("rb", buffering=0) as fh:
         while True:
             if leave is not None and leave.is_set():
                 return Followed(None, offset, left=True)
-            fh.seek(offset)
-            data = fh.read(CHUNK)
-            if data:
-                offset += len(data)
-                cut = data.rfind(b"\n") + 1
-                if not cut:
-                    partial += data
-                    continue
+            fh.seek(offset)  # the start of the first line not passed on yet
+            n = fh.readinto(buf) or 0
+            cut = buf.rfind(b"\n", 0, n) + 1 or (n if n == CHUNK else 0)
+            if cut:
                 # A newline byte never falls inside a UTF-8 sequence: whole lines decode alone.
-                block = partial + memoryview(data)[:cut] if partial else data[:cut]
-                partial = data[cut:]
-                if on_chunk is not None:
-                    on_chunk(block)
-                    continue
-                for line in block[:-1].decode(errors="replace").split("\n"):
-                    on_line(line)
+                emit(bytes(view[:cut]))
+                offset += cut
+                wait = min(MIN_POLL_S, poll_s)
                 continue
             code = read_exit(exit_file)
             if code is not None:
-                if os.fstat(fh.fileno()).st_size > offset:
+                if os.fstat(fh.fileno()).st_size > offset + n:
                     continue  # written between the last read and the exit file
-                if partial and on_chunk is not None:
-                    on_chunk(partial)
-                elif partial:
-                    on_line(partial.decode(errors="replace"))
+                if n:
+                    emit(bytes(view[:n]))
+                    offset += n
                 return Followed(code, offset)
             if not is_our_wrapper(pid, exit_file):
                 return Followed(None, offset)
             if stop.is_set() and not stopping:
                 stopping = True
                 on_stop()
-            stop.wait(poll_s) if not stopping else threading.Event().wait(poll_s)
+            stop.wait(wait) if not stopping else threading.Event().wait(wait)
+            # Quick while output flows (a flood is shown without delay), ``poll_s`` when not.
+            wait = min(poll_s, wait * 2)
 
 
 def reattach_offset(log: Path, recorded: int) -> int:
