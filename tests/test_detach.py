@@ -79,6 +79,20 @@ def test_the_build_outlives_the_process_that_started_it(tmp_path: Path) -> None:
     assert log.read_text() == "finished\n"
 
 
+def test_a_command_that_cannot_start_or_dies_by_a_signal_gets_a_shells_status(
+    tmp_path: Path,
+) -> None:
+    """127 with the reason in the log for a command that is not there; 128+N for signal N,
+    as the exit-code sentences and resume's re-run decision expect."""
+    log, exit_file = tmp_path / "build.log", tmp_path / "build.exit"
+    wrapper = [sys.executable, "-I", "-m", "steps.detach", str(exit_file), str(log), "--"]
+    subprocess.run([*wrapper, str(tmp_path / "no-bazel"), "build"], cwd=REPO, check=True)
+    assert read_exit(exit_file) == 127
+    assert log.read_text() == f"{tmp_path / 'no-bazel'}: cannot run it: No such file or directory\n"
+    subprocess.run([*wrapper, "sh", "-c", "echo x; kill -TERM $$"], cwd=REPO, check=True)
+    assert read_exit(exit_file) == 128 + signal.SIGTERM and log.read_text().endswith("\nx\n")
+
+
 def test_a_build_killed_without_status_is_noticed(tmp_path: Path) -> None:
     r, pid, log, exit_file = start(tmp_path, "echo going; sleep 30")
     time.sleep(0.3)
