@@ -137,3 +137,10 @@ def test_libc_search_finds_what_bytes_find_finds() -> None:
         mark = rnd.choice(marks)
         for start in (0, rnd.randint(-len(data) - 5, len(data) + 5), len(data) - len(mark)):
             assert scan.libc_find(data, mark, start) == data.find(mark, start), (mark, start)
+
+
+def test_glibc_memmem_is_used_only_where_it_is_the_fast_one() -> None:
+    assert [scan.memmem_is_fast(v) for v in ("2.17", "2.24", "2.29", "2.30", "2.36", "3.0")] == [
+        False, False, False, True, True, True,
+    ]  # fmt: skip
+    assert not scan.memmem_is_fast("unknown")
