@@ -16,7 +16,14 @@ from checks.system import PasswdEntry, read_passwd
 from steps import files
 from steps.bazel.exit_codes import sentence as bazel_exit_sentence
 from steps.bazel.log import BuildTracker
-from steps.follow import alive, follow, is_our_wrapper, read_exit, reattach_offset
+from steps.follow import (
+    alive,
+    find_wrapper,
+    follow,
+    is_our_wrapper,
+    read_exit,
+    reattach_offset,
+)
 from steps.model import (
     Action,
     AppendLine,
@@ -125,6 +132,8 @@ class Executor:
         if last and last.exit_file and last.exit_code is None:
             exit_file, log = Path(last.exit_file), Path(last.log_file or "")
             code = read_exit(exit_file)
+            if code is None and last.pid is None and (found := find_wrapper(exit_file)):
+                last.pid, last.exec_argv, last.env = found.pid, found.argv, found.env
             if code is None and last.pid and is_our_wrapper(last.pid, exit_file):
                 self.on_line(
                     f"[emlsetup] re-attaching to the build started {last.started:%H:%M} "
@@ -136,42 +145,57 @@ class Executor:
                 if code != 0 and action.argv[0] == "bazel":
                     return bazel_failure(code, BuildTracker())
                 return command_error(last, None)
-            self.on_line("[emlsetup] the previous build died; running the identical command again")
-            rec = self._start(step, action, last.exec_argv, last.env or {})
+            if last.pid is None:
+                self.on_line("[emlsetup] the build had not started when the wizard stopped")
+                rec = self._record(step, action)
+            else:
+                self.on_line(
+                    "[emlsetup] the previous build died; running the identical command again"
+                )
+                rec = self._record(step, action, last.exec_argv, last.env)
         else:
-            rec = self._start(step, action, None, None)
+            rec = self._record(step, action)
         ast.commands.append(rec)
-        self.save()  # pid, log and command are on disk before the first line is read
+        # The build's file names are on disk before it starts, its pid and command line
+        # right after: a wizard stopped in between leaves a build that can be found again.
+        self.save()
+        self._start(step, action, rec)
+        self.save()
         return self._follow(rec, 0, action)
 
-    def _start(
-        self, step: Step, action: Command, exec_argv: list[str] | None, env: dict[str, str] | None
+    def _record(
+        self,
+        step: Step,
+        action: Command,
+        exec_argv: list[str] | None = None,
+        env: dict[str, str] | None = None,
     ) -> CommandRecord:
         folder = self.runner.log_dir
         folder.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%H%M%S")
         log = folder / f"{step.number}-{action.id}-{stamp}.log"
-        exit_file = folder / f"{step.number}-{action.id}-{stamp}.exit"
         log.touch()
-        pid, line, used_env = self.runner.start_build(
-            action.argv,
-            action.run_as,
-            cwd=action.cwd,
-            path_extra=step.path_extra,
-            log_file=log,
-            exit_file=exit_file,
-            exec_argv=exec_argv,
-            env=env,
-        )
         return CommandRecord(
             display=describe(action),
             user=self.runner.identity.name(action.run_as),
             cwd=action.cwd,
-            pid=pid,
             log_file=str(log),
-            exit_file=str(exit_file),
-            exec_argv=line,
-            env=used_env,
+            exit_file=str(folder / f"{step.number}-{action.id}-{stamp}.exit"),
+            exec_argv=exec_argv,
+            env=env,
+        )
+
+    def _start(self, step: Step, action: Command, rec: CommandRecord) -> None:
+        """Starts the recorded command: the identical one when ``rec`` has its line."""
+        rec.pid, rec.exec_argv, rec.env = self.runner.start_build(
+            action.argv,
+            action.run_as,
+            cwd=action.cwd,
+            path_extra=step.path_extra,
+            log_file=Path(rec.log_file or ""),
+            exit_file=Path(rec.exit_file or ""),
+            exec_argv=rec.exec_argv,
+            env=rec.env or None,
         )
 
     def _follow(self, rec: CommandRecord, offset: int, action: Command) -> str | None:

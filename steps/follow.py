@@ -41,6 +41,38 @@ def is_our_wrapper(pid: int, exit_file: Path) -> bool:
     return str(exit_file).encode() in cmdline
 
 
+@dataclass
+class Wrapper:
+    pid: int
+    argv: list[str]  # the command it runs
+    env: dict[str, str] | None  # None: not readable
+
+
+def find_wrapper(exit_file: Path, proc: Path = Path("/proc")) -> Wrapper | None:
+    """The wrapper that will write ``exit_file``, if it runs, with the command and the
+    environment it started the build with: a wizard stopped between starting a build and
+    recording its pid left only the build's file names behind, and a second build must not
+    be started beside the first (nor a re-run differ from it)."""
+    name = str(exit_file).encode()
+    for entry in proc.glob("[0-9]*"):
+        try:
+            args = (entry / "cmdline").read_bytes().split(b"\0")[:-1]
+        except OSError:
+            continue
+        if b"steps.detach" not in args or name not in args or b"--" not in args:
+            continue
+        try:
+            pairs = (entry / "environ").read_bytes().split(b"\0")[:-1]
+            env: dict[str, str] | None = dict(
+                pair.decode(errors="replace").split("=", 1) for pair in pairs if b"=" in pair
+            )
+        except OSError:
+            env = None
+        command = [arg.decode(errors="replace") for arg in args[args.index(b"--") + 1 :]]
+        return Wrapper(int(entry.name), command, env)
+    return None
+
+
 def read_exit(exit_file: Path) -> int | None:
     try:
         return int(exit_file.read_text().strip())

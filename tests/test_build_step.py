@@ -3,12 +3,14 @@ and a build that dies with the wizard re-run identically."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
+from typing import Any
 
 from tests.sandbox import Sandbox
-from tests.test_run_headless import _start_slow_build, _wait_for, count, statuses
+from tests.test_run_headless import _start_slow_build, _wait_for, count, state, statuses
 
 
 def _prepare(sb: Sandbox) -> None:
@@ -92,6 +94,35 @@ def test_a_build_that_died_with_the_wizard_is_rerun_identically(sandbox: Sandbox
     assert builds[0]["path"] == builds[1]["path"]
     assert "[10 / 19]" in resumed.stdout or "19 total actions" in resumed.stdout
     assert statuses(sandbox, 5)["build"] == "done"
+
+
+def _build_record(data: dict[str, Any]) -> dict[str, Any]:
+    step = next(s for s in data["steps"] if s["number"] == 5)
+    build: dict[str, Any] = next(a for a in step["actions"] if a["id"] == "build")
+    return build["commands"][-1]
+
+
+def test_a_build_whose_pid_was_never_saved_is_found_and_not_started_twice(
+    sandbox: Sandbox,
+) -> None:
+    """The wizard died after starting the build but before saving its pid (a window of
+    milliseconds, hit once in a 200-kill campaign): resume finds the build by the exit file
+    its wrapper names, re-attaches, and knows its command line and environment again."""
+    proc = _start_slow_build(sandbox)
+    _wait_for(lambda: count(sandbox, "bazel", "build") >= 1)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    data = state(sandbox)
+    rec = _build_record(data)
+    started_as = rec["exec_argv"], rec["env"]["PATH"]
+    rec.update(pid=None, exec_argv=None, env=None)  # all that wizard had saved
+    (sandbox.state_dir / "state.json").write_text(json.dumps(data))
+    resumed = sandbox.run_cli("resume", "--yes")
+    assert "re-attaching to the build" in resumed.stdout
+    assert count(sandbox, "bazel", "build", "tensorflow_serving/...") == 1
+    assert statuses(sandbox, 5)["build"] in ("done", "already done")
+    rec = _build_record(state(sandbox))
+    assert rec["pid"] and (rec["exec_argv"], rec["env"]["PATH"]) == started_as
 
 
 def test_bazel_killed_by_the_oom_killer_is_explained_and_the_next_resume_reruns_it(

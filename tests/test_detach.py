@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from checks.host import Host
-from steps.follow import follow, read_exit, reattach_offset
+from steps.follow import find_wrapper, follow, read_exit, reattach_offset
 from steps.runner import Identity, Runner
 
 REPO = Path(__file__).resolve().parent.parent
@@ -91,6 +91,22 @@ def test_a_command_that_cannot_start_or_dies_by_a_signal_gets_a_shells_status(
     assert log.read_text() == f"{tmp_path / 'no-bazel'}: cannot run it: No such file or directory\n"
     subprocess.run([*wrapper, "sh", "-c", "echo x; kill -TERM $$"], cwd=REPO, check=True)
     assert read_exit(exit_file) == 128 + signal.SIGTERM and log.read_text().endswith("\nx\n")
+
+
+def test_a_running_build_is_found_by_its_exit_file_with_its_command_and_environment(
+    tmp_path: Path,
+) -> None:
+    r, pid, log, exit_file = start(tmp_path, "sleep 30")
+    found = find_wrapper(exit_file)
+    assert found is not None and found.pid == pid
+    assert found.argv[-3:] == ["sh", "-c", "sleep 30"] and found.env is not None
+    assert found.env["PATH"] == r.host.child_env({"PATH": r.search_path([])})["PATH"]
+    assert find_wrapper(tmp_path / "another.exit") is None
+    os.killpg(pid, signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while find_wrapper(exit_file) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert find_wrapper(exit_file) is None
 
 
 def test_a_build_killed_without_status_is_noticed(tmp_path: Path) -> None:
