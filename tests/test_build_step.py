@@ -1,5 +1,6 @@
 """Step 5 in the sandbox: Bazel install (online and offline), the checkout, compile errors,
-and a build that dies with the wizard re-run identically."""
+a build that dies with the wizard re-run identically, one whose pid was never saved found
+again, and the optional tests."""
 
 from __future__ import annotations
 
@@ -142,3 +143,22 @@ def test_bazel_killed_by_the_oom_killer_is_explained_and_the_next_resume_reruns_
     assert again.returncode == 0, again.stdout[-2000:]
     assert count(sandbox, "bazel", "build") == 2
     assert statuses(sandbox, 5)["build"] == "done"
+
+
+def test_the_optional_tests_run_only_when_turned_on_and_their_failure_says_why(
+    sandbox: Sandbox,
+) -> None:
+    _prepare(sandbox)
+    default = sandbox.run_cli("run", "--yes", "--only-step", "5")
+    assert default.returncode == 0
+    assert "optional: turn it on with --set serving.run_tests=true" in default.stdout
+    assert count(sandbox, "bazel", "test") == 0 and statuses(sandbox, 5)["test"] == "skipped"
+    # Turned on later: the build is found done on the system; only the tests run.
+    on = ("--set", "serving.run_tests=true")
+    tests_on = sandbox.run_cli(*on, "run", "--yes", "--only-step", "5")
+    assert tests_on.returncode == 1
+    assert count(sandbox, "bazel", "test", "tensorflow_serving/...") == 1
+    assert count(sandbox, "bazel", "build", "tensorflow_serving/...") == 1
+    assert "Run the TensorFlow Serving tests (optional) failed: exit 1" in tests_on.stdout
+    assert "Analysis of target '//tests:pass_test' failed" in tests_on.stdout
+    assert statuses(sandbox, 5)["test"] == "failed"
