@@ -48,13 +48,13 @@ class Wrapper:
     env: dict[str, str] | None  # None: not readable
 
 
-def find_wrapper(exit_file: Path, proc: Path = Path("/proc")) -> Wrapper | None:
+def find_wrapper(exit_file: Path) -> Wrapper | None:
     """The wrapper that will write ``exit_file``, if it runs, with the command and the
     environment it started the build with: a wizard stopped between starting a build and
     recording its pid left only the build's file names behind, and a second build must not
     be started beside the first (nor a re-run differ from it)."""
     name = str(exit_file).encode()
-    for entry in proc.glob("[0-9]*"):
+    for entry in Path("/proc").glob("[0-9]*"):
         try:
             args = (entry / "cmdline").read_bytes().split(b"\0")[:-1]
         except OSError:
