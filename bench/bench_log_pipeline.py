@@ -38,6 +38,7 @@ import getpass
 import io
 import json
 import random
+import resource
 import statistics
 import subprocess
 import sys
@@ -207,9 +208,11 @@ def follower(app: FloodApp, pump: EventPump, src: Path, work: Path, out: dict[st
         lambda data, tracker: pump.put(Event("output", 5, "", data=data, tracker=tracker)),
     )
     ast = ActionState(id="build", title="Build")
+    faults = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt
     out["start"], out["start_wall"] = time.perf_counter(), time.time()
     out["error"] = executor.execute(step, action, ast)
     out["end"] = time.perf_counter()
+    out["faults"] = resource.getrusage(resource.RUSAGE_THREAD).ru_minflt - faults
     rec = ast.commands[-1]
     exit_wall = Path(rec.exit_file or "").stat().st_mtime  # written when cat ended
     out.update(build_s=exit_wall - out["start_wall"], exit=rec.exit_code, offset=rec.log_offset)
@@ -232,7 +235,7 @@ def child_wizard(src: Path, work: Path) -> dict[str, Any]:
     async def drive() -> None:
         async with app.run_test(headless=True, size=(120, 40)) as pilot:
             await pilot.pause()
-            app.set_interval(BATCH_S, tick)
+            ticker = app.set_interval(BATCH_S, tick)
             loop = asyncio.get_running_loop()
             ended = asyncio.Event()
 
@@ -252,6 +255,7 @@ def child_wizard(src: Path, work: Path) -> dict[str, Any]:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(ended.wait(), max(0.0, tick_at - time.perf_counter()))
             thread.join()
+            ticker.stop()  # the last tick is this one: none may run while the app closes
             tick()
             out["shown_at"] = time.perf_counter()
             deadline = time.perf_counter() + 2
@@ -273,6 +277,7 @@ def child_wizard(src: Path, work: Path) -> dict[str, Any]:
         "last_shown": shown[-1] if shown else None,
         "bytes": out["offset"],
         "rss_mb": peak_rss_mb(),
+        "follower_page_faults": out["faults"],
         "presses": len(app.sent),
         "unseen": len(app.sent) - len(app.latencies),
         "p50_ms": percentile(app.latencies, 0.5) * 1000,
