@@ -15,7 +15,7 @@ from steps.session import Options, Session
 from steps.state import ActionStatus, StepStatus
 from tests.fakes.fakelib import install_tool
 from tests.sandbox import Sandbox
-from tests.tui_support import SIZES, open_app, settle, wait_for
+from tests.tui_support import SIZES, open_app, open_build_in_progress, settle, wait_for
 from tui.screens.build import BuildScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.report import ReportScreen
@@ -166,14 +166,7 @@ async def test_cancel_sends_one_interrupt_and_the_run_can_resume(
     prepare_steps(sandbox, 2, 3, 4)
     app = open_app(sandbox, monkeypatch, FAKE_BAZEL_SPEED="2")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.open_build()
-
-        def progressing() -> bool:
-            tracker = app.live.tracker if app.live else None
-            return tracker is not None and tracker.done is not None
-
-        await wait_for(pilot, progressing)
+        await open_build_in_progress(pilot, app)
         await pilot.press("c")
         await settle(pilot)
         assert app.live is not None and app.live.outcome is not None
@@ -281,9 +274,7 @@ async def test_quitting_during_the_build_asks_then_stops_it_and_loses_nothing(
     prepare_steps(sandbox, 2, 3, 4)
     app = open_app(sandbox, monkeypatch, FAKE_BAZEL_SPEED="2")
     async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        app.open_build()
-        await wait_for(pilot, lambda: bool(app.live and app.live.tracker.done is not None))
+        await open_build_in_progress(pilot, app)
         await pilot.press("q")
         await pilot.pause(0.3)
         assert app.busy and app.return_value is None  # it asked instead of quitting

@@ -44,3 +44,10 @@ async def wait_for(pilot: Pilot[int], predicate: Callable[[], bool], timeout: fl
             return
         await pilot.pause(0.05)
     raise AssertionError(f"timed out after {timeout} s waiting for {predicate}")
+
+
+async def open_build_in_progress(pilot: Pilot[int], app: WizardApp) -> None:
+    """The build screen, once Bazel has printed its first progress counter."""
+    await settle(pilot)
+    app.open_build()
+    await wait_for(pilot, lambda: bool(app.live and app.live.tracker.done is not None))
