@@ -1,13 +1,16 @@
 """Tutorial step 6: an (empty) model configuration and the running model server."""
 
-from checks.spec import PathExists, PortOpen
+from checks.spec import PathExists, TfServingAnswers
 from steps.model import EnsureDir, StartDaemon, Step, WriteFile
 
 CONFIG = "{export}/config.cnf"
-PORT_OPEN = PortOpen(
-    name="model server accepts connections on {serving_host}:{port}",
+# Asked over gRPC (GetModelStatus), not a TCP connect: any program on the port would pass
+# that, and TF Serving would never be started.
+SERVING_ANSWERS = TfServingAnswers(
+    name="TensorFlow Serving answers on {serving_host}:{port}",
     host="{serving_host}",
     port="{port}",
+    config_file=CONFIG,
     fix="start it: tensorflow_model_server --port={port} --model_config_file="
     + CONFIG
     + " (its log: {export}/tensorflow_model_server.log)",
@@ -57,8 +60,8 @@ and start `tensorflow_model_server` on port **{port}** in the background, its ou
             log_file="{export}/tensorflow_model_server.log",
             ready_host="{serving_host}",
             ready_port="{port}",
-            done_when=[PORT_OPEN],
+            done_when=[SERVING_ANSWERS],
         ),
     ],
-    results=[PORT_OPEN],
+    results=[SERVING_ANSWERS],
 )
