@@ -35,6 +35,8 @@ and start `tensorflow_model_server` on port **{port}** in the background, its ou
         "An existing config.cnf is never overwritten: it may already list your models.",
         "The server is started in its own session, so it keeps running when the wizard or "
         "your SSH session ends (like the tutorial's nohup).",
+        "It counts as running only when it answers as TensorFlow Serving (gRPC "
+        "GetModelStatus): another program on the port is named, not taken for it.",
     ],
     path_extra=["{venv}/bin", "{checkout}/bazel-bin/tensorflow_serving/model_servers"],
     actions=[
