@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .coltypes import column_type
 from .framing import FunctionCode
 from .procedures import ADMIN, ProcedureMixin
 from .results import (
@@ -41,25 +42,6 @@ SYSTEM_PRIVILEGES = {"CREATE REMOTE SOURCE", "CREATE SCHEMA", "CATALOG READ", "D
 #: (https://developers.sap.com/tutorials/mlb-hxe-setup-basic.html), which step 7's CREATE
 #: REMOTE SOURCE and CREATE SCHEMA need.
 ML_USER_PRIVILEGES = ("CREATE REMOTE SOURCE", "CREATE SCHEMA", "CATALOG READ", "DATA ADMIN")
-#: Column types the test server stores (SAP HANA SQL Reference, "Data Types").
-_TYPES = {
-    "VARCHAR": TypeCode.VARCHAR,
-    "NVARCHAR": TypeCode.NVARCHAR,
-    "INTEGER": TypeCode.INTEGER,
-    "INT": TypeCode.INTEGER,
-    "BIGINT": TypeCode.BIGINT,
-    "SMALLINT": TypeCode.SMALLINT,
-    "TINYINT": TypeCode.TINYINT,
-    "DOUBLE": TypeCode.DOUBLE,
-    "REAL": TypeCode.REAL,
-    "ALPHANUM": TypeCode.ALPHANUM,
-    "SHORTTEXT": TypeCode.SHORTTEXT,
-}
-#: HANA types the test server does not store (no result encoding for them here).
-_UNSUPPORTED_TYPES = {
-    "DECIMAL", "SMALLDECIMAL", "FLOAT", "BOOLEAN", "DATE", "TIME", "SECONDDATE", "TIMESTAMP",
-    "VARBINARY", "BLOB", "CLOB", "NCLOB", "TEXT", "BINTEXT", "ST_GEOMETRY", "ST_POINT",
-}  # fmt: skip
 
 
 @dataclass
@@ -347,13 +329,7 @@ class Catalogue(ProcedureMixin):
             m = re.match(rf"\s*({IDENT})\s+([A-Za-z]+)(?:\s*\((\d+)[^)]*\))?", spec)
             if not m:
                 raise syntax_error(f"column definition {spec!r}")
-            type_name = m.group(2).upper()
-            if type_name in _UNSUPPORTED_TYPES:
-                raise HanaError(7, f"feature not supported: type {type_name} in the test server")
-            if type_name not in _TYPES:
-                # SAP HANA SQL error codes: 264 ERR_SQL_INV_DATATYPE "invalid datatype".
-                raise HanaError(264, f"invalid datatype: {type_name}: line 1 col 1")
-            type_code = _TYPES[type_name]
+            type_code = column_type(m.group(2))
             length = int(m.group(3) or (10 if type_code == TypeCode.INTEGER else 5000))
             columns.append(Column(ident(m.group(1)), type_code, length, name, schema))
         self._state.tables[(schema, name)] = Table(columns, s.user)
