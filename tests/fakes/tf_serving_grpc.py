@@ -14,6 +14,8 @@ Behaves as TensorFlow Serving 1.8.0 does (tensorflow/serving, tag 1.8.0):
   before opening its port (ServerCore waits for the configured models), as here;
 - the port is taken: "Failed to start server. Error: Could not bind to port", exit 1. (The
   stand-in turns SO_REUSEPORT off so that a second server on the port fails this way.)
+- once listening it prints "Running gRPC ModelServer at 0.0.0.0:PORT ..." (later releases'
+  wording; 1.8.0 says "Running ModelServer at"); tests wait for that line.
 
 API for more of TF Serving (a later "model add": Predict, GetModelMetadata,
 HandleReloadConfigRequest): ``StandIn.methods`` maps a full method path
