@@ -159,6 +159,27 @@ def _port(spec: s.PortOpen, ctx: CheckContext) -> CheckResult:
         return _result(spec, Status.FAIL, exc.strerror or str(exc), f"{spec.host}:{port} accepting")
 
 
+def _tf_serving(spec: s.TfServingAnswers, ctx: CheckContext) -> CheckResult:
+    from checks.tf_serving import Verdict, ask, configured_models  # gRPC only when asked
+
+    port = int(spec.port)
+    config = ctx.host.path(spec.config_file) if spec.config_file else None
+    models = (
+        configured_models(config.read_text(errors="replace")) if config and config.exists() else []
+    )
+    answer = ask(spec.host, port, models, spec.timeout_s)
+    expected = "TensorFlow Serving answers GetModelStatus"
+    res = _result(spec, _ok(answer.verdict == Verdict.SERVING), answer.measured, expected)
+    if answer.verdict == Verdict.NOT_SERVING:
+        # Starting TF Serving would only fail to bind: the port has to be freed first.
+        fix = (
+            f"another program holds port {port}: stop it (`ss -ltnp 'sport = :{port}'` names "
+            f"it) or set serving.port to a free port, then {spec.fix}"
+        )
+        return res.model_copy(update={"fix": fix})
+    return res
+
+
 def _packages(spec: s.PackagesInstalled, ctx: CheckContext) -> CheckResult:
     argv = (
         ["rpm", "-q", *spec.packages] if spec.manager == "rpm" else ["dpkg", "-s", *spec.packages]
@@ -207,6 +228,7 @@ _EVALUATORS: dict[str, Callable[..., CheckResult]] = {
     "path_exists": _path,
     "file_has_line": _line,
     "port_open": _port,
+    "tf_serving": _tf_serving,
     "packages_installed": _packages,
     "command_succeeds": _command,
     "git_checkout_at": _git_ref,

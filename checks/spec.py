@@ -82,6 +82,17 @@ class PortOpen(_Spec):
     port: int | str
 
 
+class TfServingAnswers(_Spec):
+    """TensorFlow Serving answers gRPC GetModelStatus on host:port for every model in
+    ``config_file`` (a model_config_file; none listed: its NOT_FOUND still proves it)."""
+
+    kind: Literal["tf_serving"] = "tf_serving"
+    host: str
+    port: int | str
+    config_file: str = ""
+    timeout_s: float = 3.0
+
+
 class PackagesInstalled(_Spec):
     kind: Literal["packages_installed"] = "packages_installed"
     manager: Literal["rpm", "dpkg"]
@@ -127,6 +138,7 @@ CheckSpec = Annotated[
     | PathExists
     | FileHasLine
     | PortOpen
+    | TfServingAnswers
     | PackagesInstalled
     | CommandSucceeds
     | GitCheckoutAt

@@ -249,7 +249,8 @@ class Executor:
         )
         ast.commands.append(rec)
         deadline = time.monotonic() + action.ready_timeout_s
-        ready = [c for c in action.done_when if c.kind == "port_open"]
+        # Ready when it answers as TF Serving does (gRPC), or, for another daemon, its port.
+        ready = [c for c in action.done_when if c.kind in ("tf_serving", "port_open")]
         while time.monotonic() < deadline:
             if ready and all_pass(ready, self.context(step)):
                 rec.exit_code = 0

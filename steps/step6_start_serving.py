@@ -1,13 +1,16 @@
 """Tutorial step 6: an (empty) model configuration and the running model server."""
 
-from checks.spec import PathExists, PortOpen
+from checks.spec import PathExists, TfServingAnswers
 from steps.model import EnsureDir, StartDaemon, Step, WriteFile
 
 CONFIG = "{export}/config.cnf"
-PORT_OPEN = PortOpen(
-    name="model server accepts connections on {serving_host}:{port}",
+# Asked over gRPC (GetModelStatus), not a TCP connect: any program on the port would pass
+# that, and TF Serving would never be started.
+SERVING_ANSWERS = TfServingAnswers(
+    name="TensorFlow Serving answers on {serving_host}:{port}",
     host="{serving_host}",
     port="{port}",
+    config_file=CONFIG,
     fix="start it: tensorflow_model_server --port={port} --model_config_file="
     + CONFIG
     + " (its log: {export}/tensorflow_model_server.log)",
@@ -32,6 +35,8 @@ and start `tensorflow_model_server` on port **{port}** in the background, its ou
         "An existing config.cnf is never overwritten: it may already list your models.",
         "The server is started in its own session, so it keeps running when the wizard or "
         "your SSH session ends (like the tutorial's nohup).",
+        "It counts as running only when it answers as TensorFlow Serving (gRPC "
+        "GetModelStatus): another program on the port is named, not taken for it.",
     ],
     path_extra=["{venv}/bin", "{checkout}/bazel-bin/tensorflow_serving/model_servers"],
     actions=[
@@ -57,8 +62,8 @@ and start `tensorflow_model_server` on port **{port}** in the background, its ou
             log_file="{export}/tensorflow_model_server.log",
             ready_host="{serving_host}",
             ready_port="{port}",
-            done_when=[PORT_OPEN],
+            done_when=[SERVING_ANSWERS],
         ),
     ],
-    results=[PORT_OPEN],
+    results=[SERVING_ANSWERS],
 )

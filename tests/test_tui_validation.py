@@ -64,7 +64,7 @@ async def test_a_configured_system_shows_every_expected_result_green(
         "has role AFL__SYS_AFL_EML_EXECUTE",
         'remote source "TensorFlow" exists',
         "UPDATE_CONFIGURATION answered Status 0 OK",
-        "model server accepts connections",
+        "TensorFlow Serving answers",
         "mnist",
     ):
         assert expected in shown, expected

@@ -45,7 +45,8 @@ def test_every_dependency_is_a_wheel_the_hxe_vm_can_use(own_wheel: Path, tmp_pat
     names = wheelhouse(own_wheel, tmp_path, python)
     wrong = [n for n in names if not ALLOWED.search(n)]
     assert not wrong, f"needs a newer glibc or a build from source on CPython {python}: {wrong}"
-    for needed in ("hdbcli", "textual", "pydantic_core", "sh", "distro", "tomli"):
+    for needed in ("hdbcli", "textual", "pydantic_core", "sh", "distro", "tomli", "grpcio",
+                   "protobuf"):
         assert any(n.startswith(needed) for n in names), needed
 
 

@@ -1,6 +1,6 @@
 """Stand-ins for the build chain: curl, wget, git, virtualenv, pip, the virtualenv's python,
 the Bazel installer, bazel (replaying real recordings with their timing) and
-tensorflow_model_server (really listening on its port)."""
+tensorflow_model_server (real gRPC on its port, see tf_serving_grpc)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import json
 import os
 import re
 import signal
-import socket
 import sys
 import time
 from collections.abc import Callable
@@ -181,26 +180,15 @@ def bazel(argv: list[str]) -> int:
 
 
 def model_server(argv: list[str]) -> int:
-    port = next((a.split("=", 1)[1] for a in argv if re.match(r"--?port=", a)), "8500")
-    config = next((a.split("=", 1)[1] for a in argv if a.startswith("--model_config_file=")), "")
-    if config and not local(config).exists():
-        err(f"Failed to start server. Error: Not found: {config}; No such file or directory")
-        return 1
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gRPC servers do
-    try:
-        sock.bind(("127.0.0.1", int(port)))
-    except OSError as exc:
-        err(f"Failed to start server. Error: Could not bind to port {port}: {exc.strerror}")
-        return 1
-    sock.listen(16)
-    pids = os.environ.get("FAKE_PIDS")
-    if pids:
-        Path(pids, f"server-{os.getpid()}").write_text(str(os.getpid()))
-    say(f"Running gRPC ModelServer at 0.0.0.0:{port} ...")
-    while True:
-        conn, _ = sock.accept()
-        conn.close()
+    """Real gRPC on --port, answering GetModelStatus as TF Serving does (tf_serving_grpc)."""
+    from tf_serving_grpc import serve
+
+    def started() -> None:
+        pids = os.environ.get("FAKE_PIDS")
+        if pids:
+            Path(pids, f"server-{os.getpid()}").write_text(str(os.getpid()))
+
+    return serve(argv, started)
 
 
 def quiet(argv: list[str]) -> int:

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from .coltypes import column_type
 from .framing import FunctionCode
 from .procedures import ADMIN, ProcedureMixin
 from .results import (
@@ -27,6 +28,7 @@ from .results import (
     invalid_table_name,
     syntax_error,
 )
+from .sqlscript import parse_create_procedure, syntax_error_near
 from .sqltext import IDENT, QNAME, Params, count_placeholders, ident, normalise, parse_where, qname
 from .sqltext import split_values as _values
 from .state import AFL_SCHEMA, EML_CONFIG_TABLE, EML_ROLE, SYS_VIEWS, RemoteSource, State, Table
@@ -35,14 +37,11 @@ from .types import Column, TypeCode
 __all__ = ["Catalogue", "SqlSession", "count_placeholders", "function_code_for"]
 
 SYSTEM_PRIVILEGES = {"CREATE REMOTE SOURCE", "CREATE SCHEMA", "CATALOG READ", "DATA ADMIN"}
-_TYPES = {
-    "VARCHAR": TypeCode.VARCHAR,
-    "NVARCHAR": TypeCode.NVARCHAR,
-    "INTEGER": TypeCode.INTEGER,
-    "INT": TypeCode.INTEGER,
-    "BIGINT": TypeCode.BIGINT,
-    "DOUBLE": TypeCode.DOUBLE,
-}
+#: What the ML user holds before step 7: the system privileges the "Prepare your SAP HANA,
+#: express edition instance for Machine Learning" tutorial grants it
+#: (https://developers.sap.com/tutorials/mlb-hxe-setup-basic.html), which step 7's CREATE
+#: REMOTE SOURCE and CREATE SCHEMA need.
+ML_USER_PRIVILEGES = ("CREATE REMOTE SOURCE", "CREATE SCHEMA", "CATALOG READ", "DATA ADMIN")
 
 
 @dataclass
@@ -79,6 +78,7 @@ class Catalogue(ProcedureMixin):
         script_server: bool = True,
         models: list[str] | None = None,
         ml_user: str | None = None,
+        ml_user_privileges: tuple[str, ...] = ML_USER_PRIVILEGES,
     ) -> None:
         self.tenant = tenant
         self.users = dict(users or {ADMIN: "Manager1", "ML_USER": "Secret1"})
@@ -94,10 +94,13 @@ class Catalogue(ProcedureMixin):
             self._state.tables[(AFL_SCHEMA, EML_CONFIG_TABLE)] = Table(cols, "SYS")
         if ml_user_has_role:
             self._state.roles.add((self.ml_user, EML_ROLE))
+        for privilege in ml_user_privileges if self.ml_user != ADMIN else ():
+            self._state.privileges.add((self.ml_user, "", "", privilege))
         if remote_source is not None:
             host, port = remote_source
             self._state.remote_sources["TensorFlow"] = RemoteSource("grpc", host, port, ADMIN)
         self._sync: Callable[[], None] | None = None
+        self._raw_sql = ""
         self._build_rules()
 
     def _build_rules(self) -> None:
@@ -108,17 +111,21 @@ class Catalogue(ProcedureMixin):
             (rf"GRANT (.+?) ON ({QNAME}) TO ({IDENT})", self._grant_object),
             (rf"GRANT (.+?) TO ({IDENT})", self._grant),
             (
-                rf"CREATE REMOTE SOURCE ({IDENT}) ADAPTER ({IDENT}) CONFIGURATION '([^']*)'.*",
+                rf"CREATE REMOTE SOURCE ({IDENT}) ADAPTER ({IDENT}) CONFIGURATION '([^']*)'"
+                r"(?: WITH CREDENTIAL TYPE '[^']*' USING '[^']*')?",
                 self._create_remote_source,
             ),
             (rf"CREATE SCHEMA ({IDENT})", self._create_schema),
             (rf"CREATE (?:COLUMN |ROW )?TABLE ({QNAME}) ?\((.*)\)", self._create_table),
-            (rf"CREATE PROCEDURE ({QNAME}) ?\(([^)]*)\) (.*)", self._create_procedure),
+            (r"CREATE PROCEDURE .*", self._create_procedure),
             (rf"TRUNCATE TABLE ({QNAME})", self._truncate),
             (rf"INSERT INTO ({QNAME})(?: ?\(([^)]*)\))? VALUES ?\((.*)\)", self._insert),
             (rf"DROP (TABLE|PROCEDURE) ({QNAME})", self._drop_object),
             (rf"DROP (SCHEMA|REMOTE SOURCE) ({IDENT})(?: CASCADE)?", self._drop_container),
-            (rf"\{{? ?CALL ({QNAME}) ?\((.*?)\)(?: WITH OVERVIEW)? ?\}}?", self._call),
+            (
+                rf"\{{? ?CALL ({QNAME}) ?\((.*?)\)(?: WITH OVERVIEW)?(?: WITH HINT ?\(.*\))? ?\}}?",
+                self._call,
+            ),
         ]
         self._compiled = [(re.compile(p, re.I | re.S), f) for p, f in rules]
 
@@ -168,6 +175,15 @@ class Catalogue(ProcedureMixin):
             m = pattern.fullmatch(text)
             if m:
                 return m, handler
+        # A known statement with something after it (CREATE REMOTE SOURCE ... 'x' junk):
+        # HANA names the first token it could not take (error 257, "incorrect syntax near").
+        ends = [m.end() for p, _ in self._compiled if (m := p.match(text)) and m.end() > 0]
+        if ends:
+            end = max(ends)
+            rest = text[end:].lstrip()
+            near = re.match(r"'(?:[^']|'')*'|\"[^\"]*\"|\w+|\S", rest)
+            if near:
+                raise syntax_error_near(text, len(text) - len(rest), near.group(0))
         raise syntax_error(sql)
 
     def check_syntax(self, sql: str) -> None:
@@ -178,6 +194,7 @@ class Catalogue(ProcedureMixin):
         """Run one statement for ``session``; raises :class:`HanaError`."""
         m, handler = self._match(sql)
         with self.lock:
+            self._raw_sql = sql  # the statement as sent (procedure bodies keep their lines)
             return handler(session, Params(params), *m.groups())
 
     # -- helpers --------------------------------------------------------------------------
@@ -267,9 +284,16 @@ class Catalogue(ProcedureMixin):
             raise HanaError(389, f"invalid role name: {what}")
         return RowCount(0)
 
+    def _need_system_privilege(self, s: SqlSession, privilege: str) -> None:
+        """SAP HANA SQL Reference, CREATE SCHEMA / CREATE REMOTE SOURCE: "requires the system
+        privilege ..."; without it HANA answers 258 (ERR_SQL_INSUFF_PRIV)."""
+        if s.user != ADMIN and (s.user, "", "", privilege) not in self._state.privileges:
+            raise insufficient_privilege(f"Not authorized: {privilege} is not granted")
+
     def _create_remote_source(
         self, s: SqlSession, p: Params, name: str, adapter: str, config: str
     ) -> Outcome:
+        self._need_system_privilege(s, "CREATE REMOTE SOURCE")
         source = ident(name)
         if source in self._state.remote_sources:
             raise duplicate_name("remote source", source, 288)
@@ -282,6 +306,7 @@ class Catalogue(ProcedureMixin):
         return RowCount(0)
 
     def _create_schema(self, s: SqlSession, p: Params, name: str) -> Outcome:
+        self._need_system_privilege(s, "CREATE SCHEMA")
         schema = ident(name)
         if schema in self._state.schemas:
             raise duplicate_name("schema", schema, 386)
@@ -304,20 +329,20 @@ class Catalogue(ProcedureMixin):
             m = re.match(rf"\s*({IDENT})\s+([A-Za-z]+)(?:\s*\((\d+)[^)]*\))?", spec)
             if not m:
                 raise syntax_error(f"column definition {spec!r}")
-            type_code = _TYPES.get(m.group(2).upper(), TypeCode.NVARCHAR)
+            type_code = column_type(m.group(2))
             length = int(m.group(3) or (10 if type_code == TypeCode.INTEGER else 5000))
             columns.append(Column(ident(m.group(1)), type_code, length, name, schema))
         self._state.tables[(schema, name)] = Table(columns, s.user)
         return RowCount(0)
 
-    def _create_procedure(
-        self, s: SqlSession, p: Params, token: str, args: str, body: str
-    ) -> Outcome:
-        schema, name = qname(token, s.schema)
+    def _create_procedure(self, s: SqlSession, p: Params) -> Outcome:
+        """The body is compiled here, as HANA does: broken structure is 257 now, not at CALL."""
+        header = parse_create_procedure(self._raw_sql)
+        schema, name = header.name if len(header.name) == 2 else [s.schema, header.name[0]]
         self._owned_schema(s, schema)
         if (schema, name) in self._state.procedures:
             raise duplicate_name("procedure", name, 329)
-        self._state.procedures[(schema, name)] = body
+        self._state.procedures[(schema, name)] = self._raw_sql
         return RowCount(0)
 
     def _truncate(self, s: SqlSession, p: Params, token: str) -> Outcome:

@@ -1,10 +1,21 @@
-"""Procedure calls: the user's UPDATE_CONFIGURATION and the EML AFL procedures.
+"""Procedure calls: the user's procedures (their SQLScript bodies run) and EML's.
 
-``CALL UPDATE_CONFIGURATION()`` (a procedure whose body calls
-``_SYS_AFL.EML_CTL_PROC('UpdateModelConfiguration', ...)``) and
-``CALL _SYS_AFL.EML_CHECKDESTINATION_PROC(CHECK_PARAMS, ?)`` need the role
+``CALL _SYS_AFL.EML_CTL_PROC('UpdateModelConfiguration', PARAMS, RESULT)`` and
+``CALL _SYS_AFL.EML_CHECKDESTINATION_PROC(PARAMS, RESULT)`` need the role
 AFL__SYS_AFL_EML_EXECUTE, the Script Server, and a "TensorFlow" remote source whose
-(host, port) accepts a TCP connection at call time.
+(host, port) accepts a TCP connection at call time. RESULT is a table (its rows are
+inserted) or ``?`` (the rows come back as a result set, as HANA returns an output table
+parameter bound to ``?``). A user procedure's body (``CREATE PROCEDURE``, compiled by
+:mod:`.sqlscript`) runs at CALL: its cursors, FOR loops and EXEC statements.
+
+Errors, as HANA numbers them (SAP HANA SQL Reference, "SQL Error Codes"): 258 insufficient
+privilege, 259 invalid table name, 328 invalid procedure name, 1281 wrong number or types
+of parameters in call. EML_CTL_PROC knows the action the tutorial uses,
+``UpdateModelConfiguration`` (SAP HANA External Machine Learning Library guide, "Updating
+the model configuration"); EML's own text for another action is not published, so the test
+server answers it as HANA reports an error raised inside an AFL procedure: 2048 "column
+store error" (as PAL's errors come back). A ``?`` for an *input* table parameter is refused
+with 7 "feature not supported" (the test server's choice; hdbcli cannot bind a table).
 """
 
 from __future__ import annotations
@@ -22,6 +33,15 @@ from .results import (
     invalid_procedure_name,
     syntax_error,
 )
+from .sqlscript import (
+    DeclareCursor,
+    ForCursor,
+    Nested,
+    Simple,
+    Token,
+    concat,
+    parse_create_procedure,
+)
 from .sqltext import Params, qname
 from .state import AFL_SCHEMA, EML_ROLE, State, Table
 from .types import Column, TypeCode
@@ -30,7 +50,8 @@ if TYPE_CHECKING:
     from .catalogue import SqlSession
 
 ADMIN = "SYSTEM"
-EML_PROCS = {"EML_CHECKDESTINATION_PROC", "EML_CTL_PROC"}
+EML_PROCS = {"EML_CHECKDESTINATION_PROC": 2, "EML_CTL_PROC": 3}  # name -> parameters
+EML_ACTIONS = {"UpdateModelConfiguration"}
 
 
 def _reachable(host: str, port: int) -> bool:
@@ -39,6 +60,25 @@ def _reachable(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def split_args(text: str) -> list[str]:
+    """A CALL's arguments: commas outside literals and parentheses."""
+    if not text.strip():
+        return []
+    out, depth, current = [], 0, ""
+    for piece in re.findall(r"'(?:[^']|'')*'|\"[^\"]*\"|[(),]|[^'\"(),]+", text):
+        if piece == "," and depth == 0:
+            out.append(current.strip())
+            current = ""
+            continue
+        depth += {"(": 1, ")": -1}.get(piece, 0)
+        current += piece
+    return [*out, current.strip()]
+
+
+def _source(sql: str, tokens: list[Token]) -> str:
+    return sql[tokens[0].pos : tokens[-1].pos + len(tokens[-1].text)] if tokens else ""
 
 
 class ProcedureMixin:
@@ -50,28 +90,89 @@ class ProcedureMixin:
     def _table(self, s: SqlSession, token: str, privilege: str = "SELECT") -> Table:
         raise NotImplementedError
 
+    def execute(self, session: SqlSession, sql: str, params: tuple[Any, ...] = ()) -> Outcome:
+        raise NotImplementedError
+
     def _call(self, s: SqlSession, p: Params, token: str, args: str) -> Outcome:
         schema, name = qname(token, s.schema)
+        argv = split_args(args)
         if schema == AFL_SCHEMA and name in EML_PROCS:
             self._eml_allowed(s)
-            argv = [a.strip() for a in args.split(",")]
+            if len(argv) != EML_PROCS[name]:
+                raise HanaError(1281, f"wrong number or types of parameters in call: {name}")
             if name == "EML_CHECKDESTINATION_PROC":
-                self._table(s, argv[0])
-                return CallResult([self._check_destination()])
-            if len(argv) < 3:
-                raise syntax_error("EML_CTL_PROC needs (action, params, result)")
-            self._update_configuration(s, argv[2])
-            return CallResult()
-        body = self._state.procedures.get((schema, name))
-        if body is None:
+                self._input_table(s, argv[0])
+                return self._output(s, argv[1], self._check_destination())
+            self._action(p, argv[0])
+            self._input_table(s, argv[1])
+            return self._output(s, argv[2], self._update_configuration())
+        source = self._state.procedures.get((schema, name))
+        if source is None:
             raise invalid_procedure_name(f"{schema}.{name}")
         if s.user != ADMIN and self._state.schemas.get(schema) != s.user:
             raise insufficient_privilege(f"Not authorized to execute {schema}.{name}")
-        if "EML_CTL_PROC" in body.upper() and "UPDATEMODELCONFIGURATION" in body.upper():
-            self._eml_allowed(s)
-            result = re.search(r"UpdateModelConfiguration'+ ?, ?\w+ ?, ?(\w+)", body, re.I)
-            target = result.group(1) if result else "UPDATE_CONFIGURATION_RESULT"
-            self._update_configuration(type(s)(s.user, schema), target)
+        header = parse_create_procedure(source)
+        if len(argv) != len(header.params):
+            raise HanaError(1281, f"wrong number or types of parameters in call: {name}")
+        # Definer's rights: the body runs as its owner, in the procedure's schema. Scalar
+        # OUT parameters come back empty (no OUTPUTPARAMETERS part in this server).
+        self._run(type(s)(s.user, schema), source, header.body, {}, {})
+        return CallResult()
+
+    def _run(
+        self,
+        s: SqlSession,
+        sql: str,
+        body: list[Any],
+        cursors: dict[str, str],
+        rows: dict[str, dict[str, Any]],
+    ) -> None:
+        for st in body:
+            if isinstance(st, DeclareCursor):
+                cursors[st.name] = _source(sql, st.select)
+            elif isinstance(st, ForCursor):
+                if st.cursor not in cursors:
+                    raise HanaError(1306, f"invalid cursor: {st.cursor}")
+                result = self.execute(s, cursors[st.cursor])
+                assert isinstance(result, ResultSet)
+                names = [c.name.upper() for c in result.columns]
+                for values in list(result.rows):
+                    row = dict(zip(names, values, strict=True))
+                    self._run(s, sql, st.body, cursors, {**rows, st.row: row})
+            elif isinstance(st, Nested):
+                if st.kind != "BEGIN":
+                    raise HanaError(7, f"feature not supported by the test server: {st.kind}")
+                self._run(s, sql, st.body, cursors, rows)
+            elif isinstance(st, Simple) and st.tokens:
+                first = st.tokens[0].word
+                if first in ("EXEC", "EXECUTE"):
+                    start = 2 if len(st.tokens) > 1 and st.tokens[1].word == "IMMEDIATE" else 1
+                    self.execute(s, concat(st.tokens[start:], rows, sql))
+                elif first in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "CALL"):
+                    self.execute(s, _source(sql, st.tokens))
+
+    def _action(self, p: Params, token: str) -> str:
+        """EML_CTL_PROC's first argument: a literal or a bound ``?``."""
+        if token != "?" and not token.startswith("'"):
+            raise syntax_error(f"EML_CTL_PROC action must be a string: {token}")
+        action = str(p.value(token))
+        if action not in EML_ACTIONS:
+            known = ", ".join(sorted(EML_ACTIONS))
+            raise HanaError(
+                2048,
+                f"column store error: EML_CTL_PROC: unknown action '{action}' (known: {known})",
+            )
+        return action
+
+    def _input_table(self, s: SqlSession, token: str) -> Table:
+        if token == "?":
+            raise HanaError(7, "feature not supported: a table parameter cannot be bound to ?")
+        return self._table(s, token)
+
+    def _output(self, s: SqlSession, token: str, result: ResultSet) -> Outcome:
+        if token == "?":
+            return CallResult([result])
+        self._table(s, token, "INSERT").rows.extend(result.rows)
         return CallResult()
 
     def _eml_allowed(self, s: SqlSession) -> None:
@@ -90,10 +191,14 @@ class ProcedureMixin:
             return False, f"connection to model server {source.host}:{source.port} failed"
         return True, "OK"
 
-    def _update_configuration(self, s: SqlSession, result_table: str) -> None:
-        table = self._table(s, result_table, "INSERT")
+    def _update_configuration(self) -> ResultSet:
+        columns = [
+            Column("Key", TypeCode.NVARCHAR, 256),
+            Column("Value", TypeCode.INTEGER, 10),
+            Column("Text", TypeCode.NVARCHAR),
+        ]
         ok, text = self._model_server()
-        table.rows.append(("Status", 0 if ok else 1, text))
+        return ResultSet(columns, [("Status", 0 if ok else 1, text)])
 
     def _check_destination(self) -> ResultSet:
         columns = [Column("Model", TypeCode.NVARCHAR, 256), Column("Status", TypeCode.NVARCHAR)]

@@ -266,7 +266,12 @@ class _Connection:
         part = req.part(PartKind.AUTHENTICATION)
         if part is None:
             raise authentication_failed()
-        self.s.scram = ScramExchange.start(part.data)
+        try:
+            self.s.scram = ScramExchange.start(part.data)
+        except ValueError:
+            # hdbcli reconnects with only a SessionCookie after a dropped connection; a
+            # server that does not know the cookie refuses the login (error 10).
+            raise authentication_failed() from None
         data = self.s.scram.challenge_reply()
         return self.reply(req, FunctionCode.NIL, [Part(PartKind.AUTHENTICATION, data, 1)])
 

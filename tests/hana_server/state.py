@@ -101,10 +101,10 @@ def _granted_roles(s: State) -> View:
 
 
 def _granted_privileges(s: State) -> View:
-    rows = sorted(
+    rows = [
         (g, "USER", sch or None, obj or None, "TABLE" if obj else "SYSTEMPRIVILEGE", p)
-        for g, sch, obj, p in s.privileges
-    )
+        for g, sch, obj, p in sorted(s.privileges)  # system privileges have no schema (NULL)
+    ]
     cols = [
         _nv("GRANTEE"),
         _nv("GRANTEE_TYPE"),
