@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -151,3 +152,22 @@ def test_status_lists_what_the_last_run_rechecked(sandbox: Sandbox) -> None:
     assert "re-checked: ran in an earlier run" in again.stdout
     status = json.loads(sandbox.run_cli("status", "--json").stdout)
     assert status["changed_actions"] == [] and status["rechecked_actions"] == ["1/hxe-gc"]
+
+
+def test_the_process_scan_of_the_fleet_test_finds_a_password_where_it_is(tmp_path: Path) -> None:
+    """The scan the fleet test relies on (tests/fakes/fakelib.py) sees a password in another
+    process's command line and in its environment."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent / "fakes"))
+    from fakelib import proc_scan
+
+    strings = tmp_path / "strings"
+    strings.write_text(f"{SYSTEM_PW}\n{ML_PW}\n")
+    env = {"PATH": os.environ["PATH"], "SOME_VALUE": ML_PW}
+    argv = ["sh", "-c", "echo ready; cat", SYSTEM_PW]
+    with subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None and proc.stdout.readline() == b"ready\n"  # it runs
+        found = proc_scan(strings)["found"]
+        proc.communicate(b"")
+    assert f"{proc.pid} sh cmdline" in found and f"{proc.pid} sh environ" in found
