@@ -11,11 +11,18 @@ lock), and its console output is kept in ``background-run.log`` of the state fol
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
+
+from steps.lock import LockedError
+from steps.plan import Plan
+from steps.session import Session, SessionError
+from steps.settings import SettingsError
+from steps.state import StateError
 
 LOG_NAME = "background-run.log"
 STARTED = b"started\n"
@@ -23,6 +30,49 @@ STARTED = b"started\n"
 # body(started) runs the command; it calls started() once it holds the lock.
 Body = Callable[[Callable[[], None]], int]
 Errors = tuple[type[BaseException], ...]
+
+
+def add_run_options(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "--background",
+        action="store_true",
+        help="go on in the background once the run holds the state folder; see `status`",
+    )
+    sp.add_argument(
+        "--rerun",
+        action="append",
+        default=[],
+        metavar="ACTION",
+        help="run this action again even if nothing it depends on changed (hxe-gc, "
+        "update-configuration)",
+    )
+
+
+def check_rerun(plan: Plan, wanted: list[str]) -> None:
+    """`--rerun` names only actions that run again on request (those with rerun_after)."""
+    on_request = sorted({a.id for s in plan.steps for a in s.actions if a.rerun_after is not None})
+    for name in wanted:
+        if name not in on_request:
+            raise SessionError(
+                f"--rerun {name}: not an action that runs again on request; "
+                f"use one of {', '.join(on_request)}"
+            )
+
+
+def start_in_background(
+    session: Session,
+    args: argparse.Namespace,
+    out: TextIO,
+    cmd_run: Callable[[Session, argparse.Namespace, TextIO], int],
+) -> int:
+    """`run --background`: the same `run`, in a child that tells when it holds the lock."""
+
+    def body(started: Callable[[], None]) -> int:
+        child = argparse.Namespace(**{**vars(args), "background": False, "on_started": started})
+        return cmd_run(session, child, out)
+
+    errors = (SettingsError, SessionError, StateError, LockedError)
+    return start(body, session.store.folder, out, errors)
 
 
 def start(body: Body, folder: Path, out: TextIO, expected: Errors) -> int:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from checks.result import CheckResult, Status
+from steps.background import add_run_options, check_rerun, start_in_background
 from steps.console import check_line, confirmer, interrupt_handler, printer
 from steps.engine import NeedsConfirmation, describe
 from steps.fleet import STANDALONE, add_fleet_commands
@@ -26,6 +27,7 @@ from steps.report import FORMATS, render
 from steps.session import Options, Session, SessionError
 from steps.settings import Settings, SettingsError
 from steps.state import StateError
+from steps.stdin_secrets import session_inputs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -100,19 +102,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--only-step", type=int, choices=range(1, 8), metavar="N")
     sp.add_argument("--to-step", type=int, choices=range(1, 8), metavar="N", default=7)
     sp.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
-    sp.add_argument(
-        "--background",
-        action="store_true",
-        help="go on in the background once the run holds the state folder; see `status`",
-    )
-    sp.add_argument(
-        "--rerun",
-        action="append",
-        default=[],
-        metavar="ACTION",
-        help="run this action again even if nothing it depends on changed (hxe-gc, "
-        "update-configuration)",
-    )
+    add_run_options(sp)
     sp = sub.add_parser("resume", parents=[common], help="continue an interrupted run")
     sp.add_argument("--yes", action="store_true", help="do root actions without asking")
     sp = sub.add_parser("report", parents=[common], help="export the run report")
@@ -162,7 +152,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     try:
         if args.command in STANDALONE:  # no session: works on any controller, never locks
             return STANDALONE[args.command](args, out)
-        environ, config_text = _stdin_passwords(args)
+        environ, config_text = session_inputs(args)
         session = Session.open(
             Options(
                 config=args.config,
@@ -178,24 +168,6 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     except (SettingsError, SessionError, StateError, LockedError) as exc:
         print(f"emlsetup: {exc}", file=sys.stderr)
         return EXIT_USAGE
-
-
-def _stdin_passwords(args: argparse.Namespace) -> tuple[dict[str, str], str | None]:
-    """The environment the session sees, with the passwords read from standard input (they
-    stay in this process: commands get ``Host.child_env``, which drops them), and the
-    answers file's text when ``--config -`` shares standard input with them."""
-    import os
-
-    from steps import stdin_secrets
-
-    if not getattr(args, "passwords_from_stdin", False):
-        return dict(os.environ), None
-    try:
-        passwords, rest = stdin_secrets.read(sys.stdin.buffer, sys.stdin.isatty())
-    except stdin_secrets.StdinSecretsError as exc:
-        raise SessionError(str(exc)) from None
-    from_stdin = args.config is not None and str(args.config) in stdin_secrets.STDIN_CONFIGS
-    return {**os.environ, **passwords}, rest if from_stdin else None
 
 
 def cmd_detect(session: Session, args: argparse.Namespace, out: TextIO) -> int:
@@ -261,28 +233,12 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     first = getattr(args, "from_step", 1)
     last = getattr(args, "to_step", 7)
     numbers = [only] if only else [s.number for s in plan.steps if first <= s.number <= last]
-    on_request = sorted({a.id for s in plan.steps for a in s.actions if a.rerun_after is not None})
-    for wanted in getattr(args, "rerun", []):
-        if wanted not in on_request:
-            raise SessionError(
-                f"--rerun {wanted}: not an action that runs again on request; "
-                f"use one of {', '.join(on_request)}"
-            )
+    check_rerun(plan, getattr(args, "rerun", []))
     if getattr(args, "dry_run", False):
         return _dry_run(session, plan, numbers, out)
     session.store.ensure_folder()
     if getattr(args, "background", False):
-        from steps.background import start
-
-        def body(started: Callable[[], None]) -> int:
-            return cmd_run(
-                session,
-                argparse.Namespace(**{**vars(args), "background": False, "on_started": started}),
-                out,
-            )
-
-        errors = (SettingsError, SessionError, StateError, LockedError)
-        return start(body, session.store.folder, out, errors)
+        return start_in_background(session, args, out, cmd_run)
     with StateLock(session.store.folder):
         state = session.load_or_new_state(plan)
         if args.command == "resume":

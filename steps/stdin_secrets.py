@@ -23,7 +23,12 @@ A password given here wins over the same variable in the environment.
 
 from __future__ import annotations
 
+import argparse
+import os
+import sys
 from typing import BinaryIO
+
+from steps.session import SessionError
 
 NAMES = ("EMLSETUP_SYSTEM_PASSWORD", "EMLSETUP_ML_USER_PASSWORD")
 STDIN_CONFIGS = ("-", "/dev/stdin")
@@ -70,3 +75,17 @@ def read(stream: BinaryIO, is_tty: bool) -> tuple[dict[str, str], str]:
         return parse(data)
     except UnicodeDecodeError:
         raise StdinSecretsError("--passwords-from-stdin: standard input is not UTF-8") from None
+
+
+def session_inputs(args: argparse.Namespace) -> tuple[dict[str, str], str | None]:
+    """The environment the session sees, with the passwords read from standard input (they
+    stay in this process: commands get ``Host.child_env``, which drops them), and the
+    answers file's text when ``--config -`` shares standard input with them."""
+    if not getattr(args, "passwords_from_stdin", False):
+        return dict(os.environ), None
+    try:
+        passwords, rest = read(sys.stdin.buffer, sys.stdin.isatty())
+    except StdinSecretsError as exc:
+        raise SessionError(str(exc)) from None
+    from_stdin = args.config is not None and str(args.config) in STDIN_CONFIGS
+    return {**os.environ, **passwords}, rest if from_stdin else None
