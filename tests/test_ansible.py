@@ -34,7 +34,10 @@ BIN = Path(sys.executable).parent
 HOSTS = ("hxe1", "hxe2", "hxe3")
 BROKEN = "hxe3"
 WHEELHOUSE_HOST = "hxe1"
-PASSWORDS = ("Fl33t-System-Pw!x7", "Fl33t-MlUser-Pw!q9")
+# Unique to this session: the process scans read the whole machine, where another checkout's
+# copy of this test may be running with its own passwords.
+_TAG = os.urandom(4).hex()
+PASSWORDS = (f"Fl33t-System-Pw!{_TAG}", f"Fl33t-MlUser-Pw!{_TAG}")
 VAULT_PASS = "vault-pass-for-tests"
 MUTATING = {
     "useradd": (),

@@ -4,7 +4,10 @@ every variable the playbook reads from the inventory."""
 from __future__ import annotations
 
 import re
+from importlib import resources
 from pathlib import Path
+
+import pytest
 
 from steps.export_ansible import export_ansible
 
@@ -46,3 +49,42 @@ def test_every_inventory_variable_of_the_playbook_is_documented(tmp_path: Path) 
     settable = set(re.findall(r"^(emlsetup_[a-z_]+):", defaults, re.M)) | {"emlsetup_hosts"}
     missing = settable - documented
     assert not missing, missing
+
+
+RHEL = "Red Hat Enterprise Linux Server 7.5 (Maipo)"  # 43 characters
+
+
+def test_the_summary_table_fits_a_long_distro_name_and_cuts_a_reason_to_one_line() -> None:
+    """summary.txt.j2 rendered by ansible-core's own templating, as the playbook does."""
+    templar_mod = pytest.importorskip("ansible.template")
+    from ansible.parsing.dataloader import DataLoader
+
+    reason = "step 1: prerequisite failed: AFL_AREAS rows (0 rows); fix: " + "x" * 200
+    hostvars = {
+        "hxe-rhel": {"emlsetup_result": {
+            "distro": RHEL, "status": "failed", "steps_done": [], "changed_actions": [],
+            "rechecked_actions": [], "failed_step": 1, "reason": reason + "\nmore detail",
+        }},
+        "hxe-ubuntu": {"emlsetup_result": {
+            "distro": "Ubuntu 16.04", "status": "done", "steps_done": [1, 2, 3, 4, 5, 6, 7],
+            "changed_actions": ["1/hxe-gc"], "rechecked_actions": ["7/a", "7/b"],
+            "failed_step": None, "reason": "all requested steps are done",
+        }},
+        "hxe-lost": {},
+    }  # fmt: skip
+    text = resources.files("steps.ansible").joinpath("summary.txt.j2").read_text()
+    templar = templar_mod.Templar(
+        loader=DataLoader(),
+        variables={"ansible_play_hosts_all": list(hostvars), "hostvars": hostvars},
+    )
+    lines = templar.template(text).splitlines()
+    assert len(lines) == 4, lines
+    head, lost, rhel, ubuntu = lines
+    for name in ("status", "steps done", "changed", "re-checked", "reason"):
+        col = head.index(name)
+        assert head[col - 2 : col] == "  " and rhel[col - 2 : col] == "  ", (name, rhel)
+    assert rhel[head.index("distro") :].startswith(RHEL + "  failed")
+    assert ubuntu[head.index("changed") :].split()[:2] == ["1", "2"]
+    assert rhel[head.index("reason") :] == reason[:117] + "..."
+    assert rhel.count("step 1:") == 1
+    assert "the play stopped on this host" in lost
