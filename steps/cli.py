@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import NoReturn, TextIO
 
 from checks.result import CheckResult, Status
+from steps.background import add_run_options, check_rerun, start_in_background
 from steps.console import check_line, confirmer, interrupt_handler, printer
 from steps.engine import NeedsConfirmation, describe
 from steps.fleet import STANDALONE, add_fleet_commands
@@ -26,6 +27,7 @@ from steps.report import FORMATS, render
 from steps.session import Options, Session, SessionError
 from steps.settings import Settings, SettingsError
 from steps.state import StateError
+from steps.stdin_secrets import session_inputs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -69,6 +71,12 @@ def _globals(suppress: bool) -> _Parser:
         metavar="KEY=VALUE",
         help="override a setting, e.g. --set serving.port=8501",
     )
+    g.add_argument(
+        "--passwords-from-stdin",
+        action="store_true",
+        default=default(False),
+        help="read the HANA passwords from standard input (see README: Many servers)",
+    )
     return common
 
 
@@ -94,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--only-step", type=int, choices=range(1, 8), metavar="N")
     sp.add_argument("--to-step", type=int, choices=range(1, 8), metavar="N", default=7)
     sp.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
+    add_run_options(sp)
     sp = sub.add_parser("resume", parents=[common], help="continue an interrupted run")
     sp.add_argument("--yes", action="store_true", help="do root actions without asking")
     sp = sub.add_parser("report", parents=[common], help="export the run report")
@@ -143,6 +152,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     try:
         if args.command in STANDALONE:  # no session: works on any controller, never locks
             return STANDALONE[args.command](args, out)
+        environ, config_text = session_inputs(args)
         session = Session.open(
             Options(
                 config=args.config,
@@ -150,6 +160,8 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
                 state_dir=args.state_dir,
                 distro=args.distro,
                 overrides=args.overrides,
+                environ=environ,
+                config_text=config_text,
             )
         )
         return COMMANDS[args.command](session, args, out)
@@ -221,9 +233,12 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     first = getattr(args, "from_step", 1)
     last = getattr(args, "to_step", 7)
     numbers = [only] if only else [s.number for s in plan.steps if first <= s.number <= last]
+    check_rerun(plan, getattr(args, "rerun", []))
     if getattr(args, "dry_run", False):
         return _dry_run(session, plan, numbers, out)
     session.store.ensure_folder()
+    if getattr(args, "background", False):
+        return start_in_background(session, args, out, cmd_run)
     with StateLock(session.store.folder):
         state = session.load_or_new_state(plan)
         if args.command == "resume":
@@ -256,7 +271,9 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
             on_event=printer(out),
             trust_state=args.command == "resume",
         )
+        engine.rerun = set(getattr(args, "rerun", []))
         session.store.save(state)
+        getattr(args, "on_started", lambda: None)()  # --background: the caller may return
         previous = signal.signal(signal.SIGINT, interrupt_handler(engine, out))
         try:
             ok = engine.run(numbers)

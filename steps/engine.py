@@ -81,6 +81,7 @@ class Engine:
             runner, sql, self.context, self._save, self.cancelled, self._line, self._output
         )
         self._step = 0
+        self.rerun: set[str] = set()  # action ids to run again although nothing changed
 
     # -- checks -----------------------------------------------------------------------------
     def context(self, step: Step) -> CheckContext:
@@ -169,6 +170,10 @@ class Engine:
             return ActionStatus.SKIPPED, "not needed: " + ", ".join(
                 c.name for c in action.unneeded_when
             )
+        if action.rerun_after is not None:
+            again = self._again(step, action)
+            if again is not None:
+                return again
         if action.done_when and all_pass(action.done_when, ctx):
             return ActionStatus.ALREADY_DONE, "found done on the system: " + ", ".join(
                 c.name for c in action.done_when
@@ -190,6 +195,8 @@ class Engine:
         ast = st.action(action.id)
         status, reason = self.verdict(step, action)
         if status is not None:
+            if status == ActionStatus.ALREADY_DONE:
+                self.state.rechecked.append(f"{step.number}/{action.id}")
             if ast.status != status or ast.reason != reason:
                 self._settle(ast, status, reason)
             return True  # a finished action is never repeated
@@ -213,11 +220,29 @@ class Engine:
             ast.status, ast.reason = ActionStatus.FAILED, error
             fix = f"; fix: {action.fix}" if action.fix else ""
             return self._fail_step(st, f"{action.title} failed: {error}{fix}")
-        if action.done_when:
-            # Only what leaves a mark the system shows counts as a change; an action that runs
-            # every time (the EML reload, listing models, hxe_gc.sh) changes nothing to set up.
+        if action.done_when or action.rerun_after is not None:
+            # Only what leaves a mark the system shows, or work done again because something it
+            # depends on changed, counts as a change; listing the models changes nothing.
             self.state.changed.append(f"{step.number}/{action.id}")
         return self._settle(ast, ActionStatus.DONE, "")
+
+    def _again(self, step: Step, action: Action) -> tuple[ActionStatus | None, str] | None:
+        """For an action with ``rerun_after``: (None, "") when it must run, a re-check verdict
+        when it ran before and nothing it depends on changed, None to decide as usual."""
+        changed = set(self.state.changed)
+        deps = [d if "/" in d else f"{step.number}/{d}" for d in action.rerun_after or []]
+        if action.id in self.rerun or any(d in changed for d in deps):
+            return None, ""
+        ran = self.state.step(step.number).action(action.id).status
+        if ran not in (ActionStatus.DONE, ActionStatus.ALREADY_DONE):
+            return None  # never ran to the end: the usual checks decide
+        if action.done_when and not all_pass(action.done_when, self.context(step)):
+            return None, ""  # what it left is gone
+        on = f" ({', '.join(deps)})" if deps else ""
+        return ActionStatus.ALREADY_DONE, (
+            f"re-checked: ran in an earlier run and nothing it depends on{on} changed in this "
+            f"one; `emlsetup run --rerun {action.id}` runs it again"
+        )
 
     def _setting(self, dotted: str) -> bool:
         node: Any = self.settings

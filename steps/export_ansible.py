@@ -18,15 +18,17 @@ from typing import Any, TextIO
 from steps.session import SessionError
 from steps.settings import SettingsError, load_settings
 
-# (package data file, where it goes in the exported project)
+# (package data file, where it goes in the exported project, what it is for the README)
 FILES = (
-    ("playbook.yml", "playbook.yml"),
-    ("inventory.example.ini", "inventory.example.ini"),
-    ("defaults.yml", "group_vars/all/main.yml"),
-    ("answers.toml.j2", "templates/answers.toml.j2"),
-    ("summary.txt.j2", "templates/summary.txt.j2"),
-    ("summary.json.j2", "templates/summary.json.j2"),
+    ("playbook.yml", "playbook.yml", "the play: install, check, run, poll, summary"),
+    ("inventory.example.ini", "inventory.example.ini", "an inventory to copy and fill in"),
+    ("defaults.yml", "group_vars/all/main.yml", "the playbook's variables and their defaults"),
+    ("answers.toml.j2", "templates/answers.toml.j2", "the answers file rendered on each host"),
+    ("summary.txt.j2", "templates/summary.txt.j2", "the summary table across hosts"),
+    ("summary.json.j2", "templates/summary.json.j2", "the same summary as JSON"),
 )
+SETTINGS = "group_vars/all/settings.yml"
+WHEELHOUSE = "wheelhouse/"
 
 
 class ExportError(Exception):
@@ -49,6 +51,20 @@ def settings_yaml(settings: dict[str, Any], source: str) -> str:
         for key, value in sorted(fields.items()):
             out.append(f"    {key}: {json.dumps(value)}")
     return "\n".join(out) + "\n"
+
+
+def files_table(source: str) -> str:
+    """The README's list of what the export writes, made from the same table that writes
+    it, so the two cannot disagree."""
+    rows = [(target, what) for _, target, what in FILES]
+    rows += [
+        (SETTINGS, f"`emlsetup_settings`: the answers file as variables (from {source})"),
+        ("README.md", "this file"),
+        (WHEELHOUSE, "empty: put the offline wheelhouse here (see Requirements)"),
+    ]
+    lines = ["| file | what it is |", "|---|---|"]
+    lines += [f"| `{target}` | {what} |" for target, what in sorted(rows)]
+    return "\n".join(lines)
 
 
 def version_yaml() -> str:
@@ -74,11 +90,12 @@ def export_ansible(
     source = str(config) if config else "the default settings (no --config)"
     texts = {
         target: resources.files("steps.ansible").joinpath(name).read_text()
-        for name, target in FILES
+        for name, target, _ in FILES
     }
-    texts["group_vars/all/settings.yml"] = settings_yaml(data, source) + version_yaml()
+    texts[SETTINGS] = settings_yaml(data, source) + version_yaml()
     readme = resources.files("steps.ansible").joinpath("README.md").read_text()
-    texts["README.md"] = readme.replace("@@ANSWERS@@", f"`{source}`")
+    readme = readme.replace("@@ANSWERS@@", f"`{source}`")
+    texts["README.md"] = readme.replace("@@FILES@@", files_table(source))
     written = []
     try:
         for target, text in texts.items():
@@ -86,7 +103,7 @@ def export_ansible(
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             written.append(path)
-        (folder / "wheelhouse").mkdir(exist_ok=True)
+        (folder / WHEELHOUSE).mkdir(exist_ok=True)
     except OSError as exc:
         raise ExportError(f"-o {folder}: cannot write {exc.filename} ({exc.strerror})") from None
     return written

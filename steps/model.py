@@ -31,6 +31,10 @@ class _Action(BaseModel):
     unneeded_when: list[CheckSpec] = []  # skipped when all pass: what it is for is there
     idempotent: bool = False
     optional_setting: str | None = None  # a boolean setting that turns the action on
+    # Work that leaves no mark to read (hxe_gc.sh, EML's configuration reload): once it has
+    # run, a later run does it again only when one of these actions ("step/action") changed
+    # something in that run, or when asked (`run --rerun ID`). None: no such rule.
+    rerun_after: list[str] | None = None
     note: str = ""  # where we differ from the tutorial, and why
     fix: str = ""  # shown when it fails: what the admin can do about it
 

@@ -51,6 +51,7 @@ class Options:
     distro: str | None = None
     overrides: list[str] = field(default_factory=list)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    config_text: str | None = None  # the answers file, read from standard input
 
 
 @dataclass
@@ -64,7 +65,9 @@ class Session:
 
     @classmethod
     def open(cls, options: Options) -> Session:
-        settings = load_settings(options.config, options.environ, options.overrides)
+        settings = load_settings(
+            options.config, options.environ, options.overrides, options.config_text
+        )
         if not options.root.is_dir():
             raise SessionError(f"--root {options.root}: not a folder; give the system's root")
         search_path = options.environ.get("PATH") or Host().search_path

@@ -113,11 +113,15 @@ def load_settings(
     config: Path | None = None,
     environ: Mapping[str, str] | None = None,
     overrides: list[str] | None = None,
+    config_text: str | None = None,
 ) -> Settings:
-    """Answers file, then ``EMLSETUP_SECTION__FIELD`` variables, then ``--set`` flags."""
+    """Answers file, then ``EMLSETUP_SECTION__FIELD`` variables, then ``--set`` flags.
+    ``config_text``: the answers file's text already read (from standard input)."""
     data: dict[str, Any] = {}
     source: dict[str, str] = {}
-    if config is not None:
+    if config_text is not None:
+        _merge(data, source, _parse_toml(config_text, config or Path("-")), str(config or "-"))
+    elif config is not None:
         _merge(data, source, _read_toml(config), str(config))
     for key, value in sorted((environ or {}).items()):
         if key.startswith(ENV_PREFIX) and "__" in key:
@@ -146,6 +150,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         ) from None
     except OSError as exc:
         raise SettingsError(f"--config {path}: cannot read it ({exc.strerror})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"--config {path}: not valid TOML ({exc}); fix that line") from None
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(f"--config {path}: not valid TOML ({exc}); fix that line") from None
 

@@ -102,12 +102,14 @@ class RunState(BaseModel):
     # opposed to found already done or skipped: `emlsetup status` reports it as "changed".
     last_run: datetime | None = None
     changed: list[str] = []
+    # What the last run read from the system and found done, without changing it.
+    rechecked: list[str] = []
 
     def step(self, number: int) -> StepState:
         return next(s for s in self.steps if s.number == number)
 
     def start_run(self) -> None:
-        self.last_run, self.changed = now(), []
+        self.last_run, self.changed, self.rechecked = now(), [], []
 
     @property
     def finished(self) -> bool:

@@ -114,6 +114,8 @@ def status_data(store: StateStore) -> dict[str, Any]:
             "steps_done": [],
             "failed_step": None,
             "changed": False,
+            "changed_actions": [],
+            "rechecked_actions": [],
             "steps": [],
         }
     requested = state.requested or [s.number for s in state.steps]
@@ -151,6 +153,7 @@ def status_data(store: StateStore) -> dict[str, Any]:
         "running": {"pid": holder, "build": build},
         "changed": bool(state.changed),
         "changed_actions": list(state.changed),
+        "rechecked_actions": list(state.rechecked),
         "steps": steps,
     }
 

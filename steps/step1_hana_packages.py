@@ -48,6 +48,8 @@ Afterwards the tutorial recommends the **memory management script** `hxe_gc.sh`,
             run_as="sid_adm",
             only_if=[PathExists(name="hxe_gc.sh present", path="{hxe_bin}/hxe_gc.sh")],
             idempotent=True,
+            # Nothing the wizard does changes what it frees: once, then on request only.
+            rerun_after=[],
         ),
     ],
 )

@@ -206,6 +206,19 @@ The Script Server must be enabled on the tenant.""",
             ],
             expect_rows=[["Status", 0, "OK"]],
             idempotent=True,
+            # EML reads its configuration at start-up: reload when the model server was
+            # (re)configured or started, or an object the reload uses was created.
+            rerun_after=[
+                "6/model-config",
+                "6/start-server",
+                "grant-role",
+                "grant-config",
+                "remote-source",
+                "schema",
+                "params-table",
+                "result-table",
+                "procedure",
+            ],
             fix="EML reaches the model server at {serving_host}:{port}: start it (step 6), "
             "then retry",
         ),

@@ -2,6 +2,11 @@
 (``ansible_connection=local``), each its own sandbox (``--root``, ``--state-dir``, fake
 executables first on PATH) and its own HANA test server: all seven steps.
 
+The answers file's admin user, ML user and model server port are not the defaults and no
+host overrides them: each host must show them. Per host only what separate machines differ
+in is set: the HANA server's port and the host's own address (a loopback address each, for
+its model server).
+
 For speed, two hosts run the emlsetup of this venv (``emlsetup_install: false``); the third
 installs it as a server would, offline from a wheelhouse into a venv of its own."""
 
@@ -9,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -28,7 +34,10 @@ BIN = Path(sys.executable).parent
 HOSTS = ("hxe1", "hxe2", "hxe3")
 BROKEN = "hxe3"
 WHEELHOUSE_HOST = "hxe1"
-PASSWORDS = ("Fl33t-System-Pw!x7", "Fl33t-MlUser-Pw!q9")
+# Unique to this session: the process scans read the whole machine, where another checkout's
+# copy of this test may be running with its own passwords.
+_TAG = os.urandom(4).hex()
+PASSWORDS = (f"Fl33t-System-Pw!{_TAG}", f"Fl33t-MlUser-Pw!{_TAG}")
 VAULT_PASS = "vault-pass-for-tests"
 MUTATING = {
     "useradd": (),
@@ -39,14 +48,29 @@ MUTATING = {
     "zypper": ("install",),
     "SUSEConnect": (),
 }
-ANSWERS = """\
+ADMIN, ML_USER = "tfadmin", "EML_USER"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+SERVING_PORT = _free_port()
+ANSWERS = f"""\
 [hana]
 address = "127.0.0.1"
 sql_port = 39999
 connect_timeout_s = 2.0
+ml_user = "{ML_USER}"
+
+[admin]
+user = "{ADMIN}"
 
 [serving]
 run_tests = false
+port = {SERVING_PORT}
 """
 
 pytestmark = pytest.mark.skipif(
@@ -62,13 +86,21 @@ class Fleet:
     hana: dict[str, HanaTestServer]
     outputs: list[str] = field(default_factory=list)
 
-    def inventory(self, broken: bool) -> Path:
+    def inventory(self, broken: bool, overrides: dict[str, Any] | None = None) -> Path:
         hosts = {
             name: host_vars(
-                sb, self.hana[name], FAKE_FAIL="zypper:install" if broken and name == BROKEN else ""
+                sb,
+                self.hana[name],
+                HOSTS.index(name),
+                self.folder / "passwords",
+                FAKE_FAIL="zypper:install" if broken and name == BROKEN else "",
             )
             for name, sb in self.sandboxes.items()
         }
+        for name, more in (overrides or {}).items():
+            own = hosts[name]["emlsetup_settings_overrides"]
+            for section, fields in more.items():
+                own[section] = {**own.get(section, {}), **fields}
         # One host installs emlsetup as a real server would: offline, from the wheelhouse.
         home = self.sandboxes[WHEELHOUSE_HOST].path / "emlsetup"
         hosts[WHEELHOUSE_HOST] |= {
@@ -80,9 +112,12 @@ class Fleet:
         path.write_text(json.dumps({"emlsetup": {"hosts": hosts}}, indent=1))
         return path
 
-    def playbook(self, *extra: str, broken: bool = False) -> subprocess.CompletedProcess[str]:
+    def playbook(
+        self, *extra: str, broken: bool = False, overrides: dict[str, Any] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        inventory = self.inventory(broken, overrides)
         done = subprocess.run(
-            [str(BIN / "ansible-playbook"), "-i", str(self.inventory(broken)), "playbook.yml",
+            [str(BIN / "ansible-playbook"), "-i", str(inventory), "playbook.yml",
              "-e", "@" + str(self.folder / "secrets.yml"),
              "--vault-password-file", str(self.folder / "vault-pass"), *extra],
             cwd=self.project, env=ansible_env(self.folder), capture_output=True, text=True,
@@ -99,12 +134,24 @@ class Fleet:
         }
 
 
-def host_vars(sb: Sandbox, hana: HanaTestServer, **env_extra: str) -> dict[str, Any]:
-    """One sandbox as an Ansible host on this machine: its root, state, fake PATH and HANA."""
-    env = {k: v for k, v in sb.env(**env_extra).items() if k.startswith(("FAKE_", "EMLSETUP_"))}
-    env["EMLSETUP_HANA__SQL_PORT"] = str(hana.port)
+def address(index: int) -> str:
+    return f"127.0.1.{index + 1}"
+
+
+def host_vars(
+    sb: Sandbox, hana: HanaTestServer, index: int, scan: Path, **env_extra: str
+) -> dict[str, Any]:
+    """One sandbox as an Ansible host on this machine: its root, state, fake PATH and HANA.
+    Its settings come from the answers file; only its HANA port and its own address are
+    its own (as for separate machines)."""
+    env = {k: v for k, v in sb.env(**env_extra).items() if k.startswith("FAKE_")}
     env.update(PATH=sb.env()["PATH"], HOME=sb.env()["HOME"], PYTHONDONTWRITEBYTECODE="1")
+    env.update(FAKE_HOST_ADDRESS=address(index), FAKE_PROC_SCAN=str(scan))
     return {
+        "emlsetup_settings_overrides": {
+            "hana": {"sql_port": hana.port},
+            "serving": {"host": address(index)},
+        },
         "ansible_connection": "local",
         "ansible_python_interpreter": sys.executable,
         "emlsetup_become": False,
@@ -179,12 +226,29 @@ def summary_of(project: Path) -> dict[str, dict[str, Any]]:
     return {r["host"]: r for r in rows}
 
 
+def assert_table_aligned(fleet: Fleet) -> None:
+    """reports/summary.txt: each column starts where its header does, however long the
+    distro name; one line per host; a step named once in a reason."""
+    table = (fleet.project / "reports/summary.txt").read_text().splitlines()
+    head = table[0]
+    starts = [head.index(name) for name in ("distro", "status", "steps done", "changed")]
+    rows = summary(fleet)
+    for host in HOSTS:
+        line = next(x for x in table if x.startswith(host + " "))
+        assert line[starts[0] :].startswith(rows[host]["distro"]), (line, head)
+        assert line[starts[1] :].startswith(rows[host]["status"]), (line, head)
+        assert line[starts[1] - 2 : starts[1]] == "  ", (line, head)
+    assert len(table) == 1 + len(HOSTS)
+    assert "step 3: step 3" not in "\n".join(table)
+
+
 @pytest.fixture(scope="module")
 def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     folder = tmp_path_factory.mktemp("fleet")
     made = export(folder, folder / "project")
     assert made.returncode == 0, made.stderr
     (folder / "vault-pass").write_text(VAULT_PASS + "\n")
+    (folder / "passwords").write_text("\n".join(PASSWORDS) + "\n")  # what the scans look for
     secrets = folder / "secrets.yml"
     secrets.write_text(
         f'emlsetup_system_password: "{PASSWORDS[0]}"\nemlsetup_ml_user_password: "{PASSWORDS[1]}"\n'
@@ -198,7 +262,7 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
     build_wheelhouse(folder, folder / "project" / "wheelhouse")
     sandboxes = {name: Sandbox.create(folder / name, "sles12sp2") for name in HOSTS}
     with ExitStack() as stack:
-        users = {"SYSTEM": PASSWORDS[0], "ML_USER": PASSWORDS[1]}
+        users = {"SYSTEM": PASSWORDS[0], ML_USER: PASSWORDS[1]}
         hana = {name: stack.enter_context(HanaTestServer(Catalogue(users=users))) for name in HOSTS}
         fl = Fleet(folder, folder / "project", sandboxes, hana)
         try:
@@ -210,7 +274,8 @@ def fleet(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fleet]:
 
 @pytest.fixture(scope="module")
 def first_run(fleet: Fleet) -> subprocess.CompletedProcess[str]:
-    return fleet.playbook(broken=True)
+    """At -vvv: what an admin debugging the play sees must not hold a password either."""
+    return fleet.playbook("-vvv", broken=True)
 
 
 @pytest.fixture(scope="module")
@@ -282,6 +347,8 @@ def test_all_hosts_run_and_the_broken_one_fails_with_its_reason(
     assert out.count("Summary across hosts") == 1
     table = (fleet.project / "reports/summary.txt").read_text()
     assert all(host in table for host in HOSTS) and "step 3: " in table
+    assert_table_aligned(fleet)
+    assert len(rows[BROKEN]["distro"]) > 28  # wider than the old fixed column
     assert "1,2,3,4,5,6,7" in table
     # Every host's report reached the controller.
     for host in HOSTS:
@@ -295,7 +362,7 @@ def test_all_hosts_run_and_the_broken_one_fails_with_its_reason(
     assert f"changed: [{WHEELHOUSE_HOST}]" in out.split("Install emlsetup from the wheelhouse")[1]
     # The hosts really were configured, each in its own sandbox.
     for host in set(HOSTS) - {BROKEN}:
-        assert fleet.sandboxes[host].target("/etc/sudoers.d/tmsadm").exists()
+        assert fleet.sandboxes[host].target(f"/etc/sudoers.d/{ADMIN}").exists()
         sent = [st.sql for st in fleet.hana[host].statements]
         assert sum(x.startswith("CREATE REMOTE SOURCE") for x in sent) == 1, host
 
@@ -348,6 +415,99 @@ def test_no_password_in_the_export_the_reports_or_the_output(
         assert not any(secret in t for t in texts)
     # The passwords reached only emlsetup, never a tool it ran.
     assert all(not c["secret_env"] for sb in fleet.sandboxes.values() for c in sb.calls())
+
+
+def test_no_password_on_any_process_of_the_hosts_nor_in_the_vvv_output(
+    fleet: Fleet,
+    first_run: subprocess.CompletedProcess[str],
+    fixed_runs: tuple[subprocess.CompletedProcess[str], ...],
+) -> None:
+    """Every stand-in call scanned /proc/*/cmdline and /proc/*/environ of every process of
+    the machine (the hosts' emlsetup, the shells and modules Ansible started, the tools):
+    none held a password, while `check` and the run were going on each host."""
+    for host, sb in fleet.sandboxes.items():
+        scans = [c["proc_scan"] for c in sb.calls() if "proc_scan" in c]
+        assert [f for scan in scans for f in scan["found"]] == [], host
+        seen = [cmd for scan in scans for cmd in scan["emlsetup"]]
+        assert any(c.endswith("--passwords-from-stdin check") for c in seen), (host, seen)
+        assert any("--passwords-from-stdin run --yes --background" in c for c in seen), host
+    vvv = first_run.stdout + first_run.stderr
+    assert "<hxe1> EXEC /bin/sh -c" in vvv, "not a -vvv output"
+    assert not any(secret in vvv for secret in PASSWORDS)
+    for task in ("Check the prerequisites", "Start the run in the background"):
+        # Pipelined: the module and its stdin argument never become a file on the host.
+        section = vvv.split(f"TASK [{task}]")[1].split("TASK [")[0]
+        assert "AnsiballZ_command.py" not in section and " PUT " not in section, task
+
+
+def test_the_answers_files_values_reach_every_host(
+    fleet: Fleet, fixed_runs: tuple[subprocess.CompletedProcess[str], ...]
+) -> None:
+    """The admin user, the ML user and the model server port of the answers file, on every
+    host (no host overrides them)."""
+    for host, sb in fleet.sandboxes.items():
+        answers = (sb.path / "emlsetup/answers.toml").read_text()
+        assert f'user = "{ADMIN}"' in answers and f"port = {SERVING_PORT}" in answers, host
+        assert any(ADMIN in c["argv"] for c in sb.calls("useradd")), host
+        sudoers = sb.target(f"/etc/sudoers.d/{ADMIN}")
+        assert sudoers.read_text().startswith(f"{ADMIN} "), host
+        servers = [c for c in sb.calls("tensorflow_model_server")]
+        assert servers and all(f"--port={SERVING_PORT}" in c["argv"] for c in servers), host
+        assert {c["user"] for c in servers} == {ADMIN}, host
+        sent = [(st.user, st.sql) for st in fleet.hana[host].statements]
+        assert any(u == "SYSTEM" and q.startswith("GRANT") and q.endswith(f"TO {ML_USER}")
+                   for u, q in sent), host  # fmt: skip
+        remote = [q for u, q in sent if q.startswith("CREATE REMOTE SOURCE")]
+        assert remote == [
+            'CREATE REMOTE SOURCE "TensorFlow" ADAPTER "grpc" '
+            f"CONFIGURATION 'server={address(HOSTS.index(host))};port={SERVING_PORT}'"
+        ], host
+        assert {u for u, q in sent if q.startswith("CREATE SCHEMA")} == {ML_USER}, host
+
+
+def test_hxe_gc_and_the_reload_run_once_then_only_when_needed(
+    fleet: Fleet, fixed_runs: tuple[subprocess.CompletedProcess[str], ...]
+) -> None:
+    """Three runs on each host: hxe_gc.sh and UpdateModelConfiguration ran once each; the
+    last run changed nothing and says what it re-checked instead."""
+    for host, sb in fleet.sandboxes.items():
+        assert len(sb.calls("hxe_gc.sh")) == 1, host
+        reloads = [
+            st for st in fleet.hana[host].statements if st.sql == "CALL UPDATE_CONFIGURATION()"
+        ]
+        assert len(reloads) == 1, host
+    rows = summary(fleet)
+    for host, row in rows.items():
+        assert row["changed_actions"] == [] and "1/hxe-gc" in row["rechecked_actions"], host
+        assert "7/update-configuration" in row["rechecked_actions"], host
+    table = (fleet.project / "reports/summary.txt").read_text().splitlines()
+    assert table[0].split() == ["host", "distro", "status", "steps", "done", "changed",
+                                "re-checked", "reason"]  # fmt: skip
+    for host in HOSTS:
+        line = next(x for x in table if x.startswith(host))
+        changed_col = table[0].index("changed")
+        assert line[changed_col:].split()[:2] == ["0", str(len(rows[host]["rechecked_actions"]))]
+
+
+def test_a_bad_override_ends_with_its_reason_and_the_summary(
+    fleet: Fleet, fixed_runs: tuple[subprocess.CompletedProcess[str], ...]
+) -> None:
+    bad = "hxe2"
+    done = fleet.playbook(overrides={bad: {"serving": {"port": 70000}}})
+    assert done.returncode != 0
+    counts = recap(done.stdout)
+    assert counts[bad]["failed"] == 1 and counts["hxe1"]["failed"] == 0, counts
+    row = summary(fleet)[bad]
+    assert row["status"] == "error", row
+    assert row["reason"].startswith("emlsetup: serving.port (from ") and "65535" in row["reason"]
+    assert "70000" in row["reason"] and "\n" not in row["reason"]
+    assert done.stdout.count("Summary across hosts") == 1
+    summary_out = done.stdout.split("Summary across hosts")[1]
+    assert f'"{bad}' in summary_out and "error" in summary_out and "65535" in summary_out
+    failed = done.stdout.split("TASK [Fail the hosts where emlsetup did not finish]")[1]
+    assert f"emlsetup on {bad}: error: emlsetup: serving.port" in failed
+    assert all(summary(fleet)[h]["status"] == "done" for h in set(HOSTS) - {bad})
+    assert not any(secret in done.stdout + done.stderr for secret in PASSWORDS)
 
 
 def test_status_json_reports_a_running_build_as_in_progress(sandbox: Sandbox) -> None:

@@ -9,6 +9,11 @@ Environment contract (set by tests/sandbox.py; the engine passes EMLSETUP_ROOT i
 - FAKE_FAIL: comma-separated "tool" or "tool:word"; that call fails with exit 1.
 - FAKE_OFFLINE: "1" makes network tools fail as without a network.
 - FAKE_PIDS: a folder where long-lived fakes (the model server) leave their pid.
+- FAKE_PROC_SCAN: a file of strings, one a line (the test's passwords); at every call the
+  stand-in reads /proc/*/cmdline and /proc/*/environ of every process of the machine and
+  records where one of them appears (pid, program, which file; never the string).
+- FAKE_HOST_ADDRESS: the sandboxed host's own address for servers it starts (several hosts
+  on one machine each get a loopback address, as separate machines have their own).
 """
 
 from __future__ import annotations
@@ -58,9 +63,34 @@ def record(tool: str, argv: list[str]) -> None:
         # Names only: a test proves no password variable reached a tool.
         "secret_env": sorted(k for k in os.environ if "PASSWORD" in k.upper()),
     }
+    if os.environ.get("FAKE_PROC_SCAN"):
+        entry["proc_scan"] = proc_scan(Path(os.environ["FAKE_PROC_SCAN"]))
     with open(calls, "a", encoding="utf-8") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)  # concurrent checks record at the same time
         fh.write(json.dumps(entry) + "\n")
+
+
+def proc_scan(strings_file: Path) -> dict[str, list[str]]:
+    """Where the strings are on the machine's process list right now, and which emlsetup
+    commands were running (so a test knows what each scan saw)."""
+    wanted = [x.encode() for x in strings_file.read_text().splitlines() if x]
+    found: list[str] = []
+    emlsetup: list[str] = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            environ = (proc / "environ").read_bytes()
+        except OSError:  # gone, or a kernel thread
+            continue
+        words = cmdline.split(b"\0")
+        if any(w.endswith(b"/emlsetup") for w in words[:2]):
+            emlsetup.append(" ".join(w.decode(errors="replace") for w in words[2:] if w))
+        for name, data in (("cmdline", cmdline), ("environ", environ)):
+            if any(w in data for w in wanted):
+                found.append(f"{proc.name} {words[0].decode(errors='replace')} {name}")
+    return {"found": found, "emlsetup": emlsetup}
 
 
 def failing(tool: str, argv: list[str]) -> bool:

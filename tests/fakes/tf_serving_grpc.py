@@ -26,6 +26,7 @@ handler(request, context)); add messages in ``checks.tf_serving_proto`` and a ha
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 import sys
@@ -139,7 +140,9 @@ def serve(argv: list[str], on_started: Callable[[], None]) -> int:
     )
     server.add_generic_rpc_handlers((stand_in.handler(),))
     try:
-        bound = server.add_insecure_port(f"127.0.0.1:{port}")
+        bound = server.add_insecure_port(
+            f"{os.environ.get('FAKE_HOST_ADDRESS', '127.0.0.1')}:{port}"
+        )
     except RuntimeError:
         bound = 0
     if not bound:
