@@ -58,7 +58,11 @@ def describe(action: Action) -> str:
     if isinstance(action, (Command, StartDaemon)):
         return shlex.join(action.argv)
     if isinstance(action, WriteFile):
-        check = f", checked with {' '.join(action.validate_argv)}" if action.validate_argv else ""
+        check = ""
+        if action.validate_argv:
+            # {file} is the new file under its temporary name, checked before it moves.
+            tmp = str(files.temp_path(Path(action.path)))
+            check = f", checked with {' '.join(action.validate_argv).replace('{file}', tmp)}"
         return f"write {action.path} (mode {action.mode:04o}{check}):\n{action.content.rstrip()}"
     if isinstance(action, AppendLine):
         return f"append to {action.path}: {action.line}"

@@ -55,7 +55,7 @@ class Runner:
         if user == "root":
             return [local0, *argv[1:]] if self.host.euid == 0 else ["sudo", "-n", "--", *argv]
         # sudo resets the environment; what the command needs is passed explicitly.
-        env = [f"PATH={self.search_path(path_extra)}", "LC_ALL=C.UTF-8"]
+        env = [f"PATH={self.search_path(path_extra)}", f"LC_ALL={self.host.locale}"]
         return ["sudo", "-n", "-u", user, "-H", "--", "env", *env, *argv]
 
     def search_path(self, path_extra: list[str]) -> str:

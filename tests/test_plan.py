@@ -186,13 +186,13 @@ EXPECT: dict[str, tuple[set[str], str | None, str | None]] = {
     ),
     "bazel test -c opt tensorflow_serving/...": (
         BUILD,
-        "$ bazel test -c opt tensorflow_serving/...",
-        None,
+        "$ bazel test -c opt --copt=-msse4.1 --copt=-msse4.2 --copt=-mavx --copt=-mavx2 --copt=-mfma --copt=-O3 tensorflow_serving/...",
+        "gets the same flags",
     ),
     "bazel build -c opt //tensorflow_serving/model_servers:tensorflow_model_server": (
         BUILD,
-        "$ bazel build -c opt //tensorflow_serving/model_servers:tensorflow_model_server",
-        None,
+        "$ bazel build -c opt --copt=-msse4.1 --copt=-msse4.2 --copt=-mavx --copt=-mavx2 --copt=-mfma --copt=-O3 //tensorflow_serving/model_servers:tensorflow_model_server",
+        "gets the same flags",
     ),
     'echo "export PATH=$PATH:/home/tmsadm/tms/bin:/home/tmsadm/serving/bazel-bin/tensorflow_serving/model_servers/" >> ~/.profile': (
         BUILD,
