@@ -76,6 +76,8 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
         "sid_adm": settings.hana.sid_adm,
         "hxe_bin": settings.hana.hxe_bin_dir,
         "ml_user": settings.hana.ml_user,
+        "system_user": settings.hana.system_user,
+        "tenant": settings.hana.tenant,
         "sles_release": info.sles_release,
         "sles_sp_repo": info.sles_sp_repo,
         "build_flags": copts + resource_flags(hw),
