@@ -15,9 +15,10 @@ from checks.result import CheckResult, Status
 from checks.spec import CheckSpec
 from steps.actions import Executor, SqlBackend, describe
 from steps.bazel.log import BuildTracker
-from steps.model import Action, Manual, Step
+from steps.model import Action, Command, Manual, Step
 from steps.plan import Plan
 from steps.runner import Runner
+from steps.secret_input import held_secret, missing_sentence
 from steps.settings import Settings
 from steps.state import ActionState, ActionStatus, RunState, StateStore, StepState, StepStatus
 
@@ -166,6 +167,14 @@ class Engine:
             return ActionStatus.SKIPPED, "not applicable here: " + ", ".join(
                 c.name for c in action.only_if
             )
+        if (
+            isinstance(action, Command)
+            and action.stdin_secret
+            and held_secret(self.sql, action.stdin_secret) is None
+        ):
+            user = self.runner.identity.name(action.run_as)
+            key = self.settings.hana.system_key
+            return ActionStatus.SKIPPED, missing_sentence(action, user, key)
         if action.unneeded_when and all_pass(action.unneeded_when, ctx):
             return ActionStatus.SKIPPED, "not needed: " + ", ".join(
                 c.name for c in action.unneeded_when

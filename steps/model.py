@@ -56,6 +56,11 @@ class Command(_Action):
     cwd: str | None = None
     expect_output: str | None = None  # a regex the output must match
     long_running: bool = False  # a build: run detached, survive the wizard
+    # In the user's login environment (`su -l`), as the tutorial runs HANA's own scripts.
+    login: bool = False
+    # A secret the command prompts for, written to its standard input (a pipe): never argv,
+    # never its environment, never a file. Without it the action is skipped, with the reason.
+    stdin_secret: Literal["system_password"] | None = None
 
 
 class WriteFile(_Action):

@@ -30,7 +30,7 @@ EXPECT: dict[str, tuple[set[str], str | None, str | None]] = {
     "sudo su -l hxeadm": (ALL, "[hxeadm] Run the memory management script", None),
     "cd /usr/sap/HXE/home/bin": (ALL, "$ /usr/sap/HXE/home/bin/hxe_gc.sh", None),
     "./hxe_gc.sh": (ALL, "$ /usr/sap/HXE/home/bin/hxe_gc.sh", None),
-    "exit": (ALL, None, "without a login shell"),
+    "exit": (ALL, None, "no login shell is left open"),
     'sudo useradd -m -d /home/tmsadm -c "TensorFlow Administrator" tmsadm': (
         ALL,
         "$ useradd -m -d /home/tmsadm -c 'TensorFlow Administrator' tmsadm",
