@@ -14,13 +14,17 @@ import threading
 import uuid
 from pathlib import Path
 
+import pytest
+
 from checks.host import Host
 from steps.runner import Identity, Runner
 from steps.session import Options, Session
-from steps.state import ActionStatus
+from steps.state import ActionStatus, StepStatus
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.sandbox import REPO, Sandbox
 from tests.test_run_hana import ML_PW, SYSTEM_PW, hana_env
+from tests.tui_support import open_app, settle, wait_for
+from tui.screens.passwords import PasswordScreen
 
 SCRIPT = "/usr/sap/HXE/home/bin/hxe_gc.sh"
 HASH = "/usr/sap/HXE/home/bin/.system-password.sha256"
@@ -161,3 +165,54 @@ def test_without_the_password_headless_skips_the_clean_up_with_how_to_run_it(
     assert engine.run_action(step, action)
     assert sandbox.calls("hxe_gc.sh") == []  # never started without its answer
     assert engine.state.step(1).action("hxe-gc").status == ActionStatus.SKIPPED
+
+
+async def test_the_wizard_asks_for_the_password_when_it_holds_only_a_key(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin's hdbuserstore key connects hdbcli, but hxe_gc.sh wants the password: the
+    wizard asks for it before step 1 runs, in the masked form."""
+    app = open_app(sandbox, monkeypatch, EMLSETUP_HANA__SYSTEM_KEY="HXESYSTEM")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("1", "r")
+        await wait_for(pilot, lambda: isinstance(app.screen, PasswordScreen))
+        await pilot.press("escape")  # nothing runs without an answer
+        await settle(pilot)
+    assert sandbox.calls("hxe_gc.sh") == []
+
+
+async def test_a_password_typed_in_the_wizard_answers_the_prompt(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    password = _unique()
+    _expect_password(sandbox, password)
+    with HanaTestServer(Catalogue(users={"SYSTEM": password, "ML_USER": ML_PW})) as srv:
+        app = open_app(
+            sandbox,
+            monkeypatch,
+            EMLSETUP_HANA__ADDRESS="127.0.0.1",
+            EMLSETUP_HANA__SQL_PORT=str(srv.port),
+            EMLSETUP_HANA__CONNECT_TIMEOUT_S="3",
+        )
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("1", "r")
+            await wait_for(pilot, lambda: isinstance(app.screen, PasswordScreen))
+            await pilot.click("#emlsetup_system_password")
+            await pilot.press(*password, "enter")
+            state = app.driver
+
+            def finished() -> bool:
+                st = state.state
+                return st is not None and st.step(1).status in (StepStatus.DONE, StepStatus.FAILED)
+
+            await wait_for(pilot, finished, timeout=60)
+            await settle(pilot)
+            assert state.state is not None
+            assert state.state.step(1).status == StepStatus.DONE, state.state.step(1).reason
+    gc = sandbox.calls("hxe_gc.sh")
+    assert len(gc) == 1 and gc[0]["user"] == "hxeadm"
+    logs = [p for p in sandbox.state_dir.rglob("*") if p.is_file()]
+    assert any(b"memory released" in p.read_bytes() for p in logs)  # the right password
+    assert [p for p in logs if password.encode() in p.read_bytes()] == []
