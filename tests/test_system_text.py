@@ -162,3 +162,20 @@ def test_commands_run_in_a_locale_the_system_has(
     calls = [c for c in sandbox.calls() if c["tool"] in ("useradd", "visudo")]
     assert {c["tool"] for c in calls} == {"useradd", "visudo"}
     assert {c["lc_all"] for c in calls} == {expected}
+
+
+def test_the_bazel_commands_run_carry_the_same_flags(make_sandbox: Make) -> None:
+    """What Bazel really received on a small RHEL 7.4 VM: the build and the optional tests,
+    each with the CPU flags, -O3 and the resource caps (the model-server build is found done
+    here: the first build made the binary; its argv is the plan's, tested above)."""
+    sb = _root(make_sandbox, "rhel74", mem_kb=4 * 1024 * 1024, cpus=4)
+    for step in ("2", "3", "4"):
+        assert sb.run_cli("run", "--yes", "--only-step", step).returncode == 0
+    built = sb.run_cli("run", "--yes", "--only-step", "5")
+    assert built.returncode == 0, built.stdout[-2000:]
+    sb.run_cli("--set", "serving.run_tests=true", "run", "--yes", "--only-step", "5")
+    runs = [c["argv"] for c in sb.calls("bazel") if c["argv"][:1] in (["build"], ["test"])]
+    assert [a[0] for a in runs] == ["build", "test"]
+    flags = [a[1:-1] for a in runs]  # between the subcommand and the target
+    assert "--copt=-O3" in flags[0] and "--jobs=2" in flags[0]
+    assert all(f == flags[0] for f in flags), runs
