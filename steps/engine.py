@@ -167,14 +167,6 @@ class Engine:
             return ActionStatus.SKIPPED, "not applicable here: " + ", ".join(
                 c.name for c in action.only_if
             )
-        if (
-            isinstance(action, Command)
-            and action.stdin_secret
-            and held_secret(self.sql, action.stdin_secret) is None
-        ):
-            user = self.runner.identity.name(action.run_as)
-            key = self.settings.hana.system_key
-            return ActionStatus.SKIPPED, missing_sentence(action, user, key)
         if action.unneeded_when and all_pass(action.unneeded_when, ctx):
             return ActionStatus.SKIPPED, "not needed: " + ", ".join(
                 c.name for c in action.unneeded_when
@@ -182,7 +174,10 @@ class Engine:
         if action.rerun_after is not None:
             again = self._again(step, action)
             if again is not None:
-                return again
+                missing = self._secret_missing(action) if again[0] is None else None
+                return missing or again
+        if missing := self._secret_missing(action):
+            return missing
         if action.done_when and all_pass(action.done_when, ctx):
             return ActionStatus.ALREADY_DONE, "found done on the system: " + ", ".join(
                 c.name for c in action.done_when
@@ -234,6 +229,16 @@ class Engine:
             # depends on changed, counts as a change; listing the models changes nothing.
             self.state.changed.append(f"{step.number}/{action.id}")
         return self._settle(ast, ActionStatus.DONE, "")
+
+    def _secret_missing(self, action: Action) -> tuple[ActionStatus, str] | None:
+        """A command that prompts for a secret the wizard does not hold is skipped, saying
+        how to run it by hand; it is never started to wait on a prompt nobody answers."""
+        if not isinstance(action, Command) or not action.stdin_secret:
+            return None
+        if held_secret(self.sql, action.stdin_secret) is not None:
+            return None
+        user = self.runner.identity.name(action.run_as)
+        return ActionStatus.SKIPPED, missing_sentence(action, user, self.settings.hana.system_key)
 
     def _again(self, step: Step, action: Action) -> tuple[ActionStatus | None, str] | None:
         """For an action with ``rerun_after``: (None, "") when it must run, a re-check verdict
