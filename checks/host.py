@@ -14,6 +14,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from checks.locales import command_locale
+
 _SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|CREDENTIAL", re.I)
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -49,12 +51,17 @@ class Host:
         dirs = [str(self.path(d)) for d in extra_dirs] + self.search_path.split(os.pathsep)
         return shutil.which(name, path=os.pathsep.join(dirs))
 
+    @property
+    def locale(self) -> str:
+        """The locale commands run in: C.UTF-8 where the system has it, else C."""
+        return command_locale(self.root)
+
     def child_env(self, extra: dict[str, str] | None = None) -> dict[str, str]:
         """The environment for commands: ours, minus anything secret, with our PATH."""
         env = {k: v for k, v in os.environ.items() if not _SECRET_NAME.search(k)}
         env["PATH"] = self.search_path
-        # Tools' messages are parsed, so keep them in one language.
-        env["LC_ALL"] = "C.UTF-8"
+        # Tools' messages are parsed, so keep them in one language the system has.
+        env["LC_ALL"] = self.locale
         if self.sandboxed:
             # Stand-in tools in a sandbox need to know where the target's files are.
             env["EMLSETUP_ROOT"] = str(self.root)

@@ -37,6 +37,7 @@ from steps.model import (
 )
 from steps.output import Tail, meaningful_tail
 from steps.runner import Runner
+from steps.secret_input import held_secret
 from steps.state import ActionState, CommandRecord, now
 
 
@@ -58,7 +59,11 @@ def describe(action: Action) -> str:
     if isinstance(action, (Command, StartDaemon)):
         return shlex.join(action.argv)
     if isinstance(action, WriteFile):
-        check = f", checked with {' '.join(action.validate_argv)}" if action.validate_argv else ""
+        check = ""
+        if action.validate_argv:
+            # {file} is the new file under its temporary name, checked before it moves.
+            tmp = str(files.temp_path(Path(action.path)))
+            check = f", checked with {' '.join(action.validate_argv).replace('{file}', tmp)}"
         return f"write {action.path} (mode {action.mode:04o}{check}):\n{action.content.rstrip()}"
     if isinstance(action, AppendLine):
         return f"append to {action.path}: {action.line}"
@@ -91,12 +96,17 @@ class Executor:
             if isinstance(action, Command) and action.long_running:
                 return self._long(step, action, ast)
             if isinstance(action, Command):
+                secret = held_secret(self.sql, action.stdin_secret) if action.stdin_secret else None
+                if action.stdin_secret and secret is None:
+                    return "the SYSTEM password it asks for is not held"  # engine skips first
                 rec = self.runner.run(
                     action.argv,
                     action.run_as,
                     cwd=action.cwd,
                     path_extra=step.path_extra,
                     log_name=f"{step.number}-{action.id}",
+                    login=action.login,
+                    secret_input=secret,
                 )
                 ast.commands.append(rec)
                 return command_error(rec, action.expect_output)

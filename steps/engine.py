@@ -15,9 +15,10 @@ from checks.result import CheckResult, Status
 from checks.spec import CheckSpec
 from steps.actions import Executor, SqlBackend, describe
 from steps.bazel.log import BuildTracker
-from steps.model import Action, Manual, Step
+from steps.model import Action, Command, Manual, Step
 from steps.plan import Plan
 from steps.runner import Runner
+from steps.secret_input import held_secret, missing_sentence
 from steps.settings import Settings
 from steps.state import ActionState, ActionStatus, RunState, StateStore, StepState, StepStatus
 
@@ -173,7 +174,10 @@ class Engine:
         if action.rerun_after is not None:
             again = self._again(step, action)
             if again is not None:
-                return again
+                missing = self._secret_missing(action) if again[0] is None else None
+                return missing or again
+        if missing := self._secret_missing(action):
+            return missing
         if action.done_when and all_pass(action.done_when, ctx):
             return ActionStatus.ALREADY_DONE, "found done on the system: " + ", ".join(
                 c.name for c in action.done_when
@@ -225,6 +229,16 @@ class Engine:
             # depends on changed, counts as a change; listing the models changes nothing.
             self.state.changed.append(f"{step.number}/{action.id}")
         return self._settle(ast, ActionStatus.DONE, "")
+
+    def _secret_missing(self, action: Action) -> tuple[ActionStatus, str] | None:
+        """A command that prompts for a secret the wizard does not hold is skipped, saying
+        how to run it by hand; it is never started to wait on a prompt nobody answers."""
+        if not isinstance(action, Command) or not action.stdin_secret:
+            return None
+        if held_secret(self.sql, action.stdin_secret) is not None:
+            return None
+        user = self.runner.identity.name(action.run_as)
+        return ActionStatus.SKIPPED, missing_sentence(action, user, self.settings.hana.system_key)
 
     def _again(self, step: Step, action: Action) -> tuple[ActionStatus | None, str] | None:
         """For an action with ``rerun_after``: (None, "") when it must run, a re-check verdict

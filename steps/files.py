@@ -21,6 +21,11 @@ def chown_to(path: Path, owner: PasswdEntry | None) -> None:
         os.chown(path, owner.uid, owner.gid)
 
 
+def temp_path(path: Path) -> Path:
+    """Where a new file is written and checked before it moves into place."""
+    return path.with_name(f".{path.name}.emlsetup-new")
+
+
 def write_new_file(
     path: Path,
     content: str,
@@ -34,7 +39,7 @@ def write_new_file(
     # One fixed temp name per target (not mkstemp's random one): a wizard killed mid-write
     # leaves at most this file, and the next attempt, or finding the target there, removes
     # it. The dot in it makes sudo ignore it in /etc/sudoers.d meanwhile.
-    tmp = path.with_name(f".{path.name}.emlsetup-new")
+    tmp = temp_path(path)
     tmp.unlink(missing_ok=True)
     if path.exists():
         if path.read_text(errors="replace") == content:

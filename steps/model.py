@@ -56,6 +56,11 @@ class Command(_Action):
     cwd: str | None = None
     expect_output: str | None = None  # a regex the output must match
     long_running: bool = False  # a build: run detached, survive the wizard
+    # In the user's login environment (`su -l`), as the tutorial runs HANA's own scripts.
+    login: bool = False
+    # A secret the command prompts for, written to its standard input (a pipe): never argv,
+    # never its environment, never a file. Without it the action is skipped, with the reason.
+    stdin_secret: Literal["system_password"] | None = None
 
 
 class WriteFile(_Action):
@@ -136,13 +141,33 @@ Action = Annotated[
 ]
 
 
+class Note(BaseModel):
+    """A correction that holds only on some systems (a SUSE repository, the Bazel build)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    text: str
+    families: list[Family] | None = None  # None: every family
+    distro_ids: list[str] | None = None  # narrower than a family, e.g. CentOS only
+
+    def applies(self, family: str, distro_id: str) -> bool:
+        return (self.families is None or family in self.families) and (
+            self.distro_ids is None or distro_id in self.distro_ids
+        )
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     number: int = Field(ge=1, le=7)
     title: str
     explanation: str  # Markdown, from the tutorial
-    corrections: list[str] = []  # where the wizard departs from the tutorial, said plainly
+    # Where the wizard departs from the tutorial, said plainly; a plan keeps only the notes
+    # of its system, as plain text.
+    corrections: list[str | Note] = []
     checks: list[CheckSpec] = []  # prerequisites, run before the actions
     actions: list[Action]
     results: list[CheckSpec] = []  # expected results, run after the actions

@@ -6,7 +6,13 @@ import re
 
 _NOISE = re.compile(r"^\s*$|^\s*[-=*#.]{3,}\s*$|^\s*\[\s*[\d,]+\s*/\s*[\d,]+\s*\]")
 _ERRORISH = re.compile(r"error|fatal|failed|denied|not found|cannot|could not|unable", re.I)
-_SECRET = re.compile(r"(?i)(password|passwd|pwd|secret|token|apikey|api_key)(\s*[=:]\s*|\s+)(\S+)")
+# A credential is a keyword then "=" or ":" and its value (password=x, DB_PASSWORD: x), or an
+# option and its value (--password x). A keyword inside a word or followed by a plain space
+# is not one: sudoers' `NOPASSWD: ALL` and `sudo passwd tmsadm` are the admin's rules and
+# user names, and reports keep them.
+_KEYWORD = r"(?:password|passwd|pwd|secret|token|apikey|api_key)"
+_SECRET = re.compile(rf"(?i)(?<![A-Za-z0-9])({_KEYWORD})(\s*[=:]\s*)(\S+)")
+_OPTION = re.compile(rf"(?i)(?<!\S)(--?{_KEYWORD})(\s+)(\S+)")
 
 
 def meaningful_tail(lines: list[str], limit: int = 8) -> list[str]:
@@ -23,7 +29,11 @@ def meaningful_tail(lines: list[str], limit: int = 8) -> list[str]:
 
 def redact(line: str) -> str:
     """Anything that looks like a credential in captured output is hidden in reports."""
-    return _SECRET.sub(lambda m: f"{m.group(1)}{m.group(2)}[redacted]", line)
+
+    def hide(m: re.Match[str]) -> str:
+        return f"{m.group(1)}{m.group(2)}[redacted]"
+
+    return _OPTION.sub(hide, _SECRET.sub(hide, line))
 
 
 class Tail:

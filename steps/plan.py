@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from checks.distro import DistroInfo
-from steps.model import Step
+from steps.model import Note, Step
 from steps.settings import CPU_FLAGS as CPU_FLAG_ORDER
 from steps.settings import Settings
 from steps.tutorial import STEPS
@@ -76,6 +76,8 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
         "sid_adm": settings.hana.sid_adm,
         "hxe_bin": settings.hana.hxe_bin_dir,
         "ml_user": settings.hana.ml_user,
+        "system_user": settings.hana.system_user,
+        "tenant": settings.hana.tenant,
         "sles_release": info.sles_release,
         "sles_sp_repo": info.sles_sp_repo,
         "build_flags": copts + resource_flags(hw),
@@ -120,6 +122,12 @@ def _text(value: Any, original: str) -> str:
     return " ".join(value) if isinstance(value, list) else str(value)
 
 
+def notes_for(corrections: list[str | Note], info: DistroInfo) -> list[str | Note]:
+    """The corrections that hold on this system, as text: a RHEL plan never speaks of SUSE."""
+    family = info.family or ""
+    return [str(n) for n in corrections if isinstance(n, str) or n.applies(family, info.id)]
+
+
 def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
     if info.family is None:
         raise ValueError(info.reason)
@@ -135,8 +143,16 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
         ]
         checks = [c for c in rendered.checks if c.families is None or info.family in c.families]
         results = [c for c in rendered.results if c.families is None or info.family in c.families]
+        notes = notes_for(rendered.corrections, info)
         steps.append(
-            rendered.model_copy(update={"actions": actions, "checks": checks, "results": results})
+            rendered.model_copy(
+                update={
+                    "actions": actions,
+                    "checks": checks,
+                    "results": results,
+                    "corrections": notes,
+                }
+            )
         )
     return Plan(
         family=info.family,

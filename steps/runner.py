@@ -20,6 +20,7 @@ import sh
 from checks.evaluate import ProbeResult
 from checks.host import Host
 from steps.output import meaningful_tail
+from steps.secret_input import scrub
 from steps.state import CommandRecord
 
 LineListener = Callable[[str], None]
@@ -46,7 +47,9 @@ class Runner:
     _current: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def command_line(self, argv: list[str], run_as: str, path_extra: list[str]) -> list[str]:
+    def command_line(
+        self, argv: list[str], run_as: str, path_extra: list[str], login: bool = False
+    ) -> list[str]:
         """The argv really executed: sudo where needed, the target's paths under the root."""
         user = self.identity.name(run_as)
         local0 = str(self.host.path(argv[0])) if argv[0].startswith("/") else argv[0]
@@ -54,8 +57,22 @@ class Runner:
             return [local0, *argv[1:]]
         if user == "root":
             return [local0, *argv[1:]] if self.host.euid == 0 else ["sudo", "-n", "--", *argv]
+        if login:
+            # `su -l user`: the user's login shell reads its profile (HANA's environment and
+            # tools for <sid>adm) and starts in its home; PATH is the profile's own.
+            return [
+                "sudo",
+                "-n",
+                "-i",
+                "-u",
+                user,
+                "--",
+                "env",
+                f"LC_ALL={self.host.locale}",
+                *argv,
+            ]
         # sudo resets the environment; what the command needs is passed explicitly.
-        env = [f"PATH={self.search_path(path_extra)}", "LC_ALL=C.UTF-8"]
+        env = [f"PATH={self.search_path(path_extra)}", f"LC_ALL={self.host.locale}"]
         return ["sudo", "-n", "-u", user, "-H", "--", "env", *env, *argv]
 
     def search_path(self, path_extra: list[str]) -> str:
@@ -71,10 +88,13 @@ class Runner:
         cwd: str | None = None,
         path_extra: list[str] | None = None,
         log_name: str = "command",
+        login: bool = False,
+        secret_input: str | None = None,
     ) -> CommandRecord:
-        """Runs to the end; a non-zero exit is recorded, not raised."""
+        """Runs to the end; a non-zero exit is recorded, not raised. ``secret_input`` is
+        written to the command's standard input, a pipe, and scrubbed from its output."""
         extra = path_extra or []
-        line = self.command_line(argv, run_as, extra)
+        line = self.command_line(argv, run_as, extra, login)
         user = self.identity.name(run_as)
         record = CommandRecord(
             display=" ".join(_quote(a) for a in argv),
@@ -91,19 +111,25 @@ class Runner:
             log.flush()
 
             def on_line(text: str) -> None:
+                text = scrub(text, secret_input)
                 log.write(text)
                 tail.append(text.rstrip("\n"))
                 for listener in self.listeners:
                     listener(text.rstrip("\n"))
 
-            record.exit_code = self._execute(line, cwd, extra, on_line)
+            record.exit_code = self._execute(line, cwd, extra, on_line, secret_input)
             log.write(f"# exit {record.exit_code}\n")
         record.duration_s = round(time.monotonic() - started, 3)
         record.tail = meaningful_tail(list(tail))
         return record
 
     def _execute(
-        self, line: list[str], cwd: str | None, extra: list[str], on_line: LineListener
+        self,
+        line: list[str],
+        cwd: str | None,
+        extra: list[str],
+        on_line: LineListener,
+        secret_input: str | None = None,
     ) -> int:
         env = self.host.child_env({"PATH": self.search_path(extra)})
         local_cwd = str(self.host.path(cwd)) if cwd else None
@@ -123,7 +149,10 @@ class Runner:
                 _no_err=True,
                 _ok_code=list(range(256)),
                 _decode_errors="replace",
-                _in=os.devnull,
+                # A prompt's answer goes through a pipe (sh writes the string, then closes
+                # it: a second prompt sees end of input); otherwise end of input at once.
+                # (A str is sh's input text, not a path: os.devnull here fed "/dev/null".)
+                _in=secret_input + "\n" if secret_input is not None else "",
             )
         except sh.CommandNotFound:
             on_line(f"{line[0]}: command not found\n")
@@ -176,7 +205,7 @@ class Runner:
                 _tty_out=False,
                 _timeout=timeout,
                 _decode_errors="replace",
-                _in=os.devnull,
+                _in="",  # end of input at once (a str is sh's input text, not a path)
                 _return_cmd=True,
             )
             return ProbeResult(int(out.exit_code), str(out))
@@ -224,7 +253,7 @@ class Runner:
             _bg_exc=False,
             _out=os.devnull,
             _err=os.devnull,
-            _in=os.devnull,
+            _in="",  # end of input at once (a str is sh's input text, not a path)
             _ok_code=list(range(256)),
         )
         return int(proc.pid), line, used_env
@@ -253,7 +282,7 @@ class Runner:
             _bg=True,
             _bg_exc=False,
             _ok_code=list(range(256)),
-            _in=os.devnull,
+            _in="",  # end of input at once (a str is sh's input text, not a path)
         )
         return int(proc.pid)
 

@@ -35,8 +35,12 @@ Afterwards the tutorial recommends the **memory management script** `hxe_gc.sh`,
     corrections=[
         "The package downloads are done by you with the Download Manager (they need your SAP "
         "account); the wizard checks their result in the catalogue.",
-        "hxe_gc.sh runs only where it exists (the HXE VM), as {sid_adm}, without a login shell "
-        "left open.",
+        "hxe_gc.sh runs only where it exists (the HXE VM), as {sid_adm} in its login "
+        "environment like the tutorial's `sudo su -l {sid_adm}`, and no login shell is left "
+        "open. It asks for the SYSTEM password: the wizard answers through a pipe with the one "
+        "it holds (typed, or EMLSETUP_SYSTEM_PASSWORD), never on a command line, in the "
+        "environment or in a file; with only an hdbuserstore key it asks you in the wizard, "
+        "and a headless run skips this optional clean-up and says how to run it by hand.",
     ],
     checks=[_afl("AFL_AREAS", 1), _afl("AFL_PACKAGES", 1), _afl("AFL_FUNCTIONS", 6)],
     actions=[
@@ -46,6 +50,8 @@ Afterwards the tutorial recommends the **memory management script** `hxe_gc.sh`,
             argv=["{hxe_bin}/hxe_gc.sh"],
             cwd="{hxe_bin}",
             run_as="sid_adm",
+            login=True,
+            stdin_secret="system_password",
             only_if=[PathExists(name="hxe_gc.sh present", path="{hxe_bin}/hxe_gc.sh")],
             idempotent=True,
             # Nothing the wizard does changes what it frees: once, then on request only.

@@ -1,7 +1,7 @@
 """Tutorial step 3: compiler, build tools and Python 2.7 tooling, per distro family."""
 
 from checks.spec import CheckSpec, CommandsPresent, PackagesInstalled, PathExists
-from steps.model import Command, Step
+from steps.model import Command, Note, Step
 
 _SLES_TOOLS = ["wget", "curl", "git", "freetype-devel", "libpng12-devel", "swig", "zip"]
 _SLES_PY = ["python", "python-devel", "python-numpy", "python-numpy-devel", "python-setuptools"]
@@ -87,16 +87,34 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
   and take `pip` from EPEL.
 - **Debian / Ubuntu**: the packages of the TensorFlow Serving setup guide.""",
     corrections=[
-        "SUSE: registering the system (SUSEConnect -r <registration code> -e <email>) needs "
-        "your code, so it stays yours to do first; SUSEConnect -p fails until it is done.",
+        Note(
+            families=["sles"],
+            text="SUSE: registering the system (SUSEConnect -r <registration code> -e "
+            "<email>) needs your code, so it stays yours to do first; SUSEConnect -p fails "
+            "until it is done.",
+        ),
         "Package managers run non-interactively (-y / --non-interactive): the wizard has "
         "already shown you the command and asked.",
-        "SUSE: the tutorial hard-codes SP2 (12.2, SLE_12_SP2); the wizard uses the service "
-        "pack it detected ({sles_release}).",
-        "SUSE: the Python repository's signing key is imported for that one repository "
-        "(--gpg-auto-import-keys), which is removed again at the end of the step.",
-        "Debian/Ubuntu: libpng-dev instead of libpng12-dev, which Debian 9 no longer has.",
-        "CentOS has no subscription-manager; its extras repository is on by default.",
+        Note(
+            families=["sles"],
+            text="SUSE: the tutorial hard-codes SP2 (12.2, SLE_12_SP2); the wizard uses the "
+            "service pack it detected ({sles_release}).",
+        ),
+        Note(
+            families=["sles"],
+            text="SUSE: the Python repository's signing key is imported for that one "
+            "repository (--gpg-auto-import-keys), which is removed again at the end of the "
+            "step.",
+        ),
+        Note(
+            families=["debian"],
+            text="Debian/Ubuntu: libpng-dev instead of libpng12-dev, which Debian 9 no longer has.",
+        ),
+        Note(
+            families=["rhel"],
+            distro_ids=["centos"],
+            text="CentOS has no subscription-manager; its extras repository is on by default.",
+        ),
         "Repository set-up is skipped when every package it serves is already installed.",
     ],
     actions=[

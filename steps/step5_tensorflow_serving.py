@@ -9,7 +9,7 @@ from checks.spec import (
     PathExists,
     ToolVersion,
 )
-from steps.model import AppendLine, Command, Family, Step, WriteFile
+from steps.model import AppendLine, Command, Family, Note, Step, WriteFile
 
 INSTALLER = "{home}/bazel-{bazel_version}-installer-linux-x86_64.sh"
 SERVER_DIR = "{checkout}/bazel-bin/tensorflow_serving/model_servers"
@@ -88,14 +88,30 @@ mode in `~/bin`:
 
 On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repository.""",
     corrections=[
-        "The checkout is pinned to {ref}: the newest TensorFlow Serving no longer builds with "
-        "Bazel {bazel_version} (1.8.0's Dockerfile.devel is the last to use it).",
-        "Optimisation flags are passed only for instructions your CPU has (from "
-        "/proc/cpuinfo): an -mavx2 build on a CPU without AVX2 crashes at start.",
+        Note(
+            families=_BUILD,
+            text="The checkout is pinned to {ref}: the newest TensorFlow Serving no longer "
+            "builds with Bazel {bazel_version} (1.8.0's Dockerfile.devel is the last to use it).",
+        ),
+        Note(
+            families=_BUILD,
+            text="Optimisation flags are passed only for instructions your CPU has (from "
+            "/proc/cpuinfo): an -mavx2 build on a CPU without AVX2 crashes at start.",
+        ),
+        Note(
+            families=_BUILD,
+            text="The tutorial runs `bazel test` and the final model-server build without "
+            "the first build's flags, so Bazel compiles TensorFlow again (hours) and the "
+            "binary that ends on PATH is not optimised; every bazel command of the wizard "
+            "gets the same flags (CPU flags, -O3, resource caps).",
+        ),
         "The tutorial writes the expanded value of $PATH into .profile, freezing today's PATH "
         "forever; the wizard writes a literal $PATH, once.",
-        "~/bin is put first on PATH for the build so that Bazel {bazel_version} wins over "
-        "any other Bazel on the system.",
+        Note(
+            families=_BUILD,
+            text="~/bin is put first on PATH for the build so that Bazel {bazel_version} wins "
+            "over any other Bazel on the system.",
+        ),
     ],
     path_extra=["{home}/bin", "{venv}/bin", SERVER_DIR],
     checks=[
@@ -162,6 +178,7 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
             "test",
             "-c",
             "opt",
+            "{build_flags}",
             "tensorflow_serving/...",
             optional="serving.run_tests",
         ),
@@ -171,6 +188,7 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
             "build",
             "-c",
             "opt",
+            "{build_flags}",
             "//tensorflow_serving/model_servers:tensorflow_model_server",
         ),
         WriteFile(

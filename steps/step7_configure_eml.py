@@ -81,6 +81,41 @@ RELOAD_OK = _count(
     "step 7: CALL EML_DATA.UPDATE_CONFIGURATION()",
 )
 
+# Step 7's prerequisites, each read from the tenant's catalogue as SYSTEM before any
+# statement (SAP HANA SQL reference, system views M_SERVICES, USERS, EFFECTIVE_PRIVILEGES;
+# the script server is added as in SAP's tutorial "Prepare your SAP HANA, express edition
+# instance for Machine Learning": ALTER DATABASE HXE ADD 'scriptserver', then
+# SELECT * FROM SYS.M_SERVICES on the tenant).
+SCRIPT_SERVER = _count(
+    "the script server runs on {tenant}",
+    "system",
+    'SELECT COUNT(*) FROM "SYS"."M_SERVICES" WHERE SERVICE_NAME = ? AND ACTIVE_STATUS = ?',
+    "scriptserver",
+    "YES",
+    fix="as {system_user} on the system database (SYSTEMDB): ALTER DATABASE {tenant} ADD "
+    "'scriptserver'; without it every EML call fails with HANA error 2048",
+)
+ML_USER_EXISTS = _count(
+    "user {ml_user} exists",
+    "system",
+    'SELECT COUNT(*) FROM "SYS"."USERS" WHERE USER_NAME = ?',
+    "{ml_user}",
+    fix="as {system_user}: CREATE USER {ml_user} PASSWORD <password> NO FORCE_FIRST_PASSWORD_"
+    "CHANGE (SAP's tutorial 'Prepare your SAP HANA, express edition instance for Machine "
+    "Learning'), or set hana.ml_user to the user you have",
+)
+SYSTEM_MAY_GRANT = _count(
+    "{system_user} may grant roles (ROLE ADMIN)",
+    "system",
+    'SELECT COUNT(*) FROM "SYS"."EFFECTIVE_PRIVILEGES" WHERE USER_NAME = ? AND '
+    "OBJECT_TYPE = ? AND PRIVILEGE = ?",
+    "{system_user}",
+    "SYSTEMPRIVILEGE",
+    "ROLE ADMIN",
+    fix="connect as a user that holds ROLE ADMIN (SYSTEM has it on a new HXE): set "
+    "hana.system_user, or as such a user: GRANT ROLE ADMIN TO {system_user}",
+)
+
 STEP = Step(
     number=7,
     title="Configure SAP HANA External Machine Learning",
@@ -101,7 +136,7 @@ The Script Server must be enabled on the tenant.""",
         "the tutorial's script adds a duplicate row every time.",
         "The remote source's host and port come from your settings ({serving_host}:{port}).",
     ],
-    checks=[],
+    checks=[SCRIPT_SERVER, ML_USER_EXISTS, SYSTEM_MAY_GRANT],
     actions=[
         Sql(
             id="grant-role",

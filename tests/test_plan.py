@@ -30,7 +30,7 @@ EXPECT: dict[str, tuple[set[str], str | None, str | None]] = {
     "sudo su -l hxeadm": (ALL, "[hxeadm] Run the memory management script", None),
     "cd /usr/sap/HXE/home/bin": (ALL, "$ /usr/sap/HXE/home/bin/hxe_gc.sh", None),
     "./hxe_gc.sh": (ALL, "$ /usr/sap/HXE/home/bin/hxe_gc.sh", None),
-    "exit": (ALL, None, "without a login shell"),
+    "exit": (ALL, None, "no login shell is left open"),
     'sudo useradd -m -d /home/tmsadm -c "TensorFlow Administrator" tmsadm': (
         ALL,
         "$ useradd -m -d /home/tmsadm -c 'TensorFlow Administrator' tmsadm",
@@ -186,13 +186,13 @@ EXPECT: dict[str, tuple[set[str], str | None, str | None]] = {
     ),
     "bazel test -c opt tensorflow_serving/...": (
         BUILD,
-        "$ bazel test -c opt tensorflow_serving/...",
-        None,
+        "$ bazel test -c opt --copt=-msse4.1 --copt=-msse4.2 --copt=-mavx --copt=-mavx2 --copt=-mfma --copt=-O3 tensorflow_serving/...",
+        "gets the same flags",
     ),
     "bazel build -c opt //tensorflow_serving/model_servers:tensorflow_model_server": (
         BUILD,
-        "$ bazel build -c opt //tensorflow_serving/model_servers:tensorflow_model_server",
-        None,
+        "$ bazel build -c opt --copt=-msse4.1 --copt=-msse4.2 --copt=-mavx --copt=-mavx2 --copt=-mfma --copt=-O3 //tensorflow_serving/model_servers:tensorflow_model_server",
+        "gets the same flags",
     ),
     'echo "export PATH=$PATH:/home/tmsadm/tms/bin:/home/tmsadm/serving/bazel-bin/tensorflow_serving/model_servers/" >> ~/.profile': (
         BUILD,

@@ -137,18 +137,29 @@ def test_rerun_names_only_what_can_run_again(sandbox: Sandbox) -> None:
     assert "--rerun grant-role" in done.stderr and "hxe-gc, update-configuration" in done.stderr
 
 
-def test_hxe_gc_runs_once_then_on_request(sandbox: Sandbox) -> None:
+def _with_system_password(sb: Sandbox, srv: HanaTestServer) -> dict[str, str]:
+    """hxe_gc.sh asks for the SYSTEM password: the wizard answers with the one it holds."""
+    return sb.env(
+        EMLSETUP_HANA__ADDRESS="127.0.0.1",
+        EMLSETUP_HANA__SQL_PORT=str(srv.port),
+        EMLSETUP_SYSTEM_PASSWORD=SYSTEM_PW,
+    )
+
+
+def test_hxe_gc_runs_once_then_on_request(sandbox: Sandbox, hana: HanaTestServer) -> None:
+    env = _with_system_password(sandbox, hana)
     for extra in ([], [], ["--rerun", "hxe-gc"]):
-        done = sandbox.run_cli("run", "--yes", "--only-step", "1", *extra)
+        done = sandbox.run_cli("run", "--yes", "--only-step", "1", *extra, env=env)
         assert done.returncode in (0, 1), done.stdout + done.stderr
     assert len(sandbox.calls("hxe_gc.sh")) == 2
     status = json.loads(sandbox.run_cli("status", "--json").stdout)
     assert status["changed_actions"] == ["1/hxe-gc"]
 
 
-def test_status_lists_what_the_last_run_rechecked(sandbox: Sandbox) -> None:
-    sandbox.run_cli("run", "--yes", "--only-step", "1")
-    again = sandbox.run_cli("run", "--yes", "--only-step", "1")
+def test_status_lists_what_the_last_run_rechecked(sandbox: Sandbox, hana: HanaTestServer) -> None:
+    env = _with_system_password(sandbox, hana)
+    sandbox.run_cli("run", "--yes", "--only-step", "1", env=env)
+    again = sandbox.run_cli("run", "--yes", "--only-step", "1", env=env)
     assert "re-checked: ran in an earlier run" in again.stdout
     status = json.loads(sandbox.run_cli("status", "--json").stdout)
     assert status["changed_actions"] == [] and status["rechecked_actions"] == ["1/hxe-gc"]

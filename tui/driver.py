@@ -10,12 +10,14 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from checks.evaluate import CheckContext, ProbeResult, all_pass
 from checks.result import CheckResult
 from steps.cli import _who as who_runs
 from steps.engine import Engine, Event, NeedsConfirmation
 from steps.lock import LockedError, StateLock
 from steps.model import Action, Command, Step
 from steps.plan import Plan
+from steps.secret_input import held_secret
 from steps.session import Options, Session, SessionError
 from steps.state import ActionStatus, RunState, StateError, StepStatus
 
@@ -103,6 +105,34 @@ class Driver:
         hana, env = self.session.settings.hana, self.session.options.environ
         known = [hana.system_key, hana.ml_user_key, *(env.get(v) for v in PASSWORD_VARS)]
         return not any(known) and not self.passwords
+
+    def needs_system_password(self, number: int) -> bool:
+        """A step of this system runs a command that asks for the SYSTEM password (hxe_gc.sh)
+        and the wizard holds none: an hdbuserstore key lets hdbcli connect, but never gives
+        the wizard the password to answer the prompt with. Only stats files (no HANA)."""
+        if self.plan is None or self.state is None:
+            return False
+        asking = [
+            a
+            for a in self.step(number).actions
+            if isinstance(a, Command)
+            and a.stdin_secret
+            and not self.state.step(number).action(a.id).status.finished
+        ]
+        if not asking:
+            return False
+        try:
+            backend = self.session.sql_backend(self.passwords)
+        except ImportError:
+            return False
+        if held_secret(backend, "system_password") is not None:
+            return False
+        ctx = CheckContext(
+            host=self.session.host,
+            probe=lambda argv, run_as: ProbeResult(127, "not probed"),
+            distro=self.session.distro,
+        )
+        return any(not a.only_if or all_pass(a.only_if, ctx) for a in asking)
 
     def reload(self) -> None:
         """Re-read the state file (another process, or a previous wizard, may have moved on)."""

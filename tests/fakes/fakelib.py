@@ -60,6 +60,7 @@ def record(tool: str, argv: list[str]) -> None:
         "cwd": os.getcwd(),
         "pid": os.getpid(),
         "path": os.environ.get("PATH", ""),
+        "lc_all": os.environ.get("LC_ALL"),  # the locale the wizard chose for the system
         # Names only: a test proves no password variable reached a tool.
         "secret_env": sorted(k for k in os.environ if "PASSWORD" in k.upper()),
     }

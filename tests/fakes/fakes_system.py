@@ -48,8 +48,33 @@ def _exec(argv: list[str], env: dict[str, str]) -> int:
         return 1
 
 
+def _passwd_field(name: str, index: int, default: str) -> str:
+    for line in local("/etc/passwd").read_text().splitlines():
+        f = line.split(":")
+        if f[0] == name and len(f) > index:
+            return f[index]
+    return default
+
+
+def _login_env(target: str) -> dict[str, str]:
+    """`sudo -i` (sudo(8), -i/--login): the target user's login shell runs the command, with
+    an environment "similar to the one a user would receive at log in" (env_reset: only
+    TERM and sudo's own variables survive; the shell's profile sets the rest) and in the
+    user's home. The fakes' own variables are kept so the stand-ins still find the sandbox;
+    FAKE_LOGIN tells them a login profile was read (for <sid>adm it puts HANA's tools,
+    hdbsql among them, on PATH)."""
+    kept = ("PATH", "TERM", "EMLSETUP_ROOT", "PYTHONDONTWRITEBYTECODE")
+    env = {k: v for k, v in os.environ.items() if k in kept or k.startswith("FAKE_")}
+    env.update(
+        HOME=str(local(_home_of(target))),
+        SHELL=_passwd_field(target, 6, "/bin/sh"),
+        FAKE_LOGIN="1",
+    )
+    return env
+
+
 def sudo(argv: list[str]) -> int:
-    target, login_home, i = "root", False, 0
+    target, login_home, login, i = "root", False, False, 0
     while i < len(argv) and argv[i].startswith("-"):
         opt = argv[i]
         if opt == "--":
@@ -60,12 +85,18 @@ def sudo(argv: list[str]) -> int:
             i += 1
         elif opt == "-H":
             login_home = True
+        elif opt == "-i":
+            login = True
         i += 1
-    env = dict(os.environ)  # like env_keep for the fakes' own variables
+    env = _login_env(target) if login else dict(os.environ)  # env_keep for the fakes' own
+    if not login:
+        env.pop("FAKE_LOGIN", None)  # a plain sudo reads no login profile
     env["FAKE_USER"] = target
     env["USER"] = env["LOGNAME"] = target
     if login_home or target == "root":
         env["HOME"] = str(local(_home_of(target)))
+    if login:
+        os.chdir(env["HOME"])
     return _exec(argv[i:], env)
 
 
@@ -143,7 +174,46 @@ def cp(argv: list[str]) -> int:
     return 0
 
 
+PROMPT = "System database user (SYSTEM) password: "
+# The sandbox may hold the SHA-256 of the SYSTEM password here (never the password itself).
+PASSWORD_HASH = "/usr/sap/HXE/home/bin/.system-password.sha256"
+
+
 def hxe_gc(argv: list[str]) -> int:
+    """HXE's memory management script, as SAP documents it: run by hxeadm from its login
+    shell (`sudo su -l hxeadm`, `cd /usr/sap/HXE/home/bin`, `./hxe_gc.sh`), it prompts
+    "System database user (SYSTEM) password" and runs its clean-up as SYSTEM; the command
+    prompt returns when the clean-up is finished.
+    Sources: sap-tutorials/Tutorials tutorials/hxe-ua-eml-vm/hxe-ua-eml-vm.md ("When
+    prompted for System database user (SYSTEM) password, enter the ... master password"),
+    tutorials/hxe-rhel-server-core-local/hxe-rhel-server-core-local.md (Best Practice: Run
+    the Memory Management Script, `sudo su -l hxeadm`), and SAP's EML TensorFlow tutorial
+    (step 1). Its SQL goes through hdbsql, which only hxeadm's login profile puts on PATH.
+
+    The answer is read from standard input; at end of input (no answer: the wizard ran it
+    with stdin closed) it fails, as does a wrong password (hdbsql's error 10)."""
+    import hashlib
+
+    if os.environ.get("FAKE_LOGIN") != "1":
+        err("hxe_gc.sh: line 12: hdbsql: command not found")
+        return 127
+    sys.stderr.write(PROMPT)
+    sys.stderr.flush()
+    answer = sys.stdin.readline()
+    if not answer:
+        err("")
+        err("hxe_gc.sh: no password given (end of input)")
+        return 1
+    password = answer.rstrip("\n")
+    expected = local(PASSWORD_HASH)
+    wrong = not password or (
+        expected.exists()
+        and hashlib.sha256(password.encode()).hexdigest() != expected.read_text().strip()
+    )
+    err("")
+    if wrong:
+        err("* 10: authentication failed SQLSTATE: 28000")
+        return 1
     say("Cleaning up SAP HANA, express edition memory ...")
     say("Done: 1.2 GB of memory released")
     return 0

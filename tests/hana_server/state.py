@@ -55,6 +55,8 @@ class State:
     tables: dict[tuple[str, str], Table] = field(default_factory=dict)
     procedures: dict[tuple[str, str], str] = field(default_factory=dict)  # -> body
     remote_sources: dict[str, RemoteSource] = field(default_factory=dict)
+    # System privileges SYSTEM holds (EFFECTIVE_PRIVILEGES); ROLE ADMIN lets it grant roles.
+    admin_privileges: set[str] = field(default_factory=lambda: {"ROLE ADMIN", "CATALOG READ"})
 
     def has_role(self, user: str, role: str) -> bool:
         """Is ``role`` granted to ``user``?"""
@@ -148,6 +150,50 @@ def _volumes(s: State) -> View:
     return [Column("VOLUME_ID", TypeCode.INTEGER, 10), _nv("SERVICE_NAME")], [(2, "indexserver")]
 
 
+def _services(s: State) -> View:
+    """M_SERVICES of the tenant (SAP HANA SQL reference, "M_SERVICES System View"): the
+    scriptserver row exists only once `ALTER DATABASE <tenant> ADD 'scriptserver'` ran."""
+    names = ["indexserver", *(["scriptserver"] if s.script_server else [])]
+    rows = [
+        ("hxehost", 39040 + 2 * i, name, 4000 + i, "", "YES", 39041 + 2 * i, "NONE")
+        for i, name in enumerate(names)
+    ]
+    cols = [
+        _nv("HOST", 64),
+        Column("PORT", TypeCode.INTEGER, 10),
+        _nv("SERVICE_NAME", 32),
+        Column("PROCESS_ID", TypeCode.INTEGER, 10),
+        _nv("DETAIL"),
+        _nv("ACTIVE_STATUS", 16),
+        Column("SQL_PORT", TypeCode.INTEGER, 10),
+        _nv("COORDINATOR_TYPE", 16),
+    ]
+    return cols, rows
+
+
+def _effective_privileges(s: State) -> View:
+    """EFFECTIVE_PRIVILEGES (SAP HANA SQL reference): one row per privilege a user holds,
+    directly or through a role; system privileges have OBJECT_TYPE SYSTEMPRIVILEGE."""
+    held = {("SYSTEM", "", "", p, "TRUE") for p in s.admin_privileges}
+    held |= {(g, sch, obj, p, "FALSE") for g, sch, obj, p in s.privileges}
+    rows = sorted(
+        (u, u, "USER", "TABLE" if o else "SYSTEMPRIVILEGE", sch or None, o or None, p, g, "TRUE")
+        for u, sch, o, p, g in held
+    )
+    cols = [
+        _nv("USER_NAME"),
+        _nv("GRANTEE"),
+        _nv("GRANTEE_TYPE"),
+        _nv("OBJECT_TYPE"),
+        _nv("SCHEMA_NAME"),
+        _nv("OBJECT_NAME"),
+        _nv("PRIVILEGE"),
+        _nv("IS_GRANTABLE", 5),
+        _nv("IS_VALID", 5),
+    ]
+    return cols, rows
+
+
 #: The SYS views the test server knows, computed from the state on every query.
 SYS_VIEWS: dict[str, Callable[[State], View]] = {
     "AFL_AREAS": _afl_areas,
@@ -161,4 +207,6 @@ SYS_VIEWS: dict[str, Callable[[State], View]] = {
     "PROCEDURES": _procedures,
     "USERS": _users,
     "M_VOLUMES": _volumes,
+    "M_SERVICES": _services,
+    "EFFECTIVE_PRIVILEGES": _effective_privileges,
 }

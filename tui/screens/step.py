@@ -145,7 +145,9 @@ class StepScreen(WizardScreen):
         if self.number == BUILD_STEP:
             self.wizard.open_build()
             return
-        if self.number in HANA_STEPS and self.driver.needs_passwords():
+        if self.number in HANA_STEPS and (
+            self.driver.needs_passwords() or self.driver.needs_system_password(self.number)
+        ):
             self.wizard.ask_passwords(lambda: self.start())
             return
         self.start()
