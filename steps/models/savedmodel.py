@@ -114,8 +114,36 @@ def parse_signatures(data: bytes) -> dict[str, Signature]:
             f"the SavedModel has no meta graph tagged '{SERVE_TAG}', which TensorFlow Serving "
             "loads; export it with tags=['serve']"
         )
+    return _signatures(chosen, 5)
+
+
+def parse_signature_map(data: bytes) -> dict[str, Signature]:
+    """A SignatureDefMap {1: map<string, SignatureDef>}, as GetModelMetadata sends it."""
+    return _signatures(data, 1)
+
+
+def signature_map_bytes(data: bytes) -> bytes:
+    """The serve graph's signatures of a saved_model.pb as a SignatureDefMap message: the
+    map entries are the same bytes, field 5 of MetaGraphDef becomes field 1."""
+    graphs = [g for g in pw.messages(data, 2) if SERVE_TAG in _tags(g)]
+    out = b""
+    for entry in pw.messages(graphs[0], 5) if graphs else []:
+        out += b"\x0a" + _varint(len(entry)) + entry
+    return out
+
+
+def _varint(n: int) -> bytes:
+    out = b""
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out += bytes([low | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def _signatures(message: bytes, number: int) -> dict[str, Signature]:
     out = {}
-    for name, sig in pw.string_map(chosen, 5).items():
+    for name, sig in pw.string_map(message, number).items():
         out[name] = Signature(
             name=name,
             method=pw.text(sig, 3),
