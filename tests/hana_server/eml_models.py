@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .catalogue import SqlSession
 
 WRAPPER_PREFIX = "AFL WRAPPER "
-PREDICT_PATH = "/tensorflow.serving.PredictionService/Predict"
 
 
 def _literal(token: str) -> str:
@@ -169,7 +168,7 @@ def predict(
     request.model_spec.name = model
     request.model_spec.signature_name = signature
     for alias, values in inputs.items():
-        tensor = request.inputs[alias]
+        tensor = request.inputs.add(key=alias).value
         tensor.dtype = 1  # DT_FLOAT
         tensor.tensor_shape.dim.add(size=len(values))
         tensor.tensor_shape.dim.add(size=1)
@@ -177,7 +176,7 @@ def predict(
     channel = grpc.insecure_channel(f"{host}:{port}", options=[("grpc.enable_http_proxy", 0)])
     try:
         call = channel.unary_unary(
-            PREDICT_PATH,
+            pb.PREDICT,
             request_serializer=lambda m: m.SerializeToString(),
             response_deserializer=pb.message_class("PredictResponse").FromString,
         )
@@ -188,4 +187,4 @@ def predict(
         ) from None
     finally:
         channel.close()
-    return {alias: [float(v) for v in t.float_val] for alias, t in response.outputs.items()}
+    return {e.key: [float(v) for v in e.value.float_val] for e in response.outputs}
