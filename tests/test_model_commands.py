@@ -136,8 +136,10 @@ def test_a_kill_after_each_phase_of_model_add_resumes_to_the_same_end(
     ready: tuple[Sandbox, dict[str, str], HanaTestServer],
 ) -> None:
     """SIGKILL as soon as a phase has printed (the next one is under way), then the same
-    command again: the end is the same as without a kill, nothing twice."""
+    command again: the end is the same as without a kill, nothing twice. The server here
+    has no HandleReloadConfigRequest, so every reload is a restart of step 6's server."""
     sb, env, srv = ready
+    _restart_without_reload(sb, env)
     for n, phase in enumerate(PHASES, start=1):
         proc = subprocess.Popen(
             sb.cli_argv("model", "add", "half_plus_two"),
@@ -164,6 +166,29 @@ def test_a_kill_after_each_phase_of_model_add_resumes_to_the_same_end(
         assert "got 2.5 for 1" in tested.stdout, (phase, tested.stdout[-2000:])
         removed = sb.run_cli("model", "remove", "half_plus_two", env=env)
         assert removed.returncode == 0, (phase, removed.stdout[-3000:])
+    assert "restarted TensorFlow Serving (it has no HandleReloadConfigRequest)" in removed.stdout
+    # each restart stopped the server before it: one runs, on the port
+    running = [p for p in (sb.path / "pids").glob("server-*") if _alive(int(p.read_text()))]
+    assert len(running) == 1, running
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    status = Path(f"/proc/{pid}/status").read_text()
+    return "State:\tZ" not in status
+
+
+def _restart_without_reload(sb: Sandbox, env: dict[str, str]) -> None:
+    """Step 6's server again, now one without HandleReloadConfigRequest."""
+    env["FAKE_TF_NO_RELOAD"] = "1"
+    for pid_file in (sb.path / "pids").glob("server-*"):
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        pid_file.unlink()
+    done = sb.run_cli("run", "--yes", "--only-step", "6", env=env)
+    assert done.returncode == 0, done.stdout[-3000:]
 
 
 def test_bad_input_is_one_sentence_and_copies_nothing(sandbox: Sandbox, tmp_path: Path) -> None:

@@ -39,9 +39,7 @@ def _same_tree(a: Path, b: Path) -> bool:
     if cmp.left_only or cmp.right_only or cmp.funny_files:
         return False
     _, mismatch, errors = filecmp.cmpfiles(a, b, cmp.common_files, shallow=False)
-    return not mismatch and not errors and all(
-        _same_tree(a / d, b / d) for d in cmp.common_dirs
-    )
+    return not mismatch and not errors and all(_same_tree(a / d, b / d) for d in cmp.common_dirs)
 
 
 def choose_signature(sigs: dict[str, Signature], model: str) -> Signature:
@@ -208,12 +206,12 @@ class ModelOps:
         entries = ct.models(self.config_file.read_text())
         if self.serving.reload(entries):
             return f"HandleReloadConfigRequest: serving {', '.join(e.name for e in entries)}"
-        if self.restart is None:
-            raise ModelError(
-                "this TensorFlow Serving has no HandleReloadConfigRequest and emlsetup did "
-                "not start it: restart tensorflow_model_server, then run the command again"
-            )
-        self.restart()
+        if self.restart is not None:
+            self.restart()
+        else:
+            from steps.models.restart import restart_server
+
+            restart_server(self.session)
         return "restarted TensorFlow Serving (it has no HandleReloadConfigRequest)"
 
     def register(self, rec: jn.ModelRecord, name: str) -> None:

@@ -75,9 +75,7 @@ def listing(ops: ModelOps) -> list[dict[str, Any]]:
         if ops.sql is not None:
             obj = hs.Objects(e.name) if hs.check_name(e.name) is None else None
             row["hana_row"] = bool(ops.count(hs.COUNT_ROW, e.name, "RemoteSource"))
-            row["wrapper"] = bool(
-                obj and ops.count(hs.COUNT_PROCEDURE, hs.SCHEMA, obj.procedure)
-            )
+            row["wrapper"] = bool(obj and ops.count(hs.COUNT_PROCEDURE, hs.SCHEMA, obj.procedure))
         tests = [r for r in ops.journal.records if r.command == "test" and r.model == e.name]
         row["last_test"] = tests[-1].result if tests else ""
         out.append(row)

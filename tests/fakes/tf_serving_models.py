@@ -10,7 +10,8 @@ get_model_metadata_impl.cc, model_servers/model_service_impl.cc):
 - GetModelMetadata needs metadata_field ["signature_def"] (else INVALID_ARGUMENT
   "Metadata field signature_def is missing") and answers a SignatureDefMap packed in a
   google.protobuf.Any (type.googleapis.com/tensorflow.serving.SignatureDefMap);
-- HandleReloadConfigRequest replaces the served list with the config's models.
+- HandleReloadConfigRequest replaces the served list with the config's models
+  (FAKE_TF_NO_RELOAD=1: a server without it, whose answer is gRPC's UNIMPLEMENTED).
 
 Predict really evaluates the saved graph (steps/models/savedmodel.py reads it): the
 variables' values come from the variables/ checkpoint (a "tensor bundle": a LevelDB-format
@@ -22,6 +23,7 @@ AddV2, Mul, Sub) are computed in float32 arithmetic; any other op is an error na
 
 from __future__ import annotations
 
+import os
 import struct
 from pathlib import Path
 from typing import Any
@@ -223,6 +225,15 @@ def methods(stand_in: Any) -> dict[str, tuple[Any, Any, Any]]:
         return response
 
     cls = pb.message_class
+    if os.environ.get("FAKE_TF_NO_RELOAD") == "1":  # a server without it: UNIMPLEMENTED
+        return {
+            pb.PREDICT: (cls("PredictRequest"), cls("PredictResponse"), predict),
+            pb.GET_MODEL_METADATA: (
+                cls("GetModelMetadataRequest"),
+                cls("GetModelMetadataResponse"),
+                metadata,
+            ),
+        }
     return {
         pb.PREDICT: (cls("PredictRequest"), cls("PredictResponse"), predict),
         pb.GET_MODEL_METADATA: (
