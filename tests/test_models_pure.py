@@ -92,6 +92,10 @@ def test_layout_problems_are_one_sentence_naming_what_is_missing(tmp_path: Path)
     no_vars.mkdir()
     shutil.copy(SHIPPED / "saved_model.pb", no_vars)
     assert "no variables/ folder" in str(layout_problem(no_vars))
+    text = tmp_path / "text"
+    text.mkdir()
+    (text / "saved_model.pbtxt").write_text("saved_model_schema_version: 1")
+    assert "saved_model.pbtxt (text format)" in str(layout_problem(text))
     base = tmp_path / "base"
     shutil.copytree(SHIPPED, base / "1")
     shutil.copytree(SHIPPED, base / "3")

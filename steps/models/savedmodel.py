@@ -71,7 +71,12 @@ def layout_problem(folder: Path) -> str | None:
         return f"{folder} does not exist; give the folder that holds saved_model.pb"
     if not folder.is_dir():
         return f"{folder} is a file; give the folder that holds saved_model.pb and variables/"
-    has_pb = (folder / "saved_model.pb").is_file() or (folder / "saved_model.pbtxt").is_file()
+    has_pb = (folder / "saved_model.pb").is_file()
+    if not has_pb and (folder / "saved_model.pbtxt").is_file():
+        return (
+            f"{folder} has saved_model.pbtxt (text format), which emlsetup does not read; "
+            "export the model in binary (saved_model.pb)"
+        )
     versions = sorted(p.name for p in folder.iterdir() if p.is_dir() and p.name.isdigit())
     if not has_pb:
         if versions:
