@@ -208,3 +208,25 @@ def test_an_unsupported_tensor_is_a_sentence(tensor: Tensor, words: str) -> None
     sig = Signature("s", "tensorflow/serving/predict", (tensor,), (Tensor("y", "DT_FLOAT", None),))
     with pytest.raises(SignatureMappingError, match=words):
         table_types(sig, "m")
+
+
+# -- the validation screen's line -----------------------------------------------------------
+
+
+def test_the_smoke_prediction_line_tells_the_last_answer_or_how_to_get_one(tmp_path: Path) -> None:
+    from steps.models import journal as jn
+
+    assert "none yet (emlsetup model add half_plus_two" in jn.smoke_prediction(tmp_path)
+    j = jn.Journal()
+    rec = jn.ModelRecord(command="test", model="half_plus_two", status="done")
+    rec.result = "HANA asked TensorFlow and got 2.5 for 1"
+    j.records.append(rec)
+    jn.save(tmp_path, j)
+    line = jn.smoke_prediction(tmp_path)
+    assert line.startswith("Smoke prediction (half_plus_two, ")
+    assert line.endswith("HANA asked TensorFlow and got 2.5 for 1.")
+    failed = jn.ModelRecord(command="test", model="m", status="failed")
+    failed.phases.append(jn.Phase(name="predict", status="failed", said="EML: no model m"))
+    j.records.append(failed)
+    jn.save(tmp_path, j)
+    assert jn.smoke_prediction(tmp_path).endswith("failed: EML: no model m")

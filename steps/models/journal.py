@@ -99,3 +99,19 @@ def markdown(journal: Journal) -> list[str]:
             out.append(f"  - result: {r.result}")
     out.append("")
     return out
+
+
+def smoke_prediction(folder: Path) -> str:
+    """The validation screen's line: the last `model test` answer, or how to get one."""
+    tests = [r for r in load(folder).records if r.command == "test"]
+    if not tests:
+        return (
+            "Smoke prediction: none yet (emlsetup model add half_plus_two, then "
+            "emlsetup model test half_plus_two)."
+        )
+    last = tests[-1]
+    when = f"{(last.finished or last.started):%Y-%m-%d %H:%M} UTC"
+    if last.status == "done":
+        return f"Smoke prediction ({last.model}, {when}): {last.result}."
+    failed = next((p.said for p in last.phases if p.status == "failed"), last.status)
+    return f"Smoke prediction ({last.model}, {when}) failed: {failed}"
