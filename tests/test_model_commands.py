@@ -129,7 +129,14 @@ def test_model_add_then_test_answers_2_5_for_1_0_from_sql_and_again_changes_noth
     assert served.is_dir()  # the admin's files are never deleted
 
 
-PHASES = ["copy", "reload TF Serving", "HANA model row", "EML_CHECKDESTINATION_PROC"]
+PHASES = [
+    "copy",
+    "config.cnf",
+    "reload TF Serving",
+    "AVAILABLE",
+    "HANA model row",
+    "EML_CHECKDESTINATION_PROC",
+]
 
 
 def test_a_kill_after_each_phase_of_model_add_resumes_to_the_same_end(
