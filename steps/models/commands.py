@@ -164,11 +164,12 @@ class ModelOps:
         return rec
 
     def copy(self, source: Path, dest: Path) -> str:
+        shown = self.session.host.unmap(dest)  # the path on the server, not under --root
         if dest.exists():
             if _same_tree(source, dest):
-                return f"{dest} is already there with the same files"
+                return f"{shown} is already there with the same files"
             raise ModelError(
-                f"{dest} exists with other files: it is left as it is; give another "
+                f"{shown} exists with other files: it is left as it is; give another "
                 "--version, or remove that folder yourself"
             )
         owner = self.admin()
@@ -179,7 +180,7 @@ class ModelOps:
         for path in [tmp, *tmp.rglob("*")]:
             files.chown_to(path, owner)
         os.replace(tmp, dest)
-        return f"copied to {dest}"
+        return f"copied to {shown}"
 
     def edit_config(self, edit: Callable[[str], str]) -> str:
         path = self.config_file
