@@ -230,3 +230,29 @@ def test_the_smoke_prediction_line_tells_the_last_answer_or_how_to_get_one(tmp_p
     j.records.append(failed)
     jn.save(tmp_path, j)
     assert jn.smoke_prediction(tmp_path).endswith("failed: EML: no model m")
+
+
+def test_only_the_same_command_resumes_an_interrupted_one(tmp_path: Path) -> None:
+    import io
+
+    from steps.models.commands import ModelOps
+    from steps.session import Options, Session
+    from tests.sandbox import Sandbox
+
+    sb = Sandbox.create(tmp_path / "sb")
+    session = Session.open(Options(root=sb.root, state_dir=sb.state_dir, environ={}))
+    out = io.StringIO()
+    first = ModelOps(session, None, out).record("add", "m", version=1, source="/a")
+    # a kill leaves it "running"; the same command resumes it, another one starts anew
+    again = ModelOps(session, None, out).record("add", "m", version=1, source="/a")
+    assert (
+        again.started == first.started
+        and "Resuming the interrupted `model add m`" in out.getvalue()
+    )
+    ops = ModelOps(session, None, io.StringIO())
+    other = ops.record("add", "m", version=2, source="/a")
+    assert other.version == 2
+    assert [(r.version, r.status) for r in ops.journal.records] == [
+        (1, "abandoned"),
+        (2, "running"),
+    ]

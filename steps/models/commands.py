@@ -89,6 +89,12 @@ class ModelOps:
     # -- journal -------------------------------------------------------------------------
     def record(self, command: str, model: str, **kw: Any) -> jn.ModelRecord:
         old = self.journal.interrupted(command, model)
+        if old is not None and (old.version, old.source) != (
+            kw.get("version"),
+            kw.get("source", ""),
+        ):
+            old.status = "abandoned"  # another version or folder: a new command, not a resume
+            old = None
         if old is not None:
             where = next((p.name for p in old.phases if p.status != "done"), "the start")
             self.out.write(f"Resuming the interrupted `model {command} {model}` at {where}.\n")
