@@ -118,6 +118,7 @@ class ModelOps:
         ph.status = "done"
         jn.save(self.folder, self.journal)
         self.out.write(f"  {name}: {ph.said}\n")
+        self.out.flush()  # progress as it happens, also into a pipe
 
     def finish(self, rec: jn.ModelRecord, result: str) -> None:
         rec.status, rec.result, rec.finished = "done", result, jn._now()
