@@ -113,12 +113,155 @@ _MESSAGES: dict[str, tuple[list[_Field], dict[str, dict[str, int]], list[str]]] 
     ),
 }
 
+# For `emlsetup model` (i18): tensorflow/core/framework/{tensor,tensor_shape}.proto,
+# tensorflow_serving/apis/{predict,get_model_metadata,model_management}.proto and
+# tensorflow_serving/config/model_server_config.proto at 1.8.0. A map<string, V> field is
+# declared as a repeated {1: key, 2: value} entry message, as maps are on the wire;
+# google.protobuf.Any as its two fields (type_url, value); DataType as its int32 number.
+_S = f".{PACKAGE}."
+_MESSAGES.update(
+    {
+        "TensorShapeDim": (
+            [
+                ("size", 1, _F.TYPE_INT64, _OPT, "", None),
+                ("name", 2, _F.TYPE_STRING, _OPT, "", None),
+            ],
+            {},
+            [],
+        ),
+        "TensorShapeProto": (
+            [
+                ("dim", 2, _F.TYPE_MESSAGE, _REP, _S + "TensorShapeDim", None),
+                ("unknown_rank", 3, _F.TYPE_BOOL, _OPT, "", None),
+            ],
+            {},
+            [],
+        ),
+        "TensorProto": (
+            [
+                ("dtype", 1, _F.TYPE_INT32, _OPT, "", None),
+                ("tensor_shape", 2, _F.TYPE_MESSAGE, _OPT, _S + "TensorShapeProto", None),
+                ("version_number", 3, _F.TYPE_INT32, _OPT, "", None),
+                ("tensor_content", 4, _F.TYPE_BYTES, _OPT, "", None),
+                ("float_val", 5, _F.TYPE_FLOAT, _REP, "", None),
+                ("double_val", 6, _F.TYPE_DOUBLE, _REP, "", None),
+                ("int_val", 7, _F.TYPE_INT32, _REP, "", None),
+                ("string_val", 8, _F.TYPE_BYTES, _REP, "", None),
+                ("int64_val", 10, _F.TYPE_INT64, _REP, "", None),
+                ("bool_val", 11, _F.TYPE_BOOL, _REP, "", None),
+            ],
+            {},
+            [],
+        ),
+        "TensorMapEntry": (
+            [
+                ("key", 1, _F.TYPE_STRING, _OPT, "", None),
+                ("value", 2, _F.TYPE_MESSAGE, _OPT, _S + "TensorProto", None),
+            ],
+            {},
+            [],
+        ),
+        "PredictRequest": (
+            [
+                ("model_spec", 1, _F.TYPE_MESSAGE, _OPT, _S + "ModelSpec", None),
+                ("inputs", 2, _F.TYPE_MESSAGE, _REP, _S + "TensorMapEntry", None),
+                ("output_filter", 3, _F.TYPE_STRING, _REP, "", None),
+            ],
+            {},
+            [],
+        ),
+        "PredictResponse": (
+            [
+                ("outputs", 1, _F.TYPE_MESSAGE, _REP, _S + "TensorMapEntry", None),
+                ("model_spec", 2, _F.TYPE_MESSAGE, _OPT, _S + "ModelSpec", None),
+            ],
+            {},
+            [],
+        ),
+        "AnyValue": (
+            [
+                ("type_url", 1, _F.TYPE_STRING, _OPT, "", None),
+                ("value", 2, _F.TYPE_BYTES, _OPT, "", None),
+            ],
+            {},
+            [],
+        ),
+        "AnyMapEntry": (
+            [
+                ("key", 1, _F.TYPE_STRING, _OPT, "", None),
+                ("value", 2, _F.TYPE_MESSAGE, _OPT, _S + "AnyValue", None),
+            ],
+            {},
+            [],
+        ),
+        "GetModelMetadataRequest": (
+            [
+                ("model_spec", 1, _F.TYPE_MESSAGE, _OPT, _S + "ModelSpec", None),
+                ("metadata_field", 2, _F.TYPE_STRING, _REP, "", None),
+            ],
+            {},
+            [],
+        ),
+        "GetModelMetadataResponse": (
+            [
+                ("model_spec", 1, _F.TYPE_MESSAGE, _OPT, _S + "ModelSpec", None),
+                ("metadata", 2, _F.TYPE_MESSAGE, _REP, _S + "AnyMapEntry", None),
+            ],
+            {},
+            [],
+        ),
+        "ModelConfig": (
+            [
+                ("name", 1, _F.TYPE_STRING, _OPT, "", None),
+                ("base_path", 2, _F.TYPE_STRING, _OPT, "", None),
+                ("model_platform", 4, _F.TYPE_STRING, _OPT, "", None),
+            ],
+            {},
+            [],
+        ),
+        "ModelConfigList": (
+            [("config", 1, _F.TYPE_MESSAGE, _REP, _S + "ModelConfig", None)],
+            {},
+            [],
+        ),
+        "ModelServerConfig": (
+            [
+                ("model_config_list", 1, _F.TYPE_MESSAGE, _OPT, _S + "ModelConfigList", 0),
+                ("custom_model_config", 2, _F.TYPE_MESSAGE, _OPT, _S + "AnyValue", 0),
+            ],
+            {},
+            ["config"],
+        ),
+        "ReloadConfigRequest": (
+            [("config", 1, _F.TYPE_MESSAGE, _OPT, _S + "ModelServerConfig", None)],
+            {},
+            [],
+        ),
+        "ReloadConfigResponse": (
+            [("status", 1, _F.TYPE_MESSAGE, _OPT, _S + "StatusProto", None)],
+            {},
+            [],
+        ),
+    }
+)
+
 #: gRPC method path -> (request message, response message)
 METHODS: dict[str, tuple[str, str]] = {
     f"/{PACKAGE}.ModelService/GetModelStatus": ("GetModelStatusRequest", "GetModelStatusResponse"),
 }
 MODEL_SERVICE = f"{PACKAGE}.ModelService"
 GET_MODEL_STATUS = f"/{MODEL_SERVICE}/GetModelStatus"
+HANDLE_RELOAD_CONFIG = f"/{MODEL_SERVICE}/HandleReloadConfigRequest"
+PREDICTION_SERVICE = f"{PACKAGE}.PredictionService"
+PREDICT = f"/{PREDICTION_SERVICE}/Predict"
+GET_MODEL_METADATA = f"/{PREDICTION_SERVICE}/GetModelMetadata"
+METHODS.update(
+    {
+        HANDLE_RELOAD_CONFIG: ("ReloadConfigRequest", "ReloadConfigResponse"),
+        PREDICT: ("PredictRequest", "PredictResponse"),
+        GET_MODEL_METADATA: ("GetModelMetadataRequest", "GetModelMetadataResponse"),
+    }
+)
 
 
 def _enum(name: str, values: dict[str, int]) -> descriptor_pb2.EnumDescriptorProto:

@@ -22,6 +22,7 @@ from steps.engine import NeedsConfirmation, describe
 from steps.fleet import STANDALONE, add_fleet_commands
 from steps.lock import LockedError, StateLock
 from steps.model import Action, Manual, Sql
+from steps.model_cli import add_model_commands, cmd_model
 from steps.plan import Plan
 from steps.report import FORMATS, render
 from steps.session import Options, Session, SessionError
@@ -109,6 +110,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--format", choices=FORMATS, default="md")
     sp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     add_fleet_commands(sub, common)
+    add_model_commands(sub, common)
     return p
 
 
@@ -301,7 +303,9 @@ def cmd_report(session: Session, args: argparse.Namespace, out: TextIO) -> int:
             f"no run in {session.store.folder} yet: nothing to report; "
             "start one with `emlsetup run`"
         )
-    text = render(state, args.format)
+    from steps.models import journal
+
+    text = render(state, args.format, journal.load(session.store.folder))
     if args.output is None:
         out.write(text)
         return EXIT_OK
@@ -320,6 +324,7 @@ COMMANDS: dict[str, Callable[[Session, argparse.Namespace, TextIO], int]] = {
     "run": cmd_run,
     "resume": cmd_run,
     "report": cmd_report,
+    "model": cmd_model,
 }
 
 

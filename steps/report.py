@@ -40,16 +40,20 @@ def report_data(state: RunState) -> dict[str, Any]:
     return {"environment": environment(), **data}
 
 
-def render(state: RunState, fmt: str) -> str:
+def render(state: RunState, fmt: str, models: Any = None) -> str:
+    """``models``: the journal of `emlsetup model` commands (steps.models.journal)."""
     if fmt == "json":
-        return json.dumps(report_data(state), indent=2, default=str) + "\n"
-    md = _markdown(state)
+        data = report_data(state)
+        if models is not None and models.records:
+            data["models"] = json.loads(models.model_dump_json())["records"]
+        return json.dumps(data, indent=2, default=str) + "\n"
+    md = _markdown(state, models)
     if fmt == "md":
         return md
-    return _html(state)
+    return _html(state, models)
 
 
-def _markdown(state: RunState) -> str:
+def _markdown(state: RunState, models: Any = None) -> str:
     env = environment()
     out = [
         f"# emlsetup run report {state.run_id}",
@@ -91,6 +95,10 @@ def _markdown(state: RunState) -> str:
             if action.captured:
                 out += [f"  - {' | '.join(row)}" for row in action.captured]
         out.append("")
+    if models is not None:
+        from steps.models.journal import markdown
+
+        out += [redact(line) for line in markdown(models)]
     return "\n".join(out)
 
 
@@ -98,8 +106,8 @@ def _cell(text: str) -> str:
     return redact(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _html(state: RunState) -> str:
-    body = html.escape(_markdown(state))
+def _html(state: RunState, models: Any = None) -> str:
+    body = html.escape(_markdown(state, models))
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
         f"<title>emlsetup run report {html.escape(state.run_id)}</title>"

@@ -73,6 +73,9 @@ class StandIn:
                 self.get_model_status,
             ),
         }
+        from tf_serving_models import methods  # Predict, GetModelMetadata, reload (i18)
+
+        self.methods.update(methods(self))
 
     def get_model_status(self, request: Any, context: grpc.ServicerContext) -> Any:
         if not request.HasField("model_spec"):

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .coltypes import column_type
+from .eml_models import EmlModelMixin
 from .framing import FunctionCode
 from .procedures import ADMIN, ProcedureMixin
 from .results import (
@@ -64,7 +65,7 @@ def function_code_for(sql: str) -> int:
     }.get(word, FunctionCode.DDL)
 
 
-class Catalogue(ProcedureMixin):
+class Catalogue(ProcedureMixin, EmlModelMixin):
     """A HANA tenant as far as the wizard can see it. ``state`` is mutated by statements."""
 
     def __init__(
@@ -90,7 +91,13 @@ class Catalogue(ProcedureMixin):
             self._state.schemas[user.upper()] = user
         self._state.schemas.update({"SYS": "SYS", AFL_SCHEMA: "SYS"})
         if afl_installed:
-            cols = [Column("Parameter", TypeCode.VARCHAR, 100), Column("Value", TypeCode.VARCHAR)]
+            # ("Model", "Parameter", "Value"): github.com/kshinkub/handson_20180307
+            # eml_register_model.sql; SAP tutorial hxe-aws-eml-05 inserts three values.
+            cols = [
+                Column("Model", TypeCode.NVARCHAR, 256),
+                Column("Parameter", TypeCode.VARCHAR, 100),
+                Column("Value", TypeCode.VARCHAR),
+            ]
             self._state.tables[(AFL_SCHEMA, EML_CONFIG_TABLE)] = Table(cols, "SYS")
         if ml_user_has_role:
             self._state.roles.add((self.ml_user, EML_ROLE))
@@ -120,6 +127,9 @@ class Catalogue(ProcedureMixin):
             (r"CREATE PROCEDURE .*", self._create_procedure),
             (rf"TRUNCATE TABLE ({QNAME})", self._truncate),
             (rf"INSERT INTO ({QNAME})(?: ?\(([^)]*)\))? VALUES ?\((.*)\)", self._insert),
+            (rf"CREATE TYPE ({QNAME}) AS TABLE ?\((.*)\)", self._create_type),
+            (rf"DROP TYPE ({QNAME})", self._drop_type),
+            (rf"DELETE FROM ({QNAME})(?: WHERE (.+))?", self._delete),
             (rf"DROP (TABLE|PROCEDURE) ({QNAME})", self._drop_object),
             (rf"DROP (SCHEMA|REMOTE SOURCE) ({IDENT})(?: CASCADE)?", self._drop_container),
             (

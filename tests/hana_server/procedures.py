@@ -93,9 +93,21 @@ class ProcedureMixin:
     def execute(self, session: SqlSession, sql: str, params: tuple[Any, ...] = ()) -> Outcome:
         raise NotImplementedError
 
+    if TYPE_CHECKING:  # tests/hana_server/eml_models.py
+
+        def _wrapper_call(self, s: SqlSession, name: str, argv: list[str]) -> Outcome | None: ...
+        def _predict(self, s: SqlSession, key: tuple[str, str], argv: list[str]) -> Outcome: ...
+        def _loaded_models(self) -> list[str]: ...
+
     def _call(self, s: SqlSession, p: Params, token: str, args: str) -> Outcome:
         schema, name = qname(token, s.schema)
         argv = split_args(args)
+        if schema == "SYS" and name.startswith("AFLLANG_WRAPPER_PROCEDURE_"):
+            done = self._wrapper_call(s, name, argv)
+            if done is not None:
+                return done
+        if (schema, name) in self._state.wrappers:
+            return self._predict(s, (schema, name), argv)
         if schema == AFL_SCHEMA and name in EML_PROCS:
             self._eml_allowed(s)
             if len(argv) != EML_PROCS[name]:
@@ -198,10 +210,15 @@ class ProcedureMixin:
             Column("Text", TypeCode.NVARCHAR),
         ]
         ok, text = self._model_server()
+        if ok:
+            self._state.eml_loaded = self._loaded_models()
         return ResultSet(columns, [("Status", 0 if ok else 1, text)])
 
     def _check_destination(self) -> ResultSet:
         columns = [Column("Model", TypeCode.NVARCHAR, 256), Column("Status", TypeCode.NVARCHAR)]
         ok, text = self._model_server()
-        rows: list[tuple[Any, ...]] = [(m, "OK") for m in self.models] if ok else [("*", text)]
+        loaded = [m for m in self._state.eml_loaded if m not in self.models]
+        rows: list[tuple[Any, ...]] = (
+            [(m, "OK") for m in [*self.models, *loaded]] if ok else [("*", text)]
+        )
         return ResultSet(columns, rows)

@@ -57,6 +57,10 @@ class State:
     remote_sources: dict[str, RemoteSource] = field(default_factory=dict)
     # System privileges SYSTEM holds (EFFECTIVE_PRIVILEGES); ROLE ADMIN lets it grant roles.
     admin_privileges: set[str] = field(default_factory=lambda: {"ROLE ADMIN", "CATALOG READ"})
+    # EML models (tests/hana_server/eml_models.py)
+    types: dict[tuple[str, str], Table] = field(default_factory=dict)  # CREATE TYPE ... AS TABLE
+    wrappers: dict[tuple[str, str], list[tuple[str, str, str]]] = field(default_factory=dict)
+    eml_loaded: list[str] = field(default_factory=list)  # read by UpdateModelConfiguration
 
     def has_role(self, user: str, role: str) -> bool:
         """Is ``role`` granted to ``user``?"""
@@ -133,8 +137,21 @@ def _schemas(s: State) -> View:
 
 
 def _tables(s: State) -> View:
-    rows = sorted((sch, name, "COLUMN") for (sch, name) in s.tables)
-    return [_nv("SCHEMA_NAME"), _nv("TABLE_NAME"), _nv("TABLE_TYPE")], rows
+    # Table types are in SYS.TABLES too, with IS_USER_DEFINED_TYPE 'TRUE' (as in HANA).
+    rows = sorted((sch, name, "COLUMN", "FALSE") for (sch, name) in s.tables)
+    rows += sorted((sch, name, "ROW", "TRUE") for (sch, name) in s.types)
+    cols = [_nv("SCHEMA_NAME"), _nv("TABLE_NAME"), _nv("TABLE_TYPE"), _nv("IS_USER_DEFINED_TYPE")]
+    return cols, rows
+
+
+def _table_columns(s: State) -> View:
+    rows = [
+        (sch, name, c.name, i + 1, c.type_code.name)
+        for (sch, name), t in sorted(s.tables.items())
+        for i, c in enumerate(t.columns)
+    ]
+    cols = [_nv("SCHEMA_NAME"), _nv("TABLE_NAME"), _nv("COLUMN_NAME"), _big("POSITION")]
+    return [*cols, _nv("DATA_TYPE_NAME")], rows
 
 
 def _procedures(s: State) -> View:
@@ -204,6 +221,7 @@ SYS_VIEWS: dict[str, Callable[[State], View]] = {
     "REMOTE_SOURCES": _remote_sources,
     "SCHEMAS": _schemas,
     "TABLES": _tables,
+    "TABLE_COLUMNS": _table_columns,
     "PROCEDURES": _procedures,
     "USERS": _users,
     "M_VOLUMES": _volumes,

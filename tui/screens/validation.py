@@ -110,7 +110,10 @@ class ValidationScreen(WizardScreen):
         self.query_one("#results", CheckTable).show(
             [r for _, r in rows], [f"step {n}: " for n, _ in rows]
         )
-        self.query_one("#models", Static).update(registered_models(self.driver))
+        from steps.models.journal import smoke_prediction
+
+        smoke = smoke_prediction(self.driver.session.store.folder)
+        self.query_one("#models", Static).update(f"{registered_models(self.driver)}\n{smoke}")
 
 
     def action_back(self) -> None:

@@ -1,0 +1,110 @@
+"""``emlsetup model add NAME PATH [--version N] | list | remove NAME | test NAME``.
+
+Each is one line per phase, one sentence on failure (exit 1), and idempotent: run it again
+after a failure or a kill and it continues where the system is.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any, TextIO
+
+from steps.lock import StateLock
+from steps.models.hana_sql import check_name
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_model_commands(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser(
+        "model", parents=[common], help="serve a TensorFlow model and call it from HANA"
+    )
+    msub = p.add_subparsers(dest="model_command", parser_class=type(p), required=True)
+    a = msub.add_parser("add", parents=[common], help="copy, serve and register a SavedModel")
+    a.add_argument("name", help="model name (letters, digits, _)")
+    a.add_argument(
+        "path",
+        nargs="?",
+        type=Path,
+        help="SavedModel folder (saved_model.pb + variables/); default: the shipped "
+        "half_plus_two (y = x / 2 + 2)",
+    )
+    a.add_argument("--version", type=int, default=1, metavar="N", help="version folder (1)")
+    a.add_argument("--timeout", type=float, default=60.0, metavar="S", help="wait for AVAILABLE")
+    sp = msub.add_parser("list", parents=[common], help="served models and their HANA state")
+    sp.add_argument("--json", action="store_true")
+    for name, text in (
+        ("remove", "unregister, unserve, drop the wrapper"),
+        ("test", "one prediction from SQL"),
+    ):
+        sp = msub.add_parser(name, parents=[common], help=text)
+        sp.add_argument("name")
+
+
+def cmd_model(session: Any, args: argparse.Namespace, out: TextIO) -> int:
+    from steps.models import lifecycle
+    from steps.models.commands import SHIPPED, ModelError, ModelOps
+    from steps.models.config_text import ConfigError
+    from steps.models.hana_types import SignatureMappingError
+    from steps.models.savedmodel import SavedModelError
+    from steps.models.serving import ServingError
+
+    name: str = getattr(args, "name", None) or ""
+    if name and check_name(name):
+        out.write(f"emlsetup: {check_name(name)}\n")
+        return EXIT_USAGE
+    if args.model_command == "add" and args.version < 1:
+        out.write("emlsetup: --version must be 1 or more (TF Serving's version folders)\n")
+        return EXIT_USAGE
+    session.store.ensure_folder()
+    with StateLock(session.store.folder):
+        ops = ModelOps(session, session.sql_backend(), out)
+        try:
+            if args.model_command == "add":
+                ops.timeout_s = args.timeout
+                path = args.path if args.path is not None else SHIPPED
+                out.write(f"model add {name} from {path}, version {args.version}\n")
+                rec = ops.add(name, path.resolve(), args.version)
+            elif args.model_command == "test":
+                rec = lifecycle.test(ops, name)
+            elif args.model_command == "remove":
+                rec = lifecycle.remove(ops, name)
+            else:
+                rows = lifecycle.listing(ops)
+                if args.json:
+                    json.dump(rows, out, indent=2)
+                    out.write("\n")
+                else:
+                    for r in rows:
+                        out.write(
+                            f"{r['model']}: versions {r['versions'] or 'none'} in "
+                            f"{r['base_path']}; HANA row {_yes(r.get('hana_row'))}, wrapper "
+                            f"{_yes(r.get('wrapper'))}"
+                            + (f"; last test: {r['last_test']}" if r["last_test"] else "")
+                            + "\n"
+                        )
+                    if not rows:
+                        out.write("No model in config.cnf.\n")
+                return EXIT_OK
+        except (
+            ModelError,
+            ConfigError,
+            SavedModelError,
+            SignatureMappingError,
+            ServingError,
+        ) as exc:
+            out.write(f"Failed: {exc}\n")
+            return EXIT_FAILED
+        except Exception as exc:  # HANA's one-sentence errors
+            if type(exc).__name__ != "HanaError":
+                raise
+            out.write(f"Failed: {exc}\n")
+            return EXIT_FAILED
+    out.write(rec.result + "\n")
+    return EXIT_OK
+
+
+def _yes(value: object) -> str:
+    return "?" if value is None else ("yes" if value else "no")
