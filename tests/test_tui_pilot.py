@@ -154,8 +154,8 @@ async def test_build_screen_follows_a_replayed_bazel_build(
         await settle(pilot)
         assert len(seen) > 3, seen  # the bar moved
         assert app.live is not None and app.live.outcome is not None and app.live.outcome.ok
-        assert "emlsetup --root /srv/hxe --state-dir /srv/state resume" in text_of(
-            app.screen.query_one("#detach", Static)
+        assert "emlsetup --root /srv/hxe --state-dir /srv/state resume" == text_of(
+            app.screen.query_one("#reattach", Static)
         )
         assert app.screen.query_one("#build-log").line_count > 10  # type: ignore[attr-defined]
 
@@ -168,6 +168,9 @@ async def test_cancel_sends_one_interrupt_and_the_run_can_resume(
     async with app.run_test(size=(80, 24)) as pilot:
         await open_build_in_progress(pilot, app)
         await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # asks first
+        await pilot.press("s")
         await settle(pilot)
         assert app.live is not None and app.live.outcome is not None
         assert app.live.outcome.cancelled
