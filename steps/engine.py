@@ -135,13 +135,16 @@ class Engine:
                     )
         return None
 
-    def run(self, steps: list[int] | None = None) -> bool:
+    def run(self, steps: list[int] | None = None, *, new_run: bool = True) -> bool:
         """Runs the given steps (all by default) until one fails; True when all are done.
-        Raises NeedsUnmet, before anything runs or changes, for a step run too early."""
+        Raises NeedsUnmet, before anything runs or changes, for a step run too early.
+        ``new_run=False``: one more step of the same run (the wizard runs one step at a
+        time), so what the run changed so far is kept."""
         unmet = self.unmet_need(steps)
         if unmet is not None:
             raise NeedsUnmet(unmet)
-        self.state.start_run()
+        if new_run:
+            self.state.start_run()
         for step in self.plan.steps:
             if steps is not None and step.number not in steps:
                 continue

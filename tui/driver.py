@@ -57,6 +57,7 @@ class Driver:
     passwords: dict[str, str] = field(default_factory=dict)  # memory only
     engine: Engine | None = None  # the engine of the run under way
     hana_notice: str = ""
+    runs: int = 0  # steps run in this wizard session (the first starts the run)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -206,8 +207,10 @@ class Driver:
                 engine.state.requested = []
                 self.engine = engine
                 self.session.store.save(engine.state)
+                # One wizard session is one run: what earlier steps changed still counts.
+                new_run, self.runs = not self.runs, self.runs + 1
                 try:
-                    ok = engine.run([number])
+                    ok = engine.run([number], new_run=new_run)
                 except NeedsConfirmation as exc:
                     return Outcome(False, message=f"not confirmed, nothing of it ran: {exc}")
                 except NeedsUnmet as exc:  # nothing ran, no step changed
