@@ -154,9 +154,9 @@ async def test_build_screen_follows_a_replayed_bazel_build(
         await settle(pilot)
         assert len(seen) > 3, seen  # the bar moved
         assert app.live is not None and app.live.outcome is not None and app.live.outcome.ok
-        assert "emlsetup --root /srv/hxe --state-dir /srv/state resume" == text_of(
+        assert text_of(
             app.screen.query_one("#reattach", Static)
-        )
+        ) == "emlsetup --root /srv/hxe --state-dir /srv/state resume"
         assert app.screen.query_one("#build-log").line_count > 10  # type: ignore[attr-defined]
 
 

@@ -51,4 +51,6 @@ async def open_build_in_progress(pilot: Pilot[int], app: WizardApp) -> None:
     its first progress counter."""
     await settle(pilot)
     app.open_build(run=True)
-    await wait_for(pilot, lambda: bool(app.live and app.live.tracker.done is not None))
+    await wait_for(
+        pilot, lambda: bool(app.live and app.live.tracker and app.live.tracker.done is not None)
+    )
