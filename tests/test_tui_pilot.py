@@ -115,7 +115,8 @@ async def test_a_failed_step_shows_its_output_and_fix_then_retry_succeeds(
         await pilot.press("a")  # yes to all root actions of this run
         await settle(pilot)
         state = app.driver.state
-        assert state is not None and state.step(2).status == StepStatus.DONE, state.step(2)
+        assert state is not None
+        assert state.step(2).status == StepStatus.DONE, state.step(2)
         assert not screen.query_one("#failure", Static).display
         assert sb.target("/etc/sudoers.d/tmsadm").exists()
 
