@@ -8,7 +8,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Header, Input, Static
 
 from checks.result import CheckResult, Status
 from tui.screens.base import WizardScreen
@@ -65,7 +65,7 @@ class ValidationScreen(WizardScreen):
             yield Static(id="hana-notice", markup=False)
             if self.wizard.demo_notice:
                 yield Static(self.wizard.demo_notice, id="demo-notice", markup=False)
-            yield Label(
+            yield Static(
                 "Passwords stay in this process's memory only (hdbuserstore keys work too). "
                 "Tab moves into the fields.",
                 markup=False,

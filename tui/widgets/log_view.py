@@ -29,9 +29,21 @@ def wrap_lines(lines: list[str], width: int) -> list[str]:
 class LogTail(Log):
     def __init__(self, max_lines: int = TAIL_LINES, **kwargs: object) -> None:
         super().__init__(max_lines=max_lines, highlight=False, **kwargs)  # type: ignore[arg-type]
+        self._unsized: list[str] = []  # lines that came before the box had a width
 
     def add(self, lines: list[str]) -> None:
-        if lines:
-            tail = lines[-self.max_lines :] if self.max_lines else lines
-            width = self.scrollable_content_region.width - 1  # the vertical scrollbar
-            self.write_lines(wrap_lines(tail, width))
+        if not lines:
+            return
+        width = self.scrollable_content_region.width - 1  # the vertical scrollbar
+        if width <= 0:  # not laid out yet: wrapped once its width is known
+            self._unsized = (self._unsized + lines)[-(self.max_lines or TAIL_LINES) :]
+            return
+        tail = self._unsized + lines
+        self._unsized = []
+        tail = tail[-self.max_lines :] if self.max_lines else tail
+        self.write_lines(wrap_lines(tail, width))
+
+    def on_resize(self) -> None:
+        if self._unsized and self.scrollable_content_region.width > 1:
+            waiting, self._unsized = self._unsized, []
+            self.add(waiting)
