@@ -70,10 +70,14 @@ def _fake_left_build(sb: Sandbox) -> subprocess.Popen[bytes]:
     environment, as every process the sandbox starts does."""
     exit_file = sb.path / "build.exit"
     proc = subprocess.Popen(
-        [sys.executable, "-c", "import sys; sys.stdin.read()", str(exit_file)],
+        [sys.executable, "-c", "import sys; print('up', flush=True); sys.stdin.read()",
+         str(exit_file)],
         env=sb.env(),
         stdin=subprocess.PIPE,
-    )
+        stdout=subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None and proc.stdout.readline() == b"up\n"  # exec'd: its
+    # command line in /proc is its own, no longer the forking parent's
     sb.state_dir.mkdir(parents=True, exist_ok=True)
     record = {"display": "bazel build", "user": "tmsadm", "pid": proc.pid,
               "exit_file": str(exit_file), "exit_code": None}  # fmt: skip
