@@ -77,9 +77,13 @@ def detect(root: Path = Path("/"), force: str | None = None) -> DistroInfo:
         (FAMILY_OF_ID[x] for x in like if x in ("debian", "ubuntu", "rhel")), None
     )
     if family is None:
-        what = f"{info_model.name} (ID={ident})" if ident else "no /etc/os-release was found"
+        what = (
+            f"{info_model.name} (ID={ident}) is not one the tutorial covers"
+            if ident
+            else "no /etc/os-release was found, so the system cannot be told apart"
+        )
         info_model.reason = (
-            f"{what} is not one the tutorial covers (SLES, RHEL/CentOS, Debian/Ubuntu); "
+            f"{what} (the tutorial covers SLES, RHEL/CentOS, Debian/Ubuntu); "
             "if it is close to one of them, force its family with --distro sles|rhel|debian"
         )
     info_model.family = family

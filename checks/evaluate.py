@@ -64,14 +64,17 @@ def all_pass(specs: Sequence[s.CheckSpec], ctx: CheckContext) -> bool:
     return bool(specs) and all(r.status == Status.OK for r in evaluate_all(specs, ctx))
 
 
+# What checks run other commands through: when one is missing, the check's own fix (upgrade
+# pip, re-install TensorFlow) would not help; installing it does.
+WRAPPERS = ("sudo", "su", "runuser")
+
+
 def _result(spec: s.CheckSpec, status: Status, measured: str, expected: str = "") -> CheckResult:
-    return CheckResult(
-        name=spec.name,
-        status=status,
-        measured=measured,
-        expected=expected,
-        fix="" if status == Status.OK else spec.fix,
-    )
+    fix = "" if status == Status.OK else spec.fix
+    missing = measured.removesuffix(": command not found")
+    if status == Status.FAIL and missing != measured and missing in WRAPPERS:
+        fix = f"{missing} is not installed and this check runs through it: install {missing}"
+    return CheckResult(name=spec.name, status=status, measured=measured, expected=expected, fix=fix)
 
 
 def _ok(flag: bool) -> Status:

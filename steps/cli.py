@@ -17,8 +17,9 @@ from typing import NoReturn, TextIO
 
 from checks.result import CheckResult, Status
 from steps.background import add_run_options, check_rerun, start_in_background
+from steps.cli_help import check_summary, describe_commands, run_range_error
 from steps.console import check_line, confirmer, interrupt_handler, printer
-from steps.engine import NeedsConfirmation, describe
+from steps.engine import NeedsConfirmation, NeedsUnmet, describe
 from steps.fleet import STANDALONE, add_fleet_commands
 from steps.lock import LockedError, StateLock
 from steps.model import Action, Manual, Sql
@@ -99,9 +100,9 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--json", action="store_true")
     sp = sub.add_parser("run", parents=[common], help="run the setup headless")
     sp.add_argument("--yes", action="store_true", help="do root actions without asking")
-    sp.add_argument("--from-step", type=int, choices=range(1, 8), metavar="N", default=1)
+    sp.add_argument("--from-step", type=int, choices=range(1, 8), metavar="N")
     sp.add_argument("--only-step", type=int, choices=range(1, 8), metavar="N")
-    sp.add_argument("--to-step", type=int, choices=range(1, 8), metavar="N", default=7)
+    sp.add_argument("--to-step", type=int, choices=range(1, 8), metavar="N")
     sp.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
     add_run_options(sp)
     sp = sub.add_parser("resume", parents=[common], help="continue an interrupted run")
@@ -111,12 +112,17 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     add_fleet_commands(sub, common)
     add_model_commands(sub, common)
+    describe_commands(sub)
     return p
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     args = parser().parse_args(argv)
     if args.command is None:
+        return EXIT_USAGE
+    contradiction = run_range_error(args)
+    if contradiction is not None:
+        print(f"emlsetup run: {contradiction} (see emlsetup run --help)", file=sys.stderr)
         return EXIT_USAGE
     try:
         return _dispatch(args, out)
@@ -226,14 +232,15 @@ def cmd_check(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     else:
         for n, r in rows:
             out.write(check_line(n, r))
+        out.write(check_summary([r for _, r in rows]))
     return EXIT_OK if all(r.status != Status.FAIL for _, r in rows) else EXIT_FAILED
 
 
 def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     plan = session.plan()
     only = getattr(args, "only_step", None)
-    first = getattr(args, "from_step", 1)
-    last = getattr(args, "to_step", 7)
+    first = getattr(args, "from_step", None) or 1
+    last = getattr(args, "to_step", None) or 7
     numbers = [only] if only else [s.number for s in plan.steps if first <= s.number <= last]
     check_rerun(plan, getattr(args, "rerun", []))
     if getattr(args, "dry_run", False):
@@ -263,6 +270,10 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
             ]
         else:
             state.requested = numbers
+        unmet = session.engine(plan, state).unmet_need(numbers)
+        if unmet is not None:  # before anything is asked, saved or run
+            print(f"emlsetup: {unmet}.", file=sys.stderr)
+            return EXIT_USAGE
         _list_root_actions(session, plan, numbers, out)
         passwords = _ask_passwords(session) if _needs_hana(numbers) else {}
         engine = session.engine(
@@ -279,6 +290,9 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         previous = signal.signal(signal.SIGINT, interrupt_handler(engine, out))
         try:
             ok = engine.run(numbers)
+        except NeedsUnmet as exc:  # found by unmet_need above unless the system changed
+            print(f"emlsetup: {exc}.", file=sys.stderr)
+            return EXIT_USAGE
         except NeedsConfirmation as exc:
             out.write(
                 f"Stopped before a root action that was not confirmed: {exc}. Nothing of "

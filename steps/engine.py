@@ -22,7 +22,15 @@ from steps.secret_input import held_secret, missing_sentence
 from steps.settings import Settings
 from steps.state import ActionState, ActionStatus, RunState, StateStore, StepState, StepStatus
 
-__all__ = ["Engine", "Event", "NeedsConfirmation", "SqlBackend", "describe", "new_state"]
+__all__ = [
+    "Engine",
+    "Event",
+    "NeedsConfirmation",
+    "NeedsUnmet",
+    "SqlBackend",
+    "describe",
+    "new_state",
+]
 
 
 @dataclass
@@ -38,6 +46,10 @@ class Event:
 
 class NeedsConfirmation(Exception):
     """A root action was not confirmed: nothing of it ran."""
+
+
+class NeedsUnmet(Exception):
+    """A step was asked for before an earlier step it needs: nothing ran, nothing changed."""
 
 
 def new_state(plan: Plan, settings: Settings) -> RunState:
@@ -108,9 +120,31 @@ class Engine:
         return evaluate_all(specs, self.context(step))
 
     # -- running ----------------------------------------------------------------------------
-    def run(self, steps: list[int] | None = None) -> bool:
-        """Runs the given steps (all by default) until one fails; True when all are done."""
-        self.state.start_run()
+    def unmet_need(self, steps: list[int] | None = None) -> str | None:
+        """The first need of the given steps that the system does not show met, as the
+        sentence to show; a need on a step that runs earlier in the same run counts as met."""
+        wanted = [s for s in self.plan.steps if steps is None or s.number in steps]
+        before = {s.number for s in wanted}
+        for step in wanted:
+            for need in step.needs:
+                if need.step in before and need.step < step.number:
+                    continue
+                if not all_pass(need.met_when, self.context(step)):
+                    return (
+                        f"step {step.number} cannot run yet: {need.why}; run step {need.step} first"
+                    )
+        return None
+
+    def run(self, steps: list[int] | None = None, *, new_run: bool = True) -> bool:
+        """Runs the given steps (all by default) until one fails; True when all are done.
+        Raises NeedsUnmet, before anything runs or changes, for a step run too early.
+        ``new_run=False``: one more step of the same run (the wizard runs one step at a
+        time), so what the run changed so far is kept."""
+        unmet = self.unmet_need(steps)
+        if unmet is not None:
+            raise NeedsUnmet(unmet)
+        if new_run:
+            self.state.start_run()
         for step in self.plan.steps:
             if steps is not None and step.number not in steps:
                 continue
@@ -205,6 +239,9 @@ class Engine:
                 self._settle(ast, status, reason)
             return True  # a finished action is never repeated
         if action.needs_root and not self.confirm(action):
+            # The step is not under way any more: it says so rather than "running" for good.
+            st.status, st.reason = StepStatus.PENDING, f"not confirmed: {action.title}"
+            self._save()
             self._emit("stopped", f"not confirmed, nothing was run: {action.title}", action.id)
             raise NeedsConfirmation(action.title)
         ast.status, ast.attempts = ActionStatus.RUNNING, ast.attempts + 1

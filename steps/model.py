@@ -159,6 +159,17 @@ class Note(BaseModel):
         return self.text
 
 
+class Need(BaseModel):
+    """An earlier step this one builds on, read from the system (not from our state file):
+    running this step while ``met_when`` fails runs nothing and says ``why``."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    step: int = Field(ge=1, le=7)
+    why: str  # one sentence, e.g. "step 2 creates tmsadm, whose home this step uses"
+    met_when: list[CheckSpec]
+
+
 class Step(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -172,3 +183,4 @@ class Step(BaseModel):
     actions: list[Action]
     results: list[CheckSpec] = []  # expected results, run after the actions
     path_extra: list[str] = []  # prepended to PATH for the admin's commands
+    needs: list[Need] = []  # earlier steps that must be done first (checked on the system)

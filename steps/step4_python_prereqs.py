@@ -2,6 +2,7 @@
 
 from checks.spec import CommandSucceeds, PathExists, ToolVersion
 from steps.model import Command, Step
+from steps.needs import ADMIN_HOME
 
 PIP_VERSION = ToolVersion(
     name="pip >= 9.0.1 in {venv}",
@@ -45,6 +46,7 @@ def _pip_install(id: str, title: str, spec: str, package: str) -> Command:
 
 STEP = Step(
     number=4,
+    needs=[ADMIN_HOME],
     title="Install TensorFlow Serving Python prerequisites",
     explanation="""\
 As **{admin}**, create a Python 2.7 virtual environment named `tms` that can also see the

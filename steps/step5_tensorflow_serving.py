@@ -10,6 +10,7 @@ from checks.spec import (
     ToolVersion,
 )
 from steps.model import AppendLine, Command, Family, Note, Step, WriteFile
+from steps.needs import ADMIN_HOME
 
 INSTALLER = "{home}/bazel-{bazel_version}-installer-linux-x86_64.sh"
 SERVER_DIR = "{checkout}/bazel-bin/tensorflow_serving/model_servers"
@@ -73,6 +74,7 @@ def _bazel(id: str, title: str, *args: str, optional: str | None = None) -> Comm
 
 STEP = Step(
     number=5,
+    needs=[ADMIN_HOME],
     title="Install TensorFlow Serving",
     explanation="""\
 TensorFlow Serving's `ModelServer` is packaged only for Debian and Ubuntu. On **SUSE** and

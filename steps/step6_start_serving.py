@@ -2,6 +2,7 @@
 
 from checks.spec import PathExists, TfServingAnswers
 from steps.model import EnsureDir, StartDaemon, Step, WriteFile
+from steps.needs import ADMIN_HOME
 
 CONFIG = "{export}/config.cnf"
 # Asked over gRPC (GetModelStatus), not a TCP connect: any program on the port would pass
@@ -18,6 +19,7 @@ SERVING_ANSWERS = TfServingAnswers(
 
 STEP = Step(
     number=6,
+    needs=[ADMIN_HOME],
     title="Start TensorFlow Serving",
     explanation="""\
 Create the export folder `{export}` for the model configuration and the exported models,

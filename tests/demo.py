@@ -1,24 +1,92 @@
 """Try the wizard safely: a sandboxed SLES 12 SP2 "server" with stand-in tools, a HANA test
 server, and a replayed real Bazel build, all in a temporary folder.
 
-    .venv/bin/python -m tests.demo [--distro rhel7] [--speed 20] [--keep DIR]
+    .venv/bin/python -m tests.demo [--distro rhel7] [--speed 20] [--keep DIR] [--stop]
+                                   [-- EMLSETUP-ARGS...]
 
-Nothing outside the folder is touched. The HANA passwords of the demo are printed at start.
+Nothing outside the folder is touched. The demo's made-up HANA passwords are shown inside
+the wizard (its validation screen and password prompt). A build left running when you quit
+keeps running and its folder is kept (`--keep DIR` re-opens it); `--stop` stops it instead.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
+import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
+from steps.follow import is_our_wrapper
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.os_releases import OS_RELEASE
 from tests.sandbox import REPO, Sandbox
+from tui.demo_notice import DEMO_NOTICE_VAR
 
 SYSTEM_PW, ML_PW = "Demo-System1", "Demo-MlUser1"
+NOTICE = f"Demo only: the HANA passwords are SYSTEM {SYSTEM_PW} and ML_USER {ML_PW}."
+
+
+def open_sandbox(path: Path, distro: str) -> Sandbox:
+    """A new sandbox, or the one a `--keep` folder already holds (its work is kept)."""
+    if (path / "root" / "etc" / "os-release").exists():
+        return Sandbox(path, distro)
+    return Sandbox.create(path, distro)
+
+
+def demo_env(
+    sb: Sandbox, hana_port: int, speed: str, environ: Mapping[str, str] = os.environ
+) -> dict[str, str]:
+    """The wizard's environment: the sandbox's, the admin's NO_COLOR, and the file with the
+    demo's passwords that the wizard shows (tui/demo_notice.py)."""
+    notice = sb.path / "demo-notice.txt"
+    notice.write_text(NOTICE + "\n")
+    env = sb.env(
+        FAKE_BAZEL_SPEED=speed,
+        EMLSETUP_HANA__ADDRESS="127.0.0.1",
+        EMLSETUP_HANA__SQL_PORT=str(hana_port),
+        **{DEMO_NOTICE_VAR: str(notice)},
+    )
+    if "NO_COLOR" in environ:  # the sandbox leaves it out for tests; the admin asked for it
+        env["NO_COLOR"] = environ["NO_COLOR"]
+    return env
+
+
+def build_left_running(sb: Sandbox) -> int | None:
+    """The pid of a build the wizard left running in this sandbox, read from /proc."""
+    try:
+        state = json.loads((sb.state_dir / "state.json").read_text())
+    except (OSError, ValueError):
+        return None
+    for step in state.get("steps", []):
+        for action in step.get("actions", []) if step.get("number") == 5 else []:
+            rec = (action.get("commands") or [{}])[-1]
+            pending = rec.get("pid") and rec.get("exit_file") and rec.get("exit_code") is None
+            if pending and is_our_wrapper(rec["pid"], Path(rec["exit_file"])):
+                return int(rec["pid"])
+    return None
+
+
+def finish(sb: Sandbox, folder: Path, *, kept: bool, stop: bool) -> str:
+    """After the wizard: stop and remove what the demo made, unless a build was left running
+    (it goes on, in a kept folder) or the admin gave --keep. Returns what to tell them."""
+    pid = None if stop else build_left_running(sb)
+    if pid is None:
+        sb.cleanup()
+    if pid is not None:
+        return (
+            f"The build goes on (pid {pid}) in {folder}. Follow it with "
+            f"`python -m tests.demo --keep {folder}`; to stop it: "
+            f"`python -m tests.demo --keep {folder} --stop -- status`."
+        )
+    if not kept:
+        shutil.rmtree(folder, ignore_errors=True)
+        return ""
+    return f"The sandbox is kept in {folder}."
 
 
 def main() -> int:
@@ -26,23 +94,26 @@ def main() -> int:
     ap.add_argument("--distro", default="sles12sp2", choices=sorted(OS_RELEASE))
     ap.add_argument("--speed", default="20", help="how much faster than real Bazel (default 20)")
     ap.add_argument("--keep", type=Path, help="use this folder and keep it afterwards")
-    ap.add_argument("args", nargs="*", help="emlsetup arguments (default: the wizard)")
+    ap.add_argument(
+        "--stop", action="store_true", help="on exit, stop a build left running (default: keep)"
+    )
+    ap.add_argument("args", nargs="*", help="emlsetup arguments after `--` (default: the wizard)")
     opts = ap.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = opts.keep or Path(tmp)
-        sb = Sandbox.create(folder / "sandbox", opts.distro)
-        cat = Catalogue(users={"SYSTEM": SYSTEM_PW, "ML_USER": ML_PW})
+    folder = opts.keep or Path(tempfile.mkdtemp(prefix="emlsetup-demo-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    sb = open_sandbox(folder / "sandbox", opts.distro)
+    cat = Catalogue(users={"SYSTEM": SYSTEM_PW, "ML_USER": ML_PW})
+    code = 0
+    try:
         with HanaTestServer(cat) as srv:
-            env = sb.env(
-                FAKE_BAZEL_SPEED=opts.speed,
-                EMLSETUP_HANA__ADDRESS="127.0.0.1",
-                EMLSETUP_HANA__SQL_PORT=str(srv.port),
-            )
-            print(f"Sandbox in {sb.path}; HANA passwords: SYSTEM {SYSTEM_PW}, ML_USER {ML_PW}")
-            try:
-                return subprocess.call(sb.cli_argv(*opts.args), cwd=REPO, env=env)
-            finally:
-                sb.cleanup()
+            env = demo_env(sb, srv.port, opts.speed)
+            print(f"Sandbox in {sb.path}. {NOTICE}")
+            code = subprocess.call(sb.cli_argv(*opts.args), cwd=REPO, env=env)
+    finally:
+        said = finish(sb, folder, kept=opts.keep is not None, stop=opts.stop)
+        if said:
+            print(said)
+    return code
 
 
 if __name__ == "__main__":

@@ -115,7 +115,8 @@ async def test_a_failed_step_shows_its_output_and_fix_then_retry_succeeds(
         await pilot.press("a")  # yes to all root actions of this run
         await settle(pilot)
         state = app.driver.state
-        assert state is not None and state.step(2).status == StepStatus.DONE, state.step(2)
+        assert state is not None
+        assert state.step(2).status == StepStatus.DONE, state.step(2)
         assert not screen.query_one("#failure", Static).display
         assert sb.target("/etc/sudoers.d/tmsadm").exists()
 
@@ -154,9 +155,9 @@ async def test_build_screen_follows_a_replayed_bazel_build(
         await settle(pilot)
         assert len(seen) > 3, seen  # the bar moved
         assert app.live is not None and app.live.outcome is not None and app.live.outcome.ok
-        assert "emlsetup --root /srv/hxe --state-dir /srv/state resume" in text_of(
-            app.screen.query_one("#detach", Static)
-        )
+        assert text_of(
+            app.screen.query_one("#reattach", Static)
+        ) == "emlsetup --root /srv/hxe --state-dir /srv/state resume"
         assert app.screen.query_one("#build-log").line_count > 10  # type: ignore[attr-defined]
 
 
@@ -168,6 +169,9 @@ async def test_cancel_sends_one_interrupt_and_the_run_can_resume(
     async with app.run_test(size=(80, 24)) as pilot:
         await open_build_in_progress(pilot, app)
         await pilot.press("c")
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmScreen)  # asks first
+        await pilot.press("s")
         await settle(pilot)
         assert app.live is not None and app.live.outcome is not None
         assert app.live.outcome.cancelled

@@ -47,7 +47,10 @@ async def wait_for(pilot: Pilot[int], predicate: Callable[[], bool], timeout: fl
 
 
 async def open_build_in_progress(pilot: Pilot[int], app: WizardApp) -> None:
-    """The build screen, once Bazel has printed its first progress counter."""
+    """The build screen, started as the Run key on step 5 starts it, once Bazel has printed
+    its first progress counter."""
     await settle(pilot)
-    app.open_build()
-    await wait_for(pilot, lambda: bool(app.live and app.live.tracker.done is not None))
+    app.open_build(run=True)
+    await wait_for(
+        pilot, lambda: bool(app.live and app.live.tracker and app.live.tracker.done is not None)
+    )

@@ -18,6 +18,7 @@ from steps.settings import SettingsError
 from steps.state import StateError
 from tui.bridge import Confirmer, EventPump
 from tui.commands import WizardCommands
+from tui.demo_notice import demo_notice
 from tui.driver import Driver, Outcome, reattach_command
 from tui.messages import RunDone
 from tui.screens.build import BuildScreen
@@ -48,6 +49,8 @@ class WizardApp(App[int]):
         self.clock: Callable[[], float] = clock
         self.reattach = reattach_command(session.options)
         self.leave_running = False
+        self.yes_to_all = False  # "Yes to all" at a root prompt: every root action until quit
+        self.demo_notice = demo_notice(session.options.environ)  # "" unless in tests.demo
         self.report_folder: Path = session.store.folder  # where reports go by default
         self.live: EventPump | None = None  # the run under way, or the last one
 
@@ -81,9 +84,11 @@ class WizardApp(App[int]):
         else:
             self._go(StepScreen(number))
 
-    def open_build(self) -> None:
+    def open_build(self, *, run: bool = False) -> None:
+        """The build's log and progress; it starts the build only when ``run`` (the Run key
+        on step 5): opening the screen alone never runs anything."""
         if self.driver.plan is not None:
-            self._go(BuildScreen())
+            self._go(BuildScreen(run=run))
 
     def open_validation(self) -> None:
         if self.driver.plan is not None:
@@ -97,7 +102,9 @@ class WizardApp(App[int]):
                 self.driver.passwords.update(passwords)
                 then()
 
-        self.push_screen(PasswordScreen(hana.system_user, hana.ml_user), callback=got)
+        self.push_screen(
+            PasswordScreen(hana.system_user, hana.ml_user, self.demo_notice), callback=got
+        )
 
     # -- running (one step at a time, in a thread; the engine blocks) ---------------------
     def start_run(self, number: int) -> EventPump | None:
@@ -106,6 +113,9 @@ class WizardApp(App[int]):
             return None
         builds = frozenset(self.driver.build_actions(number))
         self.live = EventPump(number, builds, self.clock)
+        left = self.driver.running_build() if builds else None
+        if left is not None:  # re-attaching: the build's time counts from its own start
+            self.live.started -= max(0.0, time.time() - left[1])
         self._run_thread(self.live)
         return self.live
 
@@ -119,7 +129,7 @@ class WizardApp(App[int]):
             self.call_from_thread(self._run_done, live, outcome)
 
     def _run_done(self, live: EventPump, outcome: Outcome) -> None:
-        live.outcome = outcome
+        live.outcome, live.ended = outcome, self.clock()
         for screen in self.screen_stack:
             screen.post_message(RunDone(live.number, outcome))
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 MAX_BATCH = 2000  # lines handed to the screen per tick: what its log widget holds
 TAIL_BYTES = 256 * 1024  # of output kept for a screen that has not drained it yet
 TAIL = 5000  # events kept likewise
+SAID = ("action", "skip", "done", "failed", "manual", "stopped")  # shown in the log too
 
 
 class EventPump:
@@ -45,6 +46,7 @@ class EventPump:
         self._events: deque[Event] = deque(maxlen=TAIL)
         self.outcome: Outcome | None = None
         self.started = clock()
+        self.ended: float | None = None  # the clock when the run ended: elapsed stops there
 
     def put(self, event: Event) -> None:
         if event.kind == "line":
@@ -56,6 +58,12 @@ class EventPump:
             with self._lock:
                 self._output.add(event.data)
         else:
+            if event.kind in SAID:
+                # What the engine did, in order with what the commands printed: a step whose
+                # commands print nothing (step 6's server logs to a file) still shows it.
+                said = "".join(f"» {line}\n" for line in event.text.splitlines())
+                with self._lock:
+                    self._output.add(said.encode())
             if event.kind == "action":
                 self.action_title = event.text.splitlines()[0]
                 if event.action in self.builds:
@@ -71,14 +79,21 @@ class EventPump:
         return lines, events
 
 
+YES_TO_ALL = "Yes to all until you quit"
+
+
 class Confirmer:
     """The engine's confirm callback: a modal shows the command and who runs it; the worker
-    thread waits for the answer. "All" answers yes for the rest of this run."""
+    thread waits for the answer. "All" answers yes for the rest of the wizard's run (every
+    later step too, until the wizard is closed): it is kept on the app, not per step."""
 
     def __init__(self, app: App[int], who: Callable[[Action], str]) -> None:
         self.app, self.who = app, who
-        self.yes_to_all = False
         self.asked: list[str] = []
+
+    @property
+    def yes_to_all(self) -> bool:
+        return bool(getattr(self.app, "yes_to_all", False))
 
     def __call__(self, action: Action) -> bool:
         if self.yes_to_all:
@@ -88,7 +103,7 @@ class Confirmer:
         self.asked.append(action.id)
         answer: str = self.app.call_from_thread(self._ask, action)  # type: ignore[arg-type]
         if answer == "all":
-            self.yes_to_all = True
+            self.app.yes_to_all = True  # type: ignore[attr-defined]
         return answer in ("yes", "all")
 
     async def _ask(self, action: Action) -> str:
@@ -103,7 +118,7 @@ class Confirmer:
         screen = ConfirmScreen(
             f"Run as {self.who(action)}: {action.title}?",
             describe(action),
-            choices=(("yes", "Yes", "y"), ("all", "Yes to all", "a"), ("no", "No", "n")),
+            choices=(("yes", "Yes", "y"), ("all", YES_TO_ALL, "a"), ("no", "No", "n")),
         )
         await self.app.push_screen(screen, callback=done)
         return await future

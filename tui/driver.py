@@ -9,11 +9,12 @@ import shlex
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from checks.evaluate import CheckContext, ProbeResult, all_pass
 from checks.result import CheckResult
 from steps.cli import _who as who_runs
-from steps.engine import Engine, Event, NeedsConfirmation
+from steps.engine import Engine, Event, NeedsConfirmation, NeedsUnmet
 from steps.lock import LockedError, StateLock
 from steps.model import Action, Command, Step
 from steps.plan import Plan
@@ -56,6 +57,7 @@ class Driver:
     passwords: dict[str, str] = field(default_factory=dict)  # memory only
     engine: Engine | None = None  # the engine of the run under way
     hana_notice: str = ""
+    runs: int = 0  # steps run in this wizard session (the first starts the run)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -76,10 +78,17 @@ class Driver:
         return self.session.store.file.exists()
 
     def resume_point(self) -> tuple[int, str] | None:
-        """Offered only for a run that exists on disk and is not finished."""
+        """Offered only for a run on disk that stopped part-way: an action was under way or
+        tried and not finished (a step never started is not something to resume)."""
         if self.state is None or not self.has_saved_run:
             return None
-        return self.state.resume_point()
+        point = self.state.resume_point()
+        if point is None:
+            return None
+        current = tuple(self.state.current) if self.state.current else None
+        if current == point or self.state.step(point[0]).action(point[1]).attempts:
+            return point
+        return None
 
     def step(self, number: int) -> Step:
         assert self.plan is not None
@@ -191,14 +200,21 @@ class Driver:
             with StateLock(self.session.store.folder):
                 self.reload_unlocked()
                 engine = self._engine(confirm, on_event, hana=number in HANA_STEPS)
+                unmet = engine.unmet_need([number])
+                if unmet is not None:  # before anything is saved or run
+                    return Outcome(False, message=f"{unmet}.")
                 # The wizard walks the whole tutorial: `emlsetup resume` may go on past it.
                 engine.state.requested = []
                 self.engine = engine
                 self.session.store.save(engine.state)
+                # One wizard session is one run: what earlier steps changed still counts.
+                new_run, self.runs = not self.runs, self.runs + 1
                 try:
-                    ok = engine.run([number])
+                    ok = engine.run([number], new_run=new_run)
                 except NeedsConfirmation as exc:
                     return Outcome(False, message=f"not confirmed, nothing of it ran: {exc}")
+                except NeedsUnmet as exc:  # nothing ran, no step changed
+                    return Outcome(False, message=f"{exc}.")
                 if engine.cancelled.is_set():
                     return Outcome(False, True, "interrupted: nothing done is lost; Run resumes")
                 reason = "" if ok else self.state_reason(number)
@@ -242,6 +258,20 @@ class Driver:
         st.status, st.reason = StepStatus.SKIPPED, "skipped by the admin in the wizard"
         self.session.store.ensure_folder()
         self.session.store.save(self.state)
+
+    def running_build(self) -> tuple[int, float] | None:
+        """(pid, start as a time.time()) of step 5's build when it was left running and
+        its process is still there (read from the system, not only the state)."""
+        from steps.follow import is_our_wrapper
+
+        if self.state is None:
+            return None
+        for ast in self.state.step(5).actions:
+            rec = ast.commands[-1] if ast.commands else None
+            found = ast.status == ActionStatus.RUNNING and rec and rec.pid and rec.exit_file
+            if found and rec and rec.pid and is_our_wrapper(rec.pid, Path(str(rec.exit_file))):
+                return rec.pid, rec.started.timestamp()
+        return None
 
     def failed_action(self, number: int) -> tuple[str, list[str], str] | None:
         """(title, last meaningful lines, fix) of the step's failed action, if any."""

@@ -6,15 +6,16 @@ from __future__ import annotations
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import HorizontalScroll, Vertical
 from textual.widgets import Footer, Header, Static
 
 from steps.bazel.log import BuildTracker
-from steps.state import StepStatus
 from tui.bridge import EventPump
 from tui.messages import RunDone
 from tui.screens.base import WizardScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.status import step_word
+from tui.widgets.build_progress import clock_text
 from tui.widgets.log_view import LogTail
 
 BUILD_STEP = 5
@@ -28,8 +29,11 @@ class BuildScreen(WizardScreen):
         Binding("escape", "back", "Step 5"),
     ]
 
-    def __init__(self) -> None:
+    def __init__(self, *, run: bool = False) -> None:
+        """``run``: the admin pressed Run on step 5; opening the screen alone runs nothing."""
         super().__init__(name="build")
+        self.run_on_open = run
+        self.background: tuple[int, float] | None = None
         self.cancelling = False
         self.message = ""
 
@@ -42,6 +46,10 @@ class BuildScreen(WizardScreen):
             yield Static(id="build-action", markup=False)
             yield BuildProgress(id="progress")
             yield Static(id="detach", markup=False)
+            # The command on a line of its own, never wrapped (a wrapped command does not
+            # copy in one piece); wider than the screen, it scrolls sideways.
+            with HorizontalScroll(id="reattach-box"):
+                yield Static(id="reattach", markup=False)
             yield LogTail(id="build-log")
             yield Static(id="errors", markup=False)
         yield Footer(compact=True)
@@ -54,19 +62,20 @@ class BuildScreen(WizardScreen):
     def on_mount(self) -> None:
         self.sub_title = "Step 5: the build"
         self.query_one("#detach", Static).update(
-            "The build keeps running if your SSH session drops or you quit (l). "
-            f"Re-attach from any shell with: {self.wizard.reattach}"
+            "It keeps running if SSH drops or you quit (l). Re-attach from any shell with:"
         )
+        self.query_one("#reattach", Static).update(self.wizard.reattach)
         self.set_interval(1 / 10, self.tick)
-        st = self.driver.state.step(BUILD_STEP) if self.driver.state else None
-        if not self.wizard.busy and st is not None and st.status != StepStatus.DONE:
+        # A build left running by an earlier wizard: said so, followed only on Run.
+        self.background = None if self.wizard.busy else self.driver.running_build()
+        if self.run_on_open and not self.wizard.busy:
             self.action_run()
         self.tick()
 
     def action_run(self) -> None:
         if self.wizard.busy:
             return
-        self.cancelling, self.message = False, ""
+        self.cancelling, self.message, self.background = False, "", None
         self.query_one("#build-log", LogTail).clear()
         self.wizard.start_run(BUILD_STEP)
         self.refresh_bindings()
@@ -77,6 +86,11 @@ class BuildScreen(WizardScreen):
         word = step_word(state.step(BUILD_STEP)) if state else "?"
         running = live is not None and live.outcome is None
         title = f"Step 5: build TensorFlow Serving  [{'▶ running' if running else word}]"
+        if live is None and self.background is not None:
+            title = (
+                f"Step 5: build TensorFlow Serving  [▶ running in the background, "
+                f"pid {self.background[0]}: r follows it]"
+            )
         if self.cancelling and running:
             title += "  (interrupt sent; waiting for Bazel to stop cleanly)"
         elif self.message:
@@ -86,8 +100,9 @@ class BuildScreen(WizardScreen):
         self.query_one("#build-action", Static).update(f"Action: {doing}")
         tracker = live.tracker if live and live.tracker else BuildTracker()
         started = live.started if live else 0.0
+        now = live.ended if live and live.ended is not None else self.wizard.clock()
         self.query_one("#progress").show(  # type: ignore[attr-defined]
-            tracker, started, self.wizard.clock(), running
+            tracker, started, now, running
         )
         if live is not None:
             lines, _events = live.drain()
@@ -122,8 +137,28 @@ class BuildScreen(WizardScreen):
         return True
 
     def action_cancel(self) -> None:
-        """One interrupt, as Ctrl+C in the CLI; then wait for Bazel to stop cleanly."""
-        if self.cancelling:
+        """Asks first (hours of building are at stake), then one interrupt, as Ctrl+C in the
+        CLI, and waits for Bazel to stop cleanly."""
+        if self.cancelling or not self.wizard.busy:
+            return
+        live = self.live
+        elapsed = clock_text(self.wizard.clock() - live.started) if live else "-"
+        detail = (
+            f"The build has run for {elapsed}; that time is lost. What Bazel has compiled "
+            "so far stays in its cache, so Run (r) later goes on from there rather than from "
+            "the start."
+        )
+        self.app.push_screen(
+            ConfirmScreen(
+                "Stop the build?",
+                detail,
+                (("stop", "Stop the build", "s"), ("no", "Keep building", "n")),
+            ),
+            callback=self._cancel_answer,
+        )
+
+    def _cancel_answer(self, answer: str | None) -> None:
+        if answer != "stop" or self.cancelling:
             return
         if self.driver.cancel():
             self.cancelling = True

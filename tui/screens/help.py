@@ -25,6 +25,8 @@ Also
   enter          open the step under the cursor (welcome screen)
   up, down       move; page up/down scroll a long screen
   tab            next field or button
+  y, a, n        at a root prompt: yes, yes to all (every root action of every
+                 step until you quit the wizard), no
   ctrl+p         command palette: every step, the build, validation, report
 """
 

@@ -14,13 +14,15 @@ from tui.widgets.password_form import PasswordForm
 class PasswordScreen(ModalScreen[dict[str, str] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, system_user: str, ml_user: str) -> None:
+    def __init__(self, system_user: str, ml_user: str, notice: str = "") -> None:
         super().__init__()
-        self.users = (system_user, ml_user)
+        self.users, self.notice = (system_user, ml_user), notice
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label("This step talks to HANA. Passwords stay in memory only.", markup=False)
+            if self.notice:
+                yield Label(self.notice, id="demo-notice", markup=False)
             yield PasswordForm(*self.users)
             with Horizontal(id="buttons"):
                 yield Button("Continue (enter)", id="ok", variant="primary", compact=True)

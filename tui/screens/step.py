@@ -143,7 +143,7 @@ class StepScreen(WizardScreen):
             self.notify("a step is already running", severity="warning")
             return
         if self.number == BUILD_STEP:
-            self.wizard.open_build()
+            self.wizard.open_build(run=True)
             return
         if self.number in HANA_STEPS and (
             self.driver.needs_passwords() or self.driver.needs_system_password(self.number)

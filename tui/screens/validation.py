@@ -8,7 +8,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
-from textual.widgets import Button, Footer, Header, Input, Label, Static
+from textual.widgets import Button, Footer, Header, Input, Static
 
 from checks.result import CheckResult, Status
 from tui.screens.base import WizardScreen
@@ -63,8 +63,11 @@ class ValidationScreen(WizardScreen):
         yield Header()
         with VerticalScroll(id="body"):
             yield Static(id="hana-notice", markup=False)
-            yield Label(
-                "Passwords stay in this process's memory only (hdbuserstore keys work too).",
+            if self.wizard.demo_notice:
+                yield Static(self.wizard.demo_notice, id="demo-notice", markup=False)
+            yield Static(
+                "Passwords stay in this process's memory only (hdbuserstore keys work too). "
+                "Tab moves into the fields.",
                 markup=False,
             )
             yield PasswordForm(hana.system_user, hana.ml_user, id="passwords")
@@ -80,7 +83,9 @@ class ValidationScreen(WizardScreen):
         box = self.query_one("#hana-notice", Static)
         box.update(notice)
         box.display = bool(notice)
-        self.query_one(Input).focus()
+        # Not a password field: there e, ? and q would be typed into it instead of working
+        # as everywhere else. Tab (or a click) reaches the fields.
+        self.query_one("#check", Button).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_check()

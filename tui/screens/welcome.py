@@ -29,11 +29,7 @@ class WelcomeScreen(WizardScreen):
             yield Static(id="distro", markup=False)
             yield Static(id="resume", markup=False)
             yield StepTable(id="steps")
-            yield Static(
-                "Enter or 1-7: open a step · r: resume · v: validate · e: report · ?: help",
-                id="hint",
-                markup=False,
-            )
+            yield Static(id="hint", markup=False)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -66,19 +62,40 @@ class WelcomeScreen(WizardScreen):
         if state is not None:
             table.show(state)
         offer = self.query_one("#resume", Static)
-        point = self.driver.resume_point()
-        offer.display = point is not None
-        if point is not None:
-            action = self.driver.action(*point)
-            offer.update(
-                f"▶ An earlier run stopped. Resume at step {point[0]}, action {point[1]} "
-                f"({action.title}): press r"
-            )
+        said = self.offer()
+        offer.display = bool(said)
+        offer.update(said)
+        resume = " · r: resume" if self.driver.resume_point() and not self.wizard.busy else ""
+        self.query_one("#hint", Static).update(
+            f"Enter or 1-7: open a step{resume} · v: validate · e: report · ?: help"
+        )
         self.refresh_bindings()
+
+    def offer(self) -> str:
+        """What is under way or stopped, as it is now (a run in this wizard, a build left
+        running in the background, a run that stopped part-way), or nothing."""
+        live = self.wizard.live
+        if self.wizard.busy and live is not None:
+            doing = f" ({live.action_title})" if live.action_title else ""
+            return f"▶ Step {live.number} is running{doing}: press {live.number} to follow it"
+        build = self.driver.running_build()
+        if build is not None:
+            return (
+                f"▶ The build left running earlier is still going (pid {build[0]}): "
+                "press 5, then b, then r to follow it"
+            )
+        point = self.driver.resume_point()
+        if point is None:
+            return ""
+        action = self.driver.action(*point)
+        return (
+            f"▶ An earlier run stopped. Resume at step {point[0]}, action {point[1]} "
+            f"({action.title}): press r"
+        )
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "resume":
-            return self.driver.resume_point() is not None
+            return self.driver.resume_point() is not None and not self.wizard.busy
         if action in ("open", "step", "validate"):
             return self.driver.state is not None
         return True

@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widgets import ProgressBar, Static
 
-from steps.bazel.eta import describe, estimate
+from steps.bazel.eta import Eta, describe, estimate
 from steps.bazel.log import BuildTracker
 
 QUIET_AFTER_S = 30.0  # say something once Bazel has been quiet this long
@@ -27,6 +27,16 @@ def silence_notice(tracker: BuildTracker, now: float) -> str:
     )
 
 
+def eta_now(tracker: BuildTracker, now: float) -> Eta | None:
+    """Bazel's last progress line gave an estimate; between its lines (minutes apart late in
+    a build) the estimate counts down with the clock instead of standing still."""
+    eta = estimate(list(tracker.samples))
+    if eta is None or not tracker.samples:
+        return eta
+    since = max(0.0, now - tracker.samples[-1][0])
+    return Eta(max(0.0, eta.seconds - since), max(0.0, eta.low - since), max(0.0, eta.high - since))
+
+
 class BuildProgress(Vertical):
     def compose(self) -> ComposeResult:
         yield Static("Waiting for Bazel's first progress line…", id="counters", markup=False)
@@ -37,7 +47,12 @@ class BuildProgress(Vertical):
     def show(self, tracker: BuildTracker, started: float, now: float, running: bool) -> None:
         bar = self.query_one("#bar", ProgressBar)
         counters = self.query_one("#counters", Static)
-        if tracker.done is not None and tracker.total:
+        finished = tracker.finished
+        if finished is not None and finished.success and tracker.total:
+            # Bazel's last counter is rarely n / n: beside a full bar, say it is all done.
+            bar.update(total=tracker.total, progress=tracker.total)
+            counters.update(f"[{tracker.total} / {tracker.total}] {finished.text}")
+        elif tracker.done is not None and tracker.total:
             share = tracker.fraction() or 0.0  # 1.0 on success: the last counter is rarely n / n
             bar.update(total=tracker.total, progress=round(share * tracker.total))
             doing = tracker.current_action or "…"
@@ -50,7 +65,7 @@ class BuildProgress(Vertical):
         if tracker.finished is not None:
             eta = "finished" if tracker.finished.success else "stopped"
         else:
-            eta = "ETA " + describe(estimate(list(tracker.samples)))
+            eta = "ETA " + describe(eta_now(tracker, now))
         elapsed = clock_text(now - started) if running or tracker.phase != "starting" else "-"
         self.query_one("#times", Static).update(f"Elapsed {elapsed} · {eta}")
         notice = silence_notice(tracker, now) if running else ""
