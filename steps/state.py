@@ -134,6 +134,34 @@ class RunState(BaseModel):
         first = [(n, a.id) for n, a in open_[:1]]
         return next(iter(tried or first), None)
 
+    def resume_target(self) -> tuple[int, str] | None:
+        """What `emlsetup resume` will do, and what `status` announces: the first requested
+        step that is not done, with the action to continue at ("" when all its actions are
+        finished and only its expected-result checks are left, e.g. after a kill during
+        them); None when every requested step is done, so resume has nothing to do."""
+        open_steps = [
+            s
+            for s in self.steps
+            if (not self.requested or s.number in self.requested) and not _step_finished(s)
+        ]
+        if not open_steps:
+            return None
+        first = open_steps[0]
+        point = self.resume_point()
+        if point is not None and point[0] == first.number:
+            return point
+        action = next(
+            (a.id for a in first.actions
+             if not a.status.finished and a.status != ActionStatus.MANUAL),
+            "",
+        )  # fmt: skip
+        return first.number, action
+
+
+def _step_finished(step: StepState) -> bool:
+    # Skipped on purpose in the wizard, or done with its expected results checked.
+    return step.status in (StepStatus.DONE, StepStatus.SKIPPED)
+
 
 class StateError(Exception):
     """A sentence for the admin; the CLI prints it and exits 2."""
@@ -203,5 +231,22 @@ class StateStore:
         except OSError as exc:
             raise StateError(
                 f"cannot save the state in {self.folder} ({exc.strerror}); the previous state "
-                "is intact: free some space or choose another --state-dir, then `emlsetup resume`"
+                f"is intact: free some space, then {self._what_continues()}"
             ) from None
+
+    def _what_continues(self) -> str:
+        """The command that continues after a failed save, read from the state left on disk:
+        `resume` only where it would find something to do."""
+        try:
+            previous = self.load()
+        except StateError:
+            previous = None
+        if previous is None:
+            return "run the same `emlsetup run` command again"
+        point = previous.resume_target()
+        if point is None:
+            return (
+                "run the same `emlsetup run` command again (the saved run is complete, so "
+                "`emlsetup resume` would find nothing to do)"
+            )
+        return f"`emlsetup resume` (it continues at step {point[0]})"

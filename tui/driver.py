@@ -79,7 +79,7 @@ class Driver:
         """Offered only for a run that exists on disk and is not finished."""
         if self.state is None or not self.has_saved_run:
             return None
-        return self.state.resume_point()
+        return self.state.resume_target()  # the same answer as `emlsetup status`
 
     def step(self, number: int) -> Step:
         assert self.plan is not None

@@ -69,11 +69,12 @@ class WelcomeScreen(WizardScreen):
         point = self.driver.resume_point()
         offer.display = point is not None
         if point is not None:
-            action = self.driver.action(*point)
-            offer.update(
-                f"▶ An earlier run stopped. Resume at step {point[0]}, action {point[1]} "
-                f"({action.title}): press r"
+            what = (
+                f"action {point[1]} ({self.driver.action(*point).title})"
+                if point[1]
+                else "its result checks"
             )
+            offer.update(f"▶ An earlier run stopped. Resume at step {point[0]}, {what}: press r")
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
