@@ -25,7 +25,7 @@ from steps.model import Action, Manual, Sql
 from steps.plan import Plan
 from steps.report import FORMATS, render
 from steps.session import Options, Session, SessionError
-from steps.settings import Settings, SettingsError
+from steps.settings import Settings, SettingsError, message_line
 from steps.state import StateError
 from steps.status import where
 from steps.stdin_secrets import session_inputs
@@ -167,7 +167,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         )
         return COMMANDS[args.command](session, args, out)
     except (SettingsError, SessionError, StateError, LockedError) as exc:
-        print(f"emlsetup: {exc}", file=sys.stderr)
+        print(f"emlsetup: {message_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 

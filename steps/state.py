@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from checks.result import CheckResult
+from steps.buildenv import strip_url_credentials
 
 SCHEMA = 1
 STATE_FILE = "state.json"
@@ -158,6 +160,20 @@ class RunState(BaseModel):
         return first.number, action
 
 
+MAX_DEPTH = 32  # a state file is a few levels deep; more is damage, not a run
+
+
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest, without recursion."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        node, level = todo.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level)
+            todo += [(v, level + 1) for v in (node.values() if isinstance(node, dict) else node)]
+    return deepest
+
+
 def _step_finished(step: StepState) -> bool:
     # Skipped on purpose in the wizard, or done with its expected results checked.
     return step.status in (StepStatus.DONE, StepStatus.SKIPPED)
@@ -183,7 +199,7 @@ class StateStore:
 
     def load(self) -> RunState | None:
         try:
-            raw = self.file.read_text()
+            raw = self._read()
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -191,7 +207,15 @@ class StateStore:
                 f"cannot read {self.file} ({exc.strerror}); check its permissions"
             ) from None
         try:
-            state = RunState.model_validate(json.loads(raw))
+            data = json.loads(raw)
+            if _depth(data) > MAX_DEPTH:
+                raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+            state = RunState.model_validate(data)
+        except RecursionError:
+            raise StateError(
+                f"the state file {self.file} is damaged (nested too deeply); move it aside "
+                f"(mv {self.file} {self.file}.damaged) to start a new run"
+            ) from None
         except (ValueError, ValidationError) as exc:
             first = str(exc).splitlines()[0][:120]
             raise StateError(
@@ -206,9 +230,24 @@ class StateStore:
             )
         return state
 
+    def _read(self) -> str:
+        """The file's text; a FIFO or device in its place is refused, never waited on."""
+        fd = os.open(self.file, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StateError(
+                    f"{self.file} is not a regular file; move it aside "
+                    f"(mv {self.file} {self.file}.damaged) to start a new run"
+                )
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                return fh.read().decode("utf-8", errors="replace")
+        finally:
+            os.close(fd)
+
     def save(self, state: RunState) -> None:
         state.updated = now()
-        data = state.model_dump_json(indent=1)
+        # No credential in a URL (a clone URL with a token, a proxy) is ever written down.
+        data = strip_url_credentials(state.model_dump_json(indent=1))
         # A fixed temp name: a save cut short by a kill leaves one file the next save replaces.
         tmp = self.folder / ".state.json.new"
         try:
