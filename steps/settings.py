@@ -159,12 +159,29 @@ def message_line(text: str, token_max: int = 200) -> str:
     return " ".join(shorten(w, token_max) if len(w) > token_max else w for w in words)
 
 
+def _is_stdin(st: os.stat_result) -> bool:
+    try:
+        ours = os.fstat(0)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == (ours.st_dev, ours.st_ino)
+
+
 def read_regular(path: Path, limit: int, what: str) -> bytes:
     """A regular file's bytes, at most ``limit``: a FIFO or a device given by mistake is
-    refused at once instead of blocking forever or being read without end."""
+    refused at once instead of blocking forever or being read without end. Our own
+    standard input is the exception (`--config /dev/stdin`, how the Ansible role passes the
+    answers): its writer is there, and it is read up to ``limit`` too."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     try:
         st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) and _is_stdin(st) and not stat.S_ISCHR(st.st_mode):
+            os.set_blocking(fd, True)
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                data = fh.read(limit + 1)
+            if len(data) > limit:
+                raise SettingsError(f"{what} {shorten(str(path))}: more than {limit} bytes")
+            return data
         if not stat.S_ISREG(st.st_mode):
             raise SettingsError(f"{what} {shorten(str(path))}: not a regular file; give a file")
         if st.st_size > limit:

@@ -120,3 +120,17 @@ def test_a_hostile_state_file_is_one_line_and_is_left_for_the_admin(
     assert sorted(p.name for p in sandbox.state_dir.iterdir() if p.name != "emlsetup.lock") == [
         "state.json"
     ]
+
+
+def test_standard_input_piped_as_the_answers_file_still_works(sandbox: Sandbox) -> None:
+    """`--config /dev/stdin` is how the Ansible role passes the answers: a pipe with its
+    writer, read (up to the same limit), unlike a FIFO nobody writes to."""
+    done = subprocess.run(sandbox.cli_argv("--config", "/dev/stdin", "plan"), env=sandbox.env(),
+                          input='[serving]\ncheckout = "/opt/piped-serving"\n', capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "/opt/piped-serving" in done.stdout
+    big = subprocess.run(sandbox.cli_argv("--config", "/dev/stdin", "plan"), env=sandbox.env(),
+                         input="#" * (2 * 1024 * 1024), capture_output=True, text=True,
+                         timeout=120)  # fmt: skip
+    assert big.returncode == 2 and "more than" in big.stderr
