@@ -137,27 +137,25 @@ class RunState(BaseModel):
         return next(iter(tried or first), None)
 
     def resume_target(self) -> tuple[int, str] | None:
-        """What `emlsetup resume` will do, and what `status` announces: the first requested
-        step that is not done, with the action to continue at ("" when all its actions are
-        finished and only its expected-result checks are left, e.g. after a kill during
-        them); None when every requested step is done, so resume has nothing to do."""
-        open_steps = [
-            s
-            for s in self.steps
-            if (not self.requested or s.number in self.requested) and not _step_finished(s)
-        ]
-        if not open_steps:
-            return None
-        first = open_steps[0]
+        """What `emlsetup resume` will do, and what `status` announces: where the run
+        stopped (``resume_point``), or an earlier step whose actions are all finished but
+        which is not done (killed or failed during its expected-result checks: action ""),
+        whichever comes first; None exactly when every requested step is done or skipped."""
         point = self.resume_point()
-        if point is not None and point[0] == first.number:
+        unchecked = [
+            s.number
+            for s in self.steps
+            if (not self.requested or s.number in self.requested)
+            and not _step_finished(s)
+            and all(a.status.finished or a.status == ActionStatus.MANUAL for a in s.actions)
+        ]
+        starts = unchecked + ([point[0]] if point else [])
+        if not starts:
+            return None
+        first = min(starts)
+        if point is not None and point[0] == first:
             return point
-        action = next(
-            (a.id for a in first.actions
-             if not a.status.finished and a.status != ActionStatus.MANUAL),
-            "",
-        )  # fmt: skip
-        return first.number, action
+        return first, ""
 
 
 MAX_DEPTH = 32  # a state file is a few levels deep; more is damage, not a run

@@ -105,6 +105,8 @@ def test_after_a_full_disk_the_message_names_what_continues_the_run(
         state = _state()
         if previous == "done":
             state.step(2).status = StepStatus.DONE
+            for action in state.step(2).actions:
+                action.status = ActionStatus.DONE
         store.save(state)
     code = (
         "import resource, signal, sys; from pathlib import Path; from steps.state import *\n"
