@@ -211,6 +211,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
             f"{where}: not UTF-8 (byte 0x{raw[exc.start]:02x} on line {line}); save it as "
             "UTF-8 (TOML files are UTF-8)"
         ) from None
+    return _parse_toml(text, path)
+
+
+def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    where = f"--config {shorten(str(path))}"
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -219,13 +224,6 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise SettingsError(
             f"{where}: nested too deeply to be an answers file (sections are one level)"
         ) from None
-
-
-def _parse_toml(text: str, path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"--config {path}: not valid TOML ({exc}); fix that line") from None
 
 
 def _nested(dotted: str, value: Any) -> dict[str, Any]:

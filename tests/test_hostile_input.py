@@ -134,3 +134,19 @@ def test_standard_input_piped_as_the_answers_file_still_works(sandbox: Sandbox) 
                          input="#" * (2 * 1024 * 1024), capture_output=True, text=True,
                          timeout=120)  # fmt: skip
     assert big.returncode == 2 and "more than" in big.stderr
+
+
+def test_answers_on_standard_input_after_the_passwords_are_bounded_too(sandbox: Sandbox) -> None:
+    """`--passwords-from-stdin --config -`: the answers after the passwords are parsed with
+    the same limits (here 100,000 nested arrays)."""
+    before = _keep_state(sandbox)
+    text = "EMLSETUP_SYSTEM_PASSWORD=x\n\n[serving]\noptimisation = " + "[" * 100_000 + "\n"
+    done = subprocess.run(
+        sandbox.cli_argv("--passwords-from-stdin", "--config", "-", "run", "--yes",
+                         "--only-step", "2"),
+        env=sandbox.env(), input=text, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    lines = [x for x in done.stderr.splitlines() if x.strip()]
+    assert done.returncode == 2 and len(lines) == 1, done.stderr[:500]
+    assert "nested too deeply" in lines[0]
+    assert (sandbox.state_dir / "state.json").read_bytes() == before and sandbox.calls() == []
