@@ -27,8 +27,9 @@ from steps.model_cli import add_model_commands, cmd_model
 from steps.plan import Plan
 from steps.report import FORMATS, render
 from steps.session import Options, Session, SessionError
-from steps.settings import Settings, SettingsError
+from steps.settings import Settings, SettingsError, message_line
 from steps.state import StateError
+from steps.status import where
 from steps.stdin_secrets import session_inputs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
@@ -174,7 +175,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         )
         return COMMANDS[args.command](session, args, out)
     except (SettingsError, SessionError, StateError, LockedError) as exc:
-        print(f"emlsetup: {exc}", file=sys.stderr)
+        print(f"emlsetup: {message_line(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -251,7 +252,7 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     with StateLock(session.store.folder):
         state = session.load_or_new_state(plan)
         if args.command == "resume":
-            point = state.resume_point() if session.store.file.exists() else None
+            point = state.resume_target() if session.store.file.exists() else None
             if point is None:
                 out.write(
                     "Nothing to resume: "
@@ -262,7 +263,7 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
                     )
                 )
                 return EXIT_OK if session.store.file.exists() else EXIT_FAILED
-            out.write(f"Resuming at step {point[0]}, action {point[1]}\n")
+            out.write(f"Resuming at {where(point)}\n")
             numbers = [
                 s.number
                 for s in plan.steps

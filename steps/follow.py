@@ -162,6 +162,10 @@ def follow(
                     offset += n
                 return Followed(code, offset)
             if not is_our_wrapper(pid, exit_file):
+                # It may have written its exit status and ended between the two looks (seen
+                # once in 200 kill-campaign rounds under load): look once more.
+                if read_exit(exit_file) is not None:
+                    continue
                 return Followed(None, offset)
             if stop.is_set() and not stopping:
                 stopping = True

@@ -11,6 +11,8 @@ import os
 from pathlib import Path
 from types import TracebackType
 
+from steps.state import StateError
+
 LOCK_FILE = "emlsetup.lock"
 
 
@@ -24,7 +26,13 @@ class StateLock:
         self._fd: int | None = None
 
     def acquire(self) -> None:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as exc:  # a read-only mount, another user's folder, a file on the way
+            raise StateError(
+                f"cannot write in the state folder {self.path.parent} ({exc.strerror}); "
+                "make it writable for this user or choose another with --state-dir"
+            ) from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from steps.buildenv import strip_url_credentials
+
 _NOISE = re.compile(r"^\s*$|^\s*[-=*#.]{3,}\s*$|^\s*\[\s*[\d,]+\s*/\s*[\d,]+\s*\]")
 _ERRORISH = re.compile(r"error|fatal|failed|denied|not found|cannot|could not|unable", re.I)
 # A credential is a keyword then "=" or ":" and its value (password=x, DB_PASSWORD: x), or an
@@ -33,6 +35,7 @@ def redact(line: str) -> str:
     def hide(m: re.Match[str]) -> str:
         return f"{m.group(1)}{m.group(2)}[redacted]"
 
+    line = strip_url_credentials(line)
     return _OPTION.sub(hide, _SECRET.sub(hide, line))
 
 

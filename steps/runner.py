@@ -19,6 +19,7 @@ import sh
 
 from checks.evaluate import ProbeResult
 from checks.host import Host
+from steps.buildenv import build_env, recordable, restore, restore_argv, strip_url_credentials
 from steps.output import meaningful_tail
 from steps.secret_input import scrub
 from steps.state import CommandRecord
@@ -97,7 +98,7 @@ class Runner:
         line = self.command_line(argv, run_as, extra, login)
         user = self.identity.name(run_as)
         record = CommandRecord(
-            display=" ".join(_quote(a) for a in argv),
+            display=strip_url_credentials(" ".join(_quote(a) for a in argv)),
             user=self.host.login if user == "self" else user,
             cwd=cwd,
         )
@@ -230,8 +231,11 @@ class Runner:
     ) -> tuple[int, list[str], dict[str, str]]:
         """Starts a long command under ``steps.detach`` in a session of its own. Given
         ``exec_argv`` and ``env`` (from a build that died), that exact command is re-run."""
-        line = exec_argv or self.command_line(argv, run_as, path_extra)
-        used_env = env or self.host.child_env({"PATH": self.search_path(path_extra)})
+        fresh_line = self.command_line(argv, run_as, path_extra)
+        fresh_env = build_env(self.host.child_env({"PATH": self.search_path(path_extra)}))
+        # A re-run is identical; credentials left out of the record come from this run.
+        line = restore_argv(exec_argv, fresh_line) if exec_argv else fresh_line
+        used_env = restore(env, fresh_env) if env else fresh_env
         # -I: the build's folder must not shadow our modules (it is the working directory).
         wrapper = [
             sys.executable,
@@ -256,7 +260,7 @@ class Runner:
             _in="",  # end of input at once (a str is sh's input text, not a path)
             _ok_code=list(range(256)),
         )
-        return int(proc.pid), line, used_env
+        return int(proc.pid), [strip_url_credentials(a) for a in line], recordable(used_env)
 
     def interrupt_group(self, pgid: int) -> None:
         """One SIGINT to a detached build's process group (its wrapper leads the session)."""

@@ -7,7 +7,9 @@ so a ``password = ...`` line is refused rather than silently kept in a file.
 
 from __future__ import annotations
 
+import os
 import re
+import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
@@ -23,6 +25,11 @@ else:  # pragma: no cover - exercised on 3.10 only
 ENV_PREFIX = "EMLSETUP_"
 CPU_FLAGS = ("sse4.1", "sse4.2", "avx", "avx2", "fma")
 _NAME = r"^[A-Za-z_][A-Za-z0-9_.-]*$"
+# Every field is bounded by what it can be: a DNS name (RFC 1035: 253 characters), a HANA
+# identifier (127), a Linux path (PATH_MAX 4096 with its NUL), a URL a browser takes.
+HOST_MAX, NAME_MAX, PATH_MAX, URL_MAX = 253, 127, 4095, 2048
+CONFIG_MAX = 1024 * 1024  # an answers file is a few lines; a bigger one is a mistake
+SHOWN_MAX = 60  # of a value echoed in a message
 
 
 class _Section(BaseModel):
@@ -32,26 +39,26 @@ class _Section(BaseModel):
 class HanaSettings(_Section):
     """Where SAP HANA is and who the wizard connects as."""
 
-    address: str = Field("localhost", pattern=r"^[A-Za-z0-9_.:-]+$")
+    address: str = Field("localhost", max_length=HOST_MAX, pattern=r"^[A-Za-z0-9_.:-]+$")
     sql_port: int = Field(39015, ge=1, le=65535)
-    tenant: str = Field("HXE", pattern=_NAME)
-    system_user: str = Field("SYSTEM", pattern=_NAME)
-    ml_user: str = Field("ML_USER", pattern=_NAME)
-    system_key: str | None = Field(None, pattern=_NAME)
-    ml_user_key: str | None = Field(None, pattern=_NAME)
+    tenant: str = Field("HXE", max_length=NAME_MAX, pattern=_NAME)
+    system_user: str = Field("SYSTEM", max_length=NAME_MAX, pattern=_NAME)
+    ml_user: str = Field("ML_USER", max_length=NAME_MAX, pattern=_NAME)
+    system_key: str | None = Field(None, max_length=NAME_MAX, pattern=_NAME)
+    ml_user_key: str | None = Field(None, max_length=NAME_MAX, pattern=_NAME)
     encrypt: bool = False
     validate_certificate: bool = True
     connect_timeout_s: float = Field(10.0, gt=0, le=600)
     command_timeout_s: float = Field(120.0, gt=0, le=3600)
-    sid_adm: str = Field("hxeadm", pattern=r"^[a-z_][a-z0-9_-]*$")
-    hxe_bin_dir: str = Field("/usr/sap/HXE/home/bin", pattern=r"^/")
+    sid_adm: str = Field("hxeadm", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
+    hxe_bin_dir: str = Field("/usr/sap/HXE/home/bin", max_length=PATH_MAX, pattern=r"^/")
 
 
 class AdminSettings(_Section):
     """The dedicated TensorFlow Serving administrator (tutorial step 2)."""
 
     user: str = Field("tmsadm", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
-    home: str | None = Field(None, pattern=r"^/")
+    home: str | None = Field(None, max_length=PATH_MAX, pattern=r"^/")
 
     @property
     def home_dir(self) -> str:
@@ -61,17 +68,17 @@ class AdminSettings(_Section):
 class ServingSettings(_Section):
     """TensorFlow Serving: where it is built, which version, and how it is served."""
 
-    venv: str = "~/tms"
-    checkout: str = "~/serving"
-    git_url: str = "https://github.com/tensorflow/serving"
+    venv: str = Field("~/tms", max_length=PATH_MAX)
+    checkout: str = Field("~/serving", max_length=PATH_MAX)
+    git_url: str = Field("https://github.com/tensorflow/serving", max_length=URL_MAX)
     # 1.8.0 is the last tag whose Dockerfile.devel pins Bazel 0.11.1; master no longer builds.
-    ref: str = Field("1.8.0", pattern=r"^[A-Za-z0-9_./-]+$")
+    ref: str = Field("1.8.0", max_length=255, pattern=r"^[A-Za-z0-9_./-]+$")
     bazel_version: str = Field("0.11.1", pattern=r"^\d+\.\d+\.\d+$")
-    bazel_installer: str | None = None
-    export_dir: str = "~/export"
-    host: str = Field("localhost", pattern=r"^[A-Za-z0-9_.:-]+$")
+    bazel_installer: str | None = Field(None, max_length=PATH_MAX)
+    export_dir: str = Field("~/export", max_length=PATH_MAX)
+    host: str = Field("localhost", max_length=HOST_MAX, pattern=r"^[A-Za-z0-9_.:-]+$")
     port: int = Field(8500, ge=1, le=65535)
-    optimisation: Literal["auto", "off"] | list[str] = "auto"
+    optimisation: Literal["auto", "off"] | list[str] = Field("auto", max_length=len(CPU_FLAGS))
     run_tests: bool = False
 
     @field_validator("optimisation")
@@ -130,7 +137,7 @@ def load_settings(
     for item in overrides or []:
         if "=" not in item:
             raise SettingsError(
-                f"--set {item}: expected SECTION.FIELD=VALUE, e.g. serving.port=8500"
+                f"--set {shorten(item)}: expected SECTION.FIELD=VALUE, e.g. serving.port=8500"
             )
         dotted, value = item.split("=", 1)
         _merge(data, source, _nested(dotted.strip(), _scalar(value)), "--set")
@@ -140,30 +147,90 @@ def load_settings(
         raise SettingsError(_one_line(exc, source)) from None
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def shorten(text: str, limit: int = SHOWN_MAX) -> str:
+    """A value as a message shows it: whole when short, else its start and its length."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
+
+def message_line(text: str, token_max: int = 200) -> str:
+    """An error message as one line, any over-long word in it (a value, a path) shortened:
+    the last guard before the admin's terminal."""
+    words = text.replace("\r", " ").replace("\n", " ").split(" ")
+    return " ".join(shorten(w, token_max) if len(w) > token_max else w for w in words)
+
+
+def _is_stdin(st: os.stat_result) -> bool:
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        ours = os.fstat(0)
+    except OSError:
+        return False
+    return (st.st_dev, st.st_ino) == (ours.st_dev, ours.st_ino)
+
+
+def read_regular(path: Path, limit: int, what: str) -> bytes:
+    """A regular file's bytes, at most ``limit``: a FIFO or a device given by mistake is
+    refused at once instead of blocking forever or being read without end. Our own
+    standard input is the exception (`--config /dev/stdin`, how the Ansible role passes the
+    answers): its writer is there, and it is read up to ``limit`` too."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) and _is_stdin(st) and not stat.S_ISCHR(st.st_mode):
+            os.set_blocking(fd, True)
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                data = fh.read(limit + 1)
+            if len(data) > limit:
+                raise SettingsError(f"{what} {shorten(str(path))}: more than {limit} bytes")
+            return data
+        if not stat.S_ISREG(st.st_mode):
+            raise SettingsError(f"{what} {shorten(str(path))}: not a regular file; give a file")
+        if st.st_size > limit:
+            raise SettingsError(
+                f"{what} {shorten(str(path))}: {st.st_size} bytes, more than the {limit} an "
+                "answers file can be; give the right file"
+            )
+        with os.fdopen(os.dup(fd), "rb") as fh:
+            return fh.read(limit + 1)[:limit]
+    finally:
+        os.close(fd)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    where = f"--config {shorten(str(path))}"
+    try:
+        raw = read_regular(path, CONFIG_MAX, "--config")
     except FileNotFoundError:
-        raise SettingsError(
-            f"--config {path}: no such file; give the path of your answers file"
-        ) from None
+        raise SettingsError(f"{where}: no such file; give the path of your answers file") from None
     except OSError as exc:
-        raise SettingsError(f"--config {path}: cannot read it ({exc.strerror})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"--config {path}: not valid TOML ({exc}); fix that line") from None
+        raise SettingsError(f"{where}: cannot read it ({exc.strerror})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise SettingsError(
+            f"{where}: not UTF-8 (byte 0x{raw[exc.start]:02x} on line {line}); save it as "
+            "UTF-8 (TOML files are UTF-8)"
+        ) from None
+    return _parse_toml(text, path)
 
 
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
+    where = f"--config {shorten(str(path))}"
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"--config {path}: not valid TOML ({exc}); fix that line") from None
+        raise SettingsError(f"{where}: not valid TOML ({exc}); fix that line") from None
+    except RecursionError:
+        raise SettingsError(
+            f"{where}: nested too deeply to be an answers file (sections are one level)"
+        ) from None
 
 
 def _nested(dotted: str, value: Any) -> dict[str, Any]:
     if not re.fullmatch(r"[a-z_]+(\.[a-z_]+)+", dotted):
-        raise SettingsError(f"{dotted}: not a setting name; use SECTION.FIELD, e.g. hana.sql_port")
+        raise SettingsError(
+            f"{shorten(dotted)}: not a setting name; use SECTION.FIELD, e.g. hana.sql_port"
+        )
     out: dict[str, Any] = {}
     node = out
     parts = dotted.split(".")
@@ -197,7 +264,7 @@ def _scalar(text: str) -> Any:
     """Environment and flag values are text; read them as TOML values where they parse."""
     try:
         return tomllib.loads(f"v = {text}")["v"]
-    except tomllib.TOMLDecodeError:
+    except (tomllib.TOMLDecodeError, RecursionError):
         return text
 
 
@@ -219,5 +286,5 @@ def _one_line(exc: ValidationError, source: dict[str, str]) -> str:
         return f"{field}{where}: unknown setting; remove it or check its spelling"
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
-    shown = f" (got {got!r})" if got is not None and not isinstance(got, dict) else ""
+    shown = f" (got {shorten(repr(got))})" if got is not None and not isinstance(got, dict) else ""
     return f"{field}{where}: {msg}{shown}"

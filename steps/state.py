@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 from datetime import datetime, timezone
 from enum import Enum
 from pathlib import Path
@@ -15,6 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from checks.result import CheckResult
+from steps.buildenv import strip_url_credentials
 
 SCHEMA = 1
 STATE_FILE = "state.json"
@@ -134,6 +136,46 @@ class RunState(BaseModel):
         first = [(n, a.id) for n, a in open_[:1]]
         return next(iter(tried or first), None)
 
+    def resume_target(self) -> tuple[int, str] | None:
+        """What `emlsetup resume` will do, and what `status` announces: where the run
+        stopped (``resume_point``), or an earlier step whose actions are all finished but
+        which is not done (killed or failed during its expected-result checks: action ""),
+        whichever comes first; None exactly when every requested step is done or skipped."""
+        point = self.resume_point()
+        unchecked = [
+            s.number
+            for s in self.steps
+            if (not self.requested or s.number in self.requested)
+            and not _step_finished(s)
+            and all(a.status.finished or a.status == ActionStatus.MANUAL for a in s.actions)
+        ]
+        starts = unchecked + ([point[0]] if point else [])
+        if not starts:
+            return None
+        first = min(starts)
+        if point is not None and point[0] == first:
+            return point
+        return first, ""
+
+
+MAX_DEPTH = 32  # a state file is a few levels deep; more is damage, not a run
+
+
+def _depth(value: object) -> int:
+    """How deeply lists and objects nest, without recursion."""
+    deepest, todo = 0, [(value, 1)]
+    while todo:
+        node, level = todo.pop()
+        if isinstance(node, (dict, list)):
+            deepest = max(deepest, level)
+            todo += [(v, level + 1) for v in (node.values() if isinstance(node, dict) else node)]
+    return deepest
+
+
+def _step_finished(step: StepState) -> bool:
+    # Skipped on purpose in the wizard, or done with its expected results checked.
+    return step.status in (StepStatus.DONE, StepStatus.SKIPPED)
+
 
 class StateError(Exception):
     """A sentence for the admin; the CLI prints it and exits 2."""
@@ -155,7 +197,7 @@ class StateStore:
 
     def load(self) -> RunState | None:
         try:
-            raw = self.file.read_text()
+            raw = self._read()
         except FileNotFoundError:
             return None
         except OSError as exc:
@@ -163,7 +205,15 @@ class StateStore:
                 f"cannot read {self.file} ({exc.strerror}); check its permissions"
             ) from None
         try:
-            state = RunState.model_validate(json.loads(raw))
+            data = json.loads(raw)
+            if _depth(data) > MAX_DEPTH:
+                raise ValueError(f"nested more than {MAX_DEPTH} levels deep")
+            state = RunState.model_validate(data)
+        except RecursionError:
+            raise StateError(
+                f"the state file {self.file} is damaged (nested too deeply); move it aside "
+                f"(mv {self.file} {self.file}.damaged) to start a new run"
+            ) from None
         except (ValueError, ValidationError) as exc:
             first = str(exc).splitlines()[0][:120]
             raise StateError(
@@ -178,9 +228,24 @@ class StateStore:
             )
         return state
 
+    def _read(self) -> str:
+        """The file's text; a FIFO or device in its place is refused, never waited on."""
+        fd = os.open(self.file, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise StateError(
+                    f"{self.file} is not a regular file; move it aside "
+                    f"(mv {self.file} {self.file}.damaged) to start a new run"
+                )
+            with os.fdopen(os.dup(fd), "rb") as fh:
+                return fh.read().decode("utf-8", errors="replace")
+        finally:
+            os.close(fd)
+
     def save(self, state: RunState) -> None:
         state.updated = now()
-        data = state.model_dump_json(indent=1)
+        # No credential in a URL (a clone URL with a token, a proxy) is ever written down.
+        data = strip_url_credentials(state.model_dump_json(indent=1))
         # A fixed temp name: a save cut short by a kill leaves one file the next save replaces.
         tmp = self.folder / ".state.json.new"
         try:
@@ -203,5 +268,22 @@ class StateStore:
         except OSError as exc:
             raise StateError(
                 f"cannot save the state in {self.folder} ({exc.strerror}); the previous state "
-                "is intact: free some space or choose another --state-dir, then `emlsetup resume`"
+                f"is intact: free some space, then {self._what_continues()}"
             ) from None
+
+    def _what_continues(self) -> str:
+        """The command that continues after a failed save, read from the state left on disk:
+        `resume` only where it would find something to do."""
+        try:
+            previous = self.load()
+        except StateError:
+            previous = None
+        if previous is None:
+            return "run the same `emlsetup run` command again"
+        point = previous.resume_target()
+        if point is None:
+            return (
+                "run the same `emlsetup run` command again (the saved run is complete, so "
+                "`emlsetup resume` would find nothing to do)"
+            )
+        return f"`emlsetup resume` (it continues at step {point[0]})"

@@ -122,8 +122,10 @@ def status_data(store: StateStore) -> dict[str, Any]:
     steps = [_step(state, n) for n in requested if any(s.number == n for s in state.steps)]
     build = running_build(state)
     failed = next((s for s in steps if s["status"] == StepStatus.FAILED.value), None)
-    done = all(s["status"] in (StepStatus.DONE.value, StepStatus.SKIPPED.value) for s in steps)
-    point = state.resume_point()
+    # One function decides for both: `status` says "done" exactly when `resume` would have
+    # nothing to do, and names the point resume continues at.
+    point = state.resume_target()
+    done = point is None
     if holder or build:
         status, code = "in progress", EXIT_RUNNING
         reason = _progress_reason(build) if build else f"emlsetup is running (pid {holder})"
@@ -134,8 +136,7 @@ def status_data(store: StateStore) -> dict[str, Any]:
         reason = f"step {failed['number']}: {failed['reason']}"
     else:
         status, code = "stopped", EXIT_FAILED
-        at = f" at step {point[0]}, action {point[1]}" if point else ""
-        reason = f"the run stopped{at}; `emlsetup resume` continues"
+        reason = f"the run stopped at {where(point)}; `emlsetup resume` continues"
     return {
         "state_dir": str(store.folder),
         "run_id": state.run_id,
@@ -149,13 +150,21 @@ def status_data(store: StateStore) -> dict[str, Any]:
         "requested": requested,
         "steps_done": [s["number"] for s in steps if s["status"] == StepStatus.DONE.value],
         "failed_step": failed["number"] if failed else None,
-        "resume_point": {"step": point[0], "action": point[1]} if point else None,
+        "resume_point": {"step": point[0], "action": point[1] or None} if point else None,
         "running": {"pid": holder, "build": build},
         "changed": bool(state.changed),
         "changed_actions": list(state.changed),
         "rechecked_actions": list(state.rechecked),
         "steps": steps,
     }
+
+
+def where(point: tuple[int, str] | None) -> str:
+    """A resume point in words, the same for `status` and `resume`."""
+    if point is None:
+        return "nowhere"
+    step, action = point
+    return f"step {step}, action {action}" if action else f"step {step}, its result checks"
 
 
 def _step(state: RunState, number: int) -> dict[str, Any]:
@@ -189,7 +198,7 @@ def render_text(data: dict[str, Any]) -> str:
         out.append(f"  build log: {build['log']}; last line: {build['last_line']}")
     if data.get("resume_point") and data["status"] != "done":
         rp = data["resume_point"]
-        out.append(f"  resume point: step {rp['step']}, action {rp['action']}")
+        out.append(f"  resume point: {where((rp['step'], rp['action'] or ''))}")
     out.append(f"  changed by the last run: {'yes' if data.get('changed') else 'no'}")
     return "\n".join(out) + "\n"
 

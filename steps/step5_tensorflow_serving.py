@@ -161,7 +161,18 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
                 "{git_url}",
                 "{checkout}",
             ],
-            done_when=[PathExists(name="checkout exists", path="{checkout}/.git")],
+            # git writes .git first and the working tree and submodules last: a clone counts
+            # as done only once HEAD is at the tag and the last files are there. It runs
+            # detached, so a clone under way when the wizard stops is re-attached, not redone.
+            long_running=True,
+            done_when=[
+                PathExists(name="checkout exists", path="{checkout}/.git"),
+                GitCheckoutAt(name="checkout at {ref}", path="{checkout}", ref="{ref}"),
+                PathExists(name="checkout complete", path="{checkout}/WORKSPACE"),
+                PathExists(
+                    name="tensorflow submodule checked out", path="{checkout}/tensorflow/WORKSPACE"
+                ),
+            ],
             fix="if you have no network here, clone on another machine with the same command "
             "and copy {checkout} over",
         ),

@@ -114,6 +114,8 @@ class Sandbox:
             # Each sandbox's model server gets a port of its own.
             EMLSETUP_SERVING__PORT=str(self.port),
             PYTHONDONTWRITEBYTECODE="1",
+            # The build's environment is an allow-list: the stand-ins' own variables are added.
+            EMLSETUP_BUILD_ENV="FAKE_*,PYTHONDONTWRITEBYTECODE",
         )
         env.update(extra)
         return env

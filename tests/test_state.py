@@ -7,13 +7,20 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from steps.lock import LockedError, StateLock
-from steps.state import ActionState, ActionStatus, RunState, StateError, StateStore, StepState
+from steps.state import (
+    ActionState,
+    ActionStatus,
+    RunState,
+    StateError,
+    StateStore,
+    StepState,
+    StepStatus,
+)
 
 
 def _state() -> RunState:
@@ -81,8 +88,46 @@ def test_a_full_disk_fails_in_one_sentence_and_keeps_the_previous_state(tmp_path
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
 
 
+@pytest.mark.parametrize(
+    ("previous", "then"),
+    [
+        (None, "run the same `emlsetup run` command again"),
+        ("pending", "`emlsetup resume` (it continues at step 2)"),
+        ("done", "run the same `emlsetup run` command again (the saved run is complete"),
+    ],
+)
+def test_after_a_full_disk_the_message_names_what_continues_the_run(
+    tmp_path: Path, previous: str | None, then: str
+) -> None:
+    """"then `emlsetup resume`" only where resume would find something to do."""
+    store = StateStore(tmp_path)
+    if previous is not None:
+        state = _state()
+        if previous == "done":
+            state.step(2).status = StepStatus.DONE
+            for action in state.step(2).actions:
+                action.status = ActionStatus.DONE
+        store.save(state)
+    code = (
+        "import resource, signal, sys; from pathlib import Path; from steps.state import *\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "s = RunState(run_id='big', distro='x', family='sles', settings={'pad': 'x' * 50000})\n"
+        "try:\n    StateStore(Path(sys.argv[1])).save(s)\n"
+        "except StateError as e:\n    print(e); sys.exit(3)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                          text=True, cwd=Path(__file__).parent.parent)  # fmt: skip
+    assert done.returncode == 3, done.stderr
+    assert then in done.stdout
+    if previous != "pending":
+        assert "then `emlsetup resume`" not in done.stdout
+
+
 def test_a_save_interrupted_by_sigkill_leaves_a_loadable_state(tmp_path: Path) -> None:
-    """A child saves in a tight loop and is killed at random moments: never a torn file."""
+    """A child saves in a loop, reporting each save, and is killed right after its 1st, 2nd,
+    ... 5th report, in the middle of the next save: never a torn file. The kill waits for
+    the child's report, never for a time (a busy machine may take seconds to start it)."""
     code = (
         "import sys; from pathlib import Path; from steps.state import *\n"
         "store = StateStore(Path(sys.argv[1])); i = 0\n"
@@ -90,15 +135,22 @@ def test_a_save_interrupted_by_sigkill_leaves_a_loadable_state(tmp_path: Path) -
         "    s = RunState(run_id=str(i), distro='x', family='sles',\n"
         "                 settings={'pad': 'x' * 20000})\n"
         "    store.save(s); i += 1\n"
+        "    print('saved', flush=True)\n"
     )
     store = StateStore(tmp_path)
-    for delay in (0.15, 0.23, 0.31, 0.37, 0.45):
+    for saves in range(1, 6):
         proc = subprocess.Popen(
-            [sys.executable, "-c", code, str(tmp_path)], cwd=Path(__file__).parent.parent
+            [sys.executable, "-c", code, str(tmp_path)],
+            cwd=Path(__file__).parent.parent,
+            stdout=subprocess.PIPE,
+            text=True,
         )
-        time.sleep(delay)
+        assert proc.stdout is not None
+        for _ in range(saves):
+            assert proc.stdout.readline() == "saved\n"
         proc.send_signal(signal.SIGKILL)
         proc.wait()
+        proc.stdout.close()
         loaded = store.load()
         assert loaded is not None and loaded.settings["pad"] == "x" * 20000
         json.loads(store.file.read_text())

@@ -82,9 +82,11 @@ class Driver:
         tried and not finished (a step never started is not something to resume)."""
         if self.state is None or not self.has_saved_run:
             return None
-        point = self.state.resume_point()
+        point = self.state.resume_target()  # the same answer as `emlsetup status`
         if point is None:
             return None
+        if not point[1]:
+            return point  # its actions finished but its result checks did not
         current = tuple(self.state.current) if self.state.current else None
         if current == point or self.state.step(point[0]).action(point[1]).attempts:
             return point

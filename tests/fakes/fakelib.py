@@ -14,6 +14,9 @@ Environment contract (set by tests/sandbox.py; the engine passes EMLSETUP_ROOT i
   records where one of them appears (pid, program, which file; never the string).
 - FAKE_HOST_ADDRESS: the sandboxed host's own address for servers it starts (several hosts
   on one machine each get a loopback address, as separate machines have their own).
+- FAKE_EVENTS: a FIFO; every call, and the middle and end of long ones, write a line to it
+  (the kill campaign kills the wizard at such an event instead of at a random time).
+- FAKE_CLONE_S: how long a `git clone` takes (default 0): .git first, the rest later.
 """
 
 from __future__ import annotations
@@ -49,7 +52,26 @@ def user() -> str:
     return os.environ.get("FAKE_USER") or getpass.getuser()
 
 
+def event(text: str) -> None:
+    """One line to the FAKE_EVENTS FIFO, never blocking: no reader, or a full pipe, and the
+    event is dropped (the campaign reads it only while it waits for a kill point)."""
+    fifo = os.environ.get("FAKE_EVENTS")
+    if not fifo:
+        return
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:
+        return
+    try:
+        os.write(fd, (text.replace("\n", " ")[:200] + "\n").encode())  # atomic: < PIPE_BUF
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 def record(tool: str, argv: list[str]) -> None:
+    event(f"tool {tool} {' '.join(argv[:3])}")
     calls = os.environ.get("FAKE_CALLS")
     if not calls:
         return

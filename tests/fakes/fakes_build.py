@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from fakelib import FAKES_DIR, err, install_tool, local, offline, say
+from fakelib import FAKES_DIR, err, event, install_tool, local, offline, say
 
 FIXTURES = FAKES_DIR.parent / "fixtures" / "bazel"
 SERVER_REL = Path("bazel-bin/tensorflow_serving/model_servers/tensorflow_model_server")
@@ -81,11 +81,20 @@ def git(argv: list[str]) -> int:
     if path.exists() and any(path.iterdir()):
         err(f"fatal: destination path '{dest}' already exists and is not an empty directory.")
         return 128
+    # Like git's builtin/clone.c (git/git): the repository (.git, then HEAD at the branch)
+    # exists first, the working tree and the submodules are written last; FAKE_CLONE_S
+    # stretches that, so a wizard killed meanwhile leaves a clone that is not complete yet.
+    say(f"Cloning into '{dest}'...")
     (path / ".git").mkdir(parents=True)
     (path / ".git" / "fake-tag").write_text((_target(argv, "--branch") or "master") + "\n")
-    (path / "WORKSPACE").write_text("workspace(name = 'tf_serving')\n")
+    event("clone middle")
+    time.sleep(float(os.environ.get("FAKE_CLONE_S", "0")))
     (path / "tensorflow_serving").mkdir()
-    say(f"Cloning into '{dest}'...\nSubmodule 'tensorflow' registered for path 'tensorflow'")
+    (path / "tensorflow").mkdir()
+    (path / "tensorflow" / "WORKSPACE").write_text("workspace(name = 'org_tensorflow')\n")
+    (path / "WORKSPACE").write_text("workspace(name = 'tf_serving')\n")
+    say("Submodule 'tensorflow' registered for path 'tensorflow'")
+    event("clone end")
     return 0
 
 
@@ -157,8 +166,11 @@ def bazel(argv: list[str]) -> int:
     speed = float(os.environ.get("FAKE_BAZEL_SPEED", "1"))
     signal.signal(signal.SIGINT, signal.default_int_handler)
     code, start = 0, time.monotonic()
+    chunks = (FIXTURES / f"{name}.chunks.jsonl").read_text().splitlines()
     try:
-        for raw in (FIXTURES / f"{name}.chunks.jsonl").read_text().splitlines():
+        for i, raw in enumerate(chunks):
+            if i == len(chunks) // 2:
+                event("bazel middle")
             chunk = json.loads(raw)
             time.sleep(max(0.0, chunk["t"] / speed - (time.monotonic() - start)))
             if "exit" in chunk:
@@ -176,6 +188,7 @@ def bazel(argv: list[str]) -> int:
     if code == 0 and command == "build":
         install_tool((Path.cwd() / SERVER_REL).parent, SERVER_REL.name)
         (marks / "done").touch()
+    event("bazel end")
     return code
 
 

@@ -87,11 +87,12 @@ class WelcomeScreen(WizardScreen):
         point = self.driver.resume_point()
         if point is None:
             return ""
-        action = self.driver.action(*point)
-        return (
-            f"▶ An earlier run stopped. Resume at step {point[0]}, action {point[1]} "
-            f"({action.title}): press r"
+        what = (
+            f"action {point[1]} ({self.driver.action(*point).title})"
+            if point[1]
+            else "its result checks"
         )
+        return f"▶ An earlier run stopped. Resume at step {point[0]}, {what}: press r"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "resume":
