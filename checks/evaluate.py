@@ -184,12 +184,21 @@ def _tf_serving(spec: s.TfServingAnswers, ctx: CheckContext) -> CheckResult:
 
 
 def _packages(spec: s.PackagesInstalled, ctx: CheckContext) -> CheckResult:
-    argv = (
-        ["rpm", "-q", *spec.packages] if spec.manager == "rpm" else ["dpkg", "-s", *spec.packages]
-    )
+    """rpm is asked what *provides* each name (EPEL 7's python2-pip provides python-pip:
+    `rpm -q python-pip` says "not installed" where `rpm -q --whatprovides python-pip` names
+    python2-pip, rpm(8) QUERY OPTIONS); dpkg is asked for the real package names the route
+    tables give (dpkg -s knows no virtual packages, dpkg-query(1))."""
+    if spec.manager == "rpm":
+        argv = ["rpm", "-q", "--whatprovides", *spec.packages]
+        gone = r"no package provides {}$|package {} is not installed"
+    else:
+        argv = ["dpkg", "-s", *spec.packages]
+        gone = r"package '{}' is not installed|{}.*not installed"
     probe = ctx.probe(argv, "self")
     missing = [
-        p for p in spec.packages if re.search(rf"\b{re.escape(p)}\b.*not installed", probe.output)
+        p
+        for p in spec.packages
+        if re.search(gone.format(re.escape(p), re.escape(p)), probe.output, re.M)
     ]
     if probe.exit_code == 0:
         return _result(spec, Status.OK, "all installed", ", ".join(spec.packages))

@@ -19,6 +19,7 @@ class _Spec(BaseModel):
     name: str
     fix: str = ""
     families: list[str] | None = None  # None: every distro family
+    routes: list[str] | None = None  # None: every release route (steps/routes.py)
 
 
 class DistroSupported(_Spec):

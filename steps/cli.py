@@ -205,6 +205,8 @@ def cmd_plan(session: Session, args: argparse.Namespace, out: TextIO) -> int:
 
 def print_plan(plan: Plan, settings: Settings, out: TextIO) -> None:
     out.write(f"Plan for {plan.distro.name}, family {plan.family}\n")
+    if plan.route_title:
+        out.write(f"Route: {plan.route_title}\n")
     out.write(f"Build optimisation: {plan.optimisation_note}\n")
     for step in plan.steps:
         out.write(f"\n== Step {step.number}: {step.title}\n")

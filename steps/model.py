@@ -26,6 +26,7 @@ class _Action(BaseModel):
     title: str
     families: list[Family] | None = None  # None: every family
     distro_ids: list[str] | None = None  # narrower than a family, e.g. RHEL but not CentOS
+    routes: list[str] | None = None  # narrower still: the release routes (steps/routes.py)
     only_if: list[CheckSpec] = []  # not applicable unless all pass
     done_when: list[CheckSpec] = []
     unneeded_when: list[CheckSpec] = []  # skipped when all pass: what it is for is there

@@ -60,7 +60,8 @@ and start `tensorflow_model_server` on port **{port}** in the background, its ou
         StartDaemon(
             id="start-server",
             title="Start tensorflow_model_server on port {port}",
-            argv=["tensorflow_model_server", "--port={port}", "--model_config_file=" + CONFIG],
+            # The route's command: the binary (built, or from apt), or its container image.
+            argv=["{serving_argv}"],
             log_file="{export}/tensorflow_model_server.log",
             ready_host="{serving_host}",
             ready_port="{port}",
