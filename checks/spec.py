@@ -20,6 +20,7 @@ class _Spec(BaseModel):
     fix: str = ""
     families: list[str] | None = None  # None: every distro family
     routes: list[str] | None = None  # None: every release route (steps/routes.py)
+    serving: list[str] | None = None  # None: every TF Serving route (build/container/apt)
 
 
 class DistroSupported(_Spec):

@@ -326,7 +326,9 @@ class Executor:
 
     def _validator(self, action: WriteFile) -> Callable[[Path], str | None]:
         def validate(tmp: Path) -> str | None:
-            argv = [a.replace("{file}", str(tmp)) for a in action.validate_argv or []]
+            host = self.runner.host
+            shown = host.unmap(tmp) if host.chroot else str(tmp)  # inside the chroot
+            argv = [a.replace("{file}", shown) for a in action.validate_argv or []]
             # The temp file is local: run the checker on it directly, as ourselves.
             rec = self.runner.run(argv, "self", log_name=f"validate-{action.id}")
             if rec.exit_code == 0:

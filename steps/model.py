@@ -27,6 +27,7 @@ class _Action(BaseModel):
     families: list[Family] | None = None  # None: every family
     distro_ids: list[str] | None = None  # narrower than a family, e.g. RHEL but not CentOS
     routes: list[str] | None = None  # narrower still: the release routes (steps/routes.py)
+    serving: list[str] | None = None  # only for these TF Serving routes (build/container/apt)
     only_if: list[CheckSpec] = []  # not applicable unless all pass
     done_when: list[CheckSpec] = []
     unneeded_when: list[CheckSpec] = []  # skipped when all pass: what it is for is there

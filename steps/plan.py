@@ -32,6 +32,8 @@ class Plan(BaseModel):
     family: str
     route: str = ""  # the release's route (steps/routes.py)
     route_title: str = ""
+    serving_route: str = ""  # build, container or apt
+    serving_duration: str = ""
     distro: DistroInfo
     steps: list[Step]
     optimisation_note: str = ""
@@ -69,7 +71,7 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
     route, python = route_of(info)
     venv, export = settings.expand(s.venv), settings.expand(s.export_dir)
     return {
-        **route_values(route, python, venv, export, str(s.port)),
+        **route_values(route, python, venv, export, str(s.port), s.route),
         "admin": settings.admin.user,
         "home": settings.admin.home_dir,
         "venv": settings.expand(s.venv),
@@ -139,11 +141,13 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
     if info.family is None:
         raise ValueError(info.reason)
     values = placeholders(settings, info, hw)
-    route = values["route"]
+    route, serving = values["route"], values["serving_route"]
 
     def here(x: Any) -> bool:
-        return (x.families is None or info.family in x.families) and (
-            x.routes is None or route in x.routes
+        return (
+            (x.families is None or info.family in x.families)
+            and (x.routes is None or route in x.routes)
+            and (x.serving is None or serving in x.serving)
         )
 
     steps = []
@@ -171,6 +175,8 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
         family=info.family,
         route=route,
         route_title=values["route_title"],
+        serving_route=serving,
+        serving_duration=values["serving_duration"],
         distro=info,
         steps=steps,
         optimisation_note=optimisation_flags(settings, hw)[1],

@@ -87,7 +87,7 @@ _DEB_PY2_BUILD = [
 
 ROUTES: dict[str, dict[str, Value]] = {
     "sles12": {
-        "route_title": "the tutorial's route (SLES 12, Python 2.7, TF Serving built with Bazel)",
+        "route_title": "the tutorial's route (SLES 12, Python 2.7)",
         "build_packages": [
             "wget",
             "curl",
@@ -108,39 +108,39 @@ ROUTES: dict[str, dict[str, Value]] = {
         "extra_packages": ["python-pip", "python-virtualenv"],  # devel:languages:python's
     },
     "sles15": {
-        "route_title": "SLES 15 SP4 or later: Python 3.11, TF Serving's container image",
+        "route_title": "SLES 15 SP4 or later: Python 3.11 from the Python 3 module",
         "build_packages": _SLES15_BUILD,
         "python_packages": ["python311", "python311-devel", "python311-pip"],
         "suse_pattern": "devel_basis",
     },
     "sles15-py36": {
-        "route_title": "SLES 15 SP1-SP3: Python 3.6, TF Serving's container image",
+        "route_title": "SLES 15 SP1-SP3: Python 3.6",
         "build_packages": _SLES15_BUILD,
         "python_packages": ["python3", "python3-devel", "python3-pip"],
         "suse_pattern": "devel_basis",
     },
     "rhel7": {
-        "route_title": "the tutorial's route (RHEL/CentOS 7, Python 2.7, TF Serving built)",
+        "route_title": "the tutorial's route (RHEL/CentOS 7, Python 2.7)",
         "build_packages": ["wget", "curl", "git", "freetype-devel", "swig", "zip"],
         "python_packages": ["numpy", "python", "python-devel", "python-pip", "python-virtualenv"],
         "epel_url": "https://dl.fedoraproject.org/pub/epel/epel-release-latest-7.noarch.rpm",
     },
     "rhel8": {
-        "route_title": "RHEL 8: Python 3.9, TF Serving's container image",
+        "route_title": "RHEL 8: CodeReady Builder, EPEL 8, Python 3.9",
         "build_packages": ["wget", "curl", "git", "freetype-devel", "swig", "zip", "podman"],
         "python_packages": ["python39", "python39-devel", "python39-pip"],
         "crb_repo": "codeready-builder-for-rhel-8-x86_64-rpms",
         "epel_url": "https://dl.fedoraproject.org/pub/epel/epel-release-latest-8.noarch.rpm",
     },
     "rhel9": {
-        "route_title": "RHEL 9: Python 3.9, TF Serving's container image",
+        "route_title": "RHEL 9: CodeReady Builder, EPEL 9, Python 3.9",
         "build_packages": ["wget", "curl", "git", "freetype-devel", "swig", "zip", "podman"],
         "python_packages": ["python3", "python3-devel", "python3-pip"],
         "crb_repo": "codeready-builder-for-rhel-9-x86_64-rpms",
         "epel_url": "https://dl.fedoraproject.org/pub/epel/epel-release-latest-9.noarch.rpm",
     },
     "apt-py2": {
-        "route_title": "the tutorial's route (Python 2.7, TF Serving's apt package)",
+        "route_title": "the tutorial's route (Python 2.7)",
         "build_packages": _DEB_PY2_BUILD,
         "python_packages": [
             "virtualenv",
@@ -151,7 +151,7 @@ ROUTES: dict[str, dict[str, Value]] = {
         ],
     },
     "apt-xenial": {
-        "route_title": "the tutorial's route (Python 2.7, TF Serving's apt package)",
+        "route_title": "the tutorial's route (Python 2.7)",
         "build_packages": [
             "libpng12-dev" if p == "libpng-dev" else p for p in _DEB_PY2_BUILD
         ],  # libpng-dev is virtual on 16.04, provided by libpng12-dev
@@ -164,7 +164,7 @@ ROUTES: dict[str, dict[str, Value]] = {
         ],
     },
     "apt-py3": {
-        "route_title": "Python 3 venv, TF Serving's apt package (keyring file, no apt-key)",
+        "route_title": "the release's own packages, a Python 3 venv, no apt-key",
         "build_packages": [
             "build-essential",
             "ca-certificates",
@@ -204,6 +204,41 @@ PYTHONS: dict[str, dict[str, str]] = {
 SERVING_IMAGE = "docker.io/tensorflow/serving"
 
 
+# TF Serving routes: the default per release route, where each can be chosen, and how long
+# each takes (the tutorial: "This takes 2 to 4 hours"; an image pull or a .deb, minutes).
+SERVING_DEFAULT = {
+    **{r: "build" for r in BUILD},
+    **{r: "container" for r in CONTAINER},
+    **{r: "apt" for r in APT},
+}
+SERVING_ALLOWED = {
+    "build": BUILD,
+    "container": [*CONTAINER, "rhel7", *APT_SIGNED],
+    "apt": APT,
+}
+SERVING_DURATION = {"build": "2-4 hours", "container": "minutes", "apt": "minutes"}
+# Installing podman where the release's route does not already (rhel8/9 and SLES 15 do).
+PODMAN_INSTALL = {
+    "rhel7": ["yum", "install", "-y", "podman"],  # RHEL 7.6+ extras
+    "apt-py3": ["apt-get", "install", "-y", "podman"],  # Debian 11+, Ubuntu 20.10+
+}
+
+
+class RouteError(ValueError):
+    """A serving route this release cannot take: one sentence with the alternatives."""
+
+
+def serving_route(route: str, wanted: str) -> str:
+    chosen = SERVING_DEFAULT[route] if wanted == "auto" else wanted
+    if route not in SERVING_ALLOWED[chosen]:
+        can = [k for k, routes in SERVING_ALLOWED.items() if route in routes]
+        raise RouteError(
+            f"serving.route = {chosen!r} is not available on this release ({route}): "
+            f"choose {' or '.join(repr(c) for c in can)}"
+        )
+    return chosen
+
+
 def route_of(info: DistroInfo) -> tuple[str, str]:
     """(route, python) of a detected system; a DistroInfo made by hand (tests) gets its
     release's row, or its family's tutorial route."""
@@ -214,22 +249,29 @@ def route_of(info: DistroInfo) -> tuple[str, str]:
     return rel.route, rel.python
 
 
-def values(route: str, python: str, venv: str, export: str, port: str) -> dict[str, Any]:
+def values(
+    route: str, python: str, venv: str, export: str, port: str, serving: str = "auto"
+) -> dict[str, Any]:
     """The placeholders of a route, ready for steps.plan.render."""
+    chosen = serving_route(route, serving)
     py = PYTHONS[python]
     tf1 = python == "2.7"
     exe = "python2.7" if tf1 else f"python{python}"
     image = f"{SERVING_IMAGE}:{'1.15.0' if tf1 else py['tf']}"
     config = f"{export}/config.cnf"
-    if route in CONTAINER:
-        serving = [
+    if chosen == "container":
+        serving_argv = [
             "podman", "run", "--rm", "--name", "tensorflow_model_server",
             "-p", f"{port}:{port}", "-v", f"{export}:{export}:Z",
             "--entrypoint", "tensorflow_model_server", image,
             f"--port={port}", f"--model_config_file={config}",
         ]  # fmt: skip
     else:
-        serving = ["tensorflow_model_server", f"--port={port}", f"--model_config_file={config}"]
+        serving_argv = [
+            "tensorflow_model_server",
+            f"--port={port}",
+            f"--model_config_file={config}",
+        ]
     table = ROUTES[route]
     return {
         **table,
@@ -254,6 +296,9 @@ def values(route: str, python: str, venv: str, export: str, port: str) -> dict[s
         else py["tf_spec"].replace("tensorflow", "tensorflow-serving-api"),
         "hello_code": _HELLO_TF1 if tf1 else _HELLO_TF2,
         "serving_image": image,
-        "serving_argv": serving,
+        "serving_argv": serving_argv,
+        "serving_route": chosen,
+        "serving_duration": SERVING_DURATION[chosen],
+        "podman_install": PODMAN_INSTALL.get(route, ["true"]),
         "python_commands": ["python2.7", "virtualenv"] if tf1 else [exe],
     }

@@ -25,8 +25,7 @@ HELLO = CommandSucceeds(
     run_as="admin",
     argv=["{venv}/bin/python", "-c", "{hello_code}"],
     expect="Hello, TensorFlow!",
-    fix="re-install TensorFlow {tf_version}: {venv}/bin/pip install --force-reinstall "
-    "'{tf_spec}'",
+    fix="re-install TensorFlow {tf_version}: {venv}/bin/pip install --force-reinstall '{tf_spec}'",
 )
 
 

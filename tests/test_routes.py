@@ -87,3 +87,27 @@ def test_package_stand_ins_answer_by_real_names_and_provides(
     rhel9 = make_sandbox("rhel94")
     refused = _tool(rhel9, str(rhel9.fakebin / "yum"), "install", "-y", "python-devel")
     assert refused.returncode == 1 and "Unable to find a match: python-devel" in refused.stderr
+
+
+def test_the_answers_file_chooses_how_tf_serving_gets_there(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    """serving.route: the plan names the route and its duration; a container is pulled and
+    run with podman; a route the release cannot take is one line, exit 2."""
+    tutorial = make_sandbox("sles12sp2")
+    assert "TF Serving: build (2-4 hours)" in tutorial.run_cli("plan").stdout
+    refused = tutorial.run_cli("--set", 'serving.route="container"', "plan")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.count("\n") == 1 and "choose 'build'" in refused.stderr
+    sb = make_sandbox("debian12")
+    answers = sb.path / "answers.toml"
+    answers.write_text('[serving]\nroute = "container"\n')
+    plan = sb.run_cli("--config", str(answers), "plan").stdout
+    assert "TF Serving: container (minutes)" in plan and "tensorflow-model-server" not in plan
+    for step in ("2", "3", "4", "5", "6"):
+        done = sb.run_cli("--config", str(answers), "run", "--yes", "--only-step", step)
+        assert done.returncode == 0, done.stdout[-2000:]
+    podman = [c["argv"][:2] for c in sb.calls("podman")]
+    assert ["pull", "docker.io/tensorflow/serving:2.21.0"] in podman
+    assert ["run", "--rm"] in podman
+    assert not [c for c in sb.calls("apt-get") if "tensorflow-model-server" in c["argv"]]
