@@ -7,6 +7,8 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable
 
+import pytest
+
 from tests.fakes.fakelib import install_tool
 from tests.sandbox import Sandbox
 
@@ -111,3 +113,25 @@ def test_the_answers_file_chooses_how_tf_serving_gets_there(
     assert ["pull", "docker.io/tensorflow/serving:2.21.0"] in podman
     assert ["run", "--rm"] in podman
     assert not [c for c in sb.calls("apt-get") if "tensorflow-model-server" in c["argv"]]
+
+
+async def test_the_welcome_screen_shows_the_serving_route_and_its_duration(
+    make_sandbox: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.text import Text
+    from textual.widgets import Static
+
+    from tests.tui_support import open_app, settle
+    from tui.screens.welcome import WelcomeScreen
+
+    for sample, shown in (
+        ("sles12sp2", "TF Serving: build (2-4 hours)"),
+        ("rhel94", "TF Serving: container (minutes)"),
+    ):
+        app = open_app(make_sandbox(sample), monkeypatch)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            assert isinstance(app.screen, WelcomeScreen)
+            content = app.screen.query_one("#distro", Static).content
+            text = content.plain if isinstance(content, Text) else str(content)
+            assert shown in text, text
