@@ -109,7 +109,8 @@ class Executor:
                     secret_input=secret,
                 )
                 ast.commands.append(rec)
-                return command_error(rec, action.expect_output)
+                error = command_error(rec, action.expect_output)
+                return error or self._ready(step, action)
             if isinstance(action, StartDaemon):
                 return self._daemon(step, action, ast)
             if isinstance(action, Sql):
@@ -243,6 +244,18 @@ class Executor:
         if rec.exit_code != 0 and action.argv[0] == "bazel":
             return bazel_failure(rec.exit_code, tracker)
         return command_error(rec, action.expect_output)
+
+    def _ready(self, step: Step, action: Command) -> str | None:
+        """Polls the action's readiness checks (the service answers) until its timeout."""
+        if not action.ready_when:
+            return None
+        deadline = time.monotonic() + action.ready_timeout_s
+        while time.monotonic() < deadline:
+            if all_pass(action.ready_when, self.context(step)):
+                return None
+            time.sleep(0.2)
+        names = ", ".join(c.name for c in action.ready_when)
+        return f"it did not become ready within {action.ready_timeout_s:.0f}s: {names}"
 
     # -- the model server --------------------------------------------------------------------
     def _daemon(self, step: Step, action: StartDaemon, ast: ActionState) -> str | None:

@@ -63,6 +63,9 @@ class Command(_Action):
     # A secret the command prompts for, written to its standard input (a pipe): never argv,
     # never its environment, never a file. Without it the action is skipped, with the reason.
     stdin_secret: Literal["system_password"] | None = None
+    # A start that returns before the service answers (systemctl restart): wait for these.
+    ready_when: list[CheckSpec] = []
+    ready_timeout_s: float = 30.0
 
 
 class WriteFile(_Action):

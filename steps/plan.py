@@ -71,7 +71,9 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
     route, python = route_of(info)
     venv, export = settings.expand(s.venv), settings.expand(s.export_dir)
     return {
-        **route_values(route, python, venv, export, str(s.port), s.route),
+        **route_values(
+            route, python, venv, export, str(s.port), s.route, settings.expand(s.checkout)
+        ),
         "admin": settings.admin.user,
         "home": settings.admin.home_dir,
         "venv": settings.expand(s.venv),

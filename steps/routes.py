@@ -42,6 +42,7 @@ Sources, beside the data they gave:
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from checks.distro import DistroInfo
@@ -224,6 +225,13 @@ PODMAN_INSTALL = {
 }
 
 
+_ABSOLUTE = {
+    "build": "{checkout}/bazel-bin/tensorflow_serving/model_servers/tensorflow_model_server",
+    "apt": "/usr/bin/tensorflow_model_server",  # the tensorflow-model-server package's file
+    "container": "/usr/bin/podman",
+}
+
+
 class RouteError(ValueError):
     """A serving route this release cannot take: one sentence with the alternatives."""
 
@@ -250,7 +258,13 @@ def route_of(info: DistroInfo) -> tuple[str, str]:
 
 
 def values(
-    route: str, python: str, venv: str, export: str, port: str, serving: str = "auto"
+    route: str,
+    python: str,
+    venv: str,
+    export: str,
+    port: str,
+    serving: str = "auto",
+    checkout: str = "~/serving",
 ) -> dict[str, Any]:
     """The placeholders of a route, ready for steps.plan.render."""
     chosen = serving_route(route, serving)
@@ -297,6 +311,10 @@ def values(
         "hello_code": _HELLO_TF1 if tf1 else _HELLO_TF2,
         "serving_image": image,
         "serving_argv": serving_argv,
+        # systemd wants an absolute ExecStart (systemd.service(5)).
+        "serving_exec": shlex.join(
+            [_ABSOLUTE[chosen].format(checkout=checkout), *serving_argv[1:]]
+        ),
         "serving_route": chosen,
         "serving_duration": SERVING_DURATION[chosen],
         "podman_install": PODMAN_INSTALL.get(route, ["true"]),

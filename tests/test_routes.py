@@ -4,7 +4,9 @@ Python 2.7 (issue 14 item 2) and package names that the package database answers
 
 from __future__ import annotations
 
+import os
 import subprocess
+import time
 from collections.abc import Callable
 
 import pytest
@@ -135,3 +137,41 @@ async def test_the_welcome_screen_shows_the_serving_route_and_its_duration(
             content = app.screen.query_one("#distro", Static).content
             text = content.plain if isinstance(content, Text) else str(content)
             assert shown in text, text
+
+
+def test_where_systemd_runs_the_model_server_is_a_unit_restarted_when_its_config_changed(
+    make_sandbox: Callable[..., Sandbox],
+) -> None:
+    """Issue 17 item 3: enabled (back after a reboot), started by systemd instead of the
+    tutorial's nohup, restarted only when the unit or config.cnf changed since it started."""
+    sb = make_sandbox("debian12")
+    for folder in ("run/systemd/system", "etc/systemd/system"):  # a system booted by systemd
+        (sb.root / folder).mkdir(parents=True)
+    install_tool(sb.fakebin, "systemctl")
+    for step in ("2", "3", "4", "5", "6"):
+        done = sb.run_cli("run", "--yes", "--only-step", step)
+        assert done.returncode == 0, done.stdout[-2000:]
+    unit = sb.target("/etc/systemd/system/tensorflow-serving.service").read_text()
+    assert "User=tmsadm\n" in unit
+    assert (
+        f"ExecStart=/usr/bin/tensorflow_model_server --port={sb.port} "
+        "--model_config_file=/home/tmsadm/export/config.cnf\n"
+    ) in unit
+    wants = sb.target("/etc/systemd/system/multi-user.target.wants/tensorflow-serving.service")
+    assert wants.is_symlink()
+    servers = sb.calls("tensorflow_model_server")
+    assert len(servers) == 1 and servers[0]["user"] == "tmsadm"  # systemd's, not nohup's
+
+    def restarts() -> int:
+        return sum(1 for c in sb.calls("systemctl") if c["argv"][:1] == ["restart"])
+
+    assert restarts() == 1
+    again = sb.run_cli("run", "--yes", "--only-step", "6")
+    assert again.returncode == 0 and restarts() == 1, again.stdout[-2000:]
+    config = sb.target("/home/tmsadm/export/config.cnf")
+    config.write_text('model_config_list: {\n  config: { name: "iris" }\n}\n')
+    later = time.time() + 5
+    os.utime(config, (later, later))
+    changed = sb.run_cli("run", "--yes", "--only-step", "6")
+    assert changed.returncode == 0, changed.stdout[-2000:]
+    assert restarts() == 2 and len(sb.calls("tensorflow_model_server")) == 2
