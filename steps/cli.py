@@ -198,6 +198,8 @@ def cmd_detect(session: Session, args: argparse.Namespace, out: TextIO) -> int:
             if d.supported
             else f"not supported: {d.reason}\n"
         )
+        if d.route:
+            out.write(f"route: {d.route} ({d.release}, Python {d.python})\n")
     return EXIT_OK if d.supported else EXIT_FAILED
 
 

@@ -175,3 +175,13 @@ def test_where_systemd_runs_the_model_server_is_a_unit_restarted_when_its_config
     changed = sb.run_cli("run", "--yes", "--only-step", "6")
     assert changed.returncode == 0, changed.stdout[-2000:]
     assert restarts() == 2 and len(sb.calls("tensorflow_model_server")) == 2
+
+
+@pytest.mark.parametrize("sample", ["sles12sp2", "rhel7", "centos7", "ubuntu1604", "debian9"])
+def test_plans_on_the_tutorials_systems_show_the_pinned_pip(
+    make_sandbox: Callable[..., Sandbox], sample: str
+) -> None:
+    plan = make_sandbox(sample).run_cli("plan").stdout
+    assert "$ /home/tmsadm/tms/bin/pip install --upgrade 'pip<21'" in plan
+    assert "$ virtualenv --python=python2.7 --system-site-packages /home/tmsadm/tms" in plan
+    assert "pip install --upgrade pip\n" not in plan
