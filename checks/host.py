@@ -52,14 +52,8 @@ class Host:
 
     def which(self, name: str, extra_dirs: tuple[str, ...] = ()) -> str | None:
         own = self.search_path.split(os.pathsep)
-        dirs = (
-            [str(self.path(d)) for d in [*extra_dirs, *own]]
-            if self.chroot
-            else [
-                *(str(self.path(d)) for d in extra_dirs),
-                *own,
-            ]
-        )
+        mapped = [*extra_dirs, *own] if self.chroot else list(extra_dirs)  # chroot: all inside
+        dirs = [str(self.path(d)) for d in mapped] + ([] if self.chroot else own)
         return shutil.which(name, path=os.pathsep.join(dirs))
 
     @property
