@@ -169,7 +169,7 @@ def test_where_systemd_runs_the_model_server_is_a_unit_restarted_when_its_config
     again = sb.run_cli("run", "--yes", "--only-step", "6")
     assert again.returncode == 0 and restarts() == 1, again.stdout[-2000:]
     config = sb.target("/home/tmsadm/export/config.cnf")
-    config.write_text('model_config_list: {\n  config: { name: "iris" }\n}\n')
+    config.write_text(config.read_text())  # saved again by the admin (an editor's :w)
     later = time.time() + 5
     os.utime(config, (later, later))
     changed = sb.run_cli("run", "--yes", "--only-step", "6")
