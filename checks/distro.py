@@ -7,6 +7,8 @@ from pathlib import Path
 import distro
 from pydantic import BaseModel
 
+from checks.releases import SUPPORTED, TUTORIAL, find_release
+
 FAMILY_OF_ID = {
     "sles": "sles",
     "sles_sap": "sles",
@@ -32,6 +34,9 @@ class DistroInfo(BaseModel):
     family: str | None = None
     forced: bool = False
     reason: str = ""
+    route: str | None = None  # the key of its route's tables (checks/releases.py)
+    python: str = ""  # the Python of the route's virtual environment
+    release: str = ""  # the supported release it was recognised as ("SLES 15 SP4 or later")
 
     @property
     def supported(self) -> bool:
@@ -72,7 +77,7 @@ def detect(root: Path = Path("/"), force: str | None = None) -> DistroInfo:
                 f"--distro {force}: not a family; use one of {', '.join(FAMILY_NAMES)}"
             )
         info_model.family, info_model.forced = force, True
-        return info_model
+        return _with_route(info_model, derived=True)
     family = FAMILY_OF_ID.get(ident) or next(
         (FAMILY_OF_ID[x] for x in like if x in ("debian", "ubuntu", "rhel")), None
     )
@@ -83,8 +88,26 @@ def detect(root: Path = Path("/"), force: str | None = None) -> DistroInfo:
             else "no /etc/os-release was found, so the system cannot be told apart"
         )
         info_model.reason = (
-            f"{what} (the tutorial covers SLES, RHEL/CentOS, Debian/Ubuntu); "
+            f"{what}: the wizard has routes only for {SUPPORTED}; "
             "if it is close to one of them, force its family with --distro sles|rhel|debian"
         )
     info_model.family = family
-    return info_model
+    return _with_route(info_model, derived=ident not in FAMILY_OF_ID)
+
+
+def _with_route(info: DistroInfo, derived: bool) -> DistroInfo:
+    """A release no route serves is refused in one sentence naming those that are served."""
+    if info.family is None:
+        return info
+    rel = find_release(info.id, info.version, info.family if derived else None)
+    if rel is None and derived:
+        rel = TUTORIAL[info.family]
+    if rel is None:
+        info.reason = (
+            f"{info.name}: no route of the wizard serves this release (its packages, "
+            f"repositories and Python differ); the wizard has routes only for {SUPPORTED}"
+        )
+        info.family = None
+        return info
+    info.route, info.python, info.release = rel.route, rel.python, rel.label
+    return info

@@ -184,12 +184,21 @@ def _tf_serving(spec: s.TfServingAnswers, ctx: CheckContext) -> CheckResult:
 
 
 def _packages(spec: s.PackagesInstalled, ctx: CheckContext) -> CheckResult:
-    argv = (
-        ["rpm", "-q", *spec.packages] if spec.manager == "rpm" else ["dpkg", "-s", *spec.packages]
-    )
+    """rpm is asked what *provides* each name (EPEL 7's python2-pip provides python-pip:
+    `rpm -q python-pip` says "not installed" where `rpm -q --whatprovides python-pip` names
+    python2-pip, rpm(8) QUERY OPTIONS); dpkg is asked for the real package names the route
+    tables give (dpkg -s knows no virtual packages, dpkg-query(1))."""
+    if spec.manager == "rpm":
+        argv = ["rpm", "-q", "--whatprovides", *spec.packages]
+        gone = r"no package provides {}$|package {} is not installed"
+    else:
+        argv = ["dpkg", "-s", *spec.packages]
+        gone = r"package '{}' is not installed|{}.*not installed"
     probe = ctx.probe(argv, "self")
     missing = [
-        p for p in spec.packages if re.search(rf"\b{re.escape(p)}\b.*not installed", probe.output)
+        p
+        for p in spec.packages
+        if re.search(gone.format(re.escape(p), re.escape(p)), probe.output, re.M)
     ]
     if probe.exit_code == 0:
         return _result(spec, Status.OK, "all installed", ", ".join(spec.packages))
@@ -215,6 +224,41 @@ def _git_ref(spec: s.GitCheckoutAt, ctx: CheckContext) -> CheckResult:
     )
 
 
+def _service_fresh(spec: s.ServiceFresh, ctx: CheckContext) -> CheckResult:
+    """`systemctl show -p ActiveState -p ActiveEnterTimestamp UNIT` prints KEY=VALUE lines,
+    the timestamp as "Sun 2026-11-29 13:44:23 UTC" in the system's time zone (systemctl(1),
+    show; systemd.time(7))."""
+    probe = ctx.probe(
+        ["systemctl", "show", "-p", "ActiveState", "-p", "ActiveEnterTimestamp", spec.unit], "self"
+    )
+    props = dict(line.split("=", 1) for line in probe.output.splitlines() if "=" in line)
+    if probe.exit_code != 0 or props.get("ActiveState") != "active":
+        return _result(spec, Status.FAIL, props.get("ActiveState") or "unknown", "active")
+    started = _systemd_time(props.get("ActiveEnterTimestamp", ""))
+    paths = [ctx.host.path(f) for f in spec.files]
+    changed = max((p.stat().st_mtime for p in paths if p.exists()), default=0.0)
+    if started is None:
+        return _result(spec, Status.FAIL, "start time unknown", "started after its files changed")
+    fresh = started >= int(changed)
+    shown = "running since its files last changed" if fresh else "files changed since it started"
+    return _result(spec, _ok(fresh), shown, "started after its files changed")
+
+
+def _systemd_time(text: str) -> float | None:
+    import calendar
+    import time
+
+    parts = text.split()
+    if len(parts) < 3:
+        return None
+    try:
+        stamp = time.strptime(f"{parts[1]} {parts[2]}", "%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return None
+    utc = len(parts) > 3 and parts[3] == "UTC"
+    return float(calendar.timegm(stamp)) if utc else time.mktime(stamp)
+
+
 def _sql(spec: s.SqlCount, ctx: CheckContext) -> CheckResult:
     from checks.sql import evaluate_sql_count  # hdbcli is only loaded when HANA is asked
 
@@ -235,5 +279,6 @@ _EVALUATORS: dict[str, Callable[..., CheckResult]] = {
     "packages_installed": _packages,
     "command_succeeds": _command,
     "git_checkout_at": _git_ref,
+    "service_fresh": _service_fresh,
     "sql_count": _sql,
 }

@@ -26,6 +26,9 @@ class Host:
     search_path: str = field(default_factory=lambda: os.environ.get("PATH", DEFAULT_PATH))
     euid: int = field(default_factory=os.geteuid)
     login: str = field(default_factory=lambda: _current_login())
+    # A real system's root (one made by debootstrap): commands run inside it with chroot(8),
+    # as on that system, and find its own tools on its own PATH.
+    chroot: bool = False
 
     @property
     def sandboxed(self) -> bool:
@@ -48,7 +51,9 @@ class Host:
             return str(local)
 
     def which(self, name: str, extra_dirs: tuple[str, ...] = ()) -> str | None:
-        dirs = [str(self.path(d)) for d in extra_dirs] + self.search_path.split(os.pathsep)
+        own = self.search_path.split(os.pathsep)
+        mapped = [*extra_dirs, *own] if self.chroot else list(extra_dirs)  # chroot: all inside
+        dirs = [str(self.path(d)) for d in mapped] + ([] if self.chroot else own)
         return shutil.which(name, path=os.pathsep.join(dirs))
 
     @property

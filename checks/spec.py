@@ -19,6 +19,8 @@ class _Spec(BaseModel):
     name: str
     fix: str = ""
     families: list[str] | None = None  # None: every distro family
+    routes: list[str] | None = None  # None: every release route (steps/routes.py)
+    serving: list[str] | None = None  # None: every TF Serving route (build/container/apt)
 
 
 class DistroSupported(_Spec):
@@ -116,6 +118,15 @@ class GitCheckoutAt(_Spec):
     ref: str
 
 
+class ServiceFresh(_Spec):
+    """A systemd service is active and started after its files last changed (its unit, its
+    configuration): otherwise it serves an old configuration and needs a restart."""
+
+    kind: Literal["service_fresh"] = "service_fresh"
+    unit: str
+    files: list[str]
+
+
 class SqlCount(_Spec):
     """A query's row count (or its single COUNT(*) value) compared with what is expected."""
 
@@ -142,6 +153,7 @@ CheckSpec = Annotated[
     | PackagesInstalled
     | CommandSucceeds
     | GitCheckoutAt
+    | ServiceFresh
     | SqlCount,
     Field(discriminator="kind"),
 ]

@@ -109,7 +109,8 @@ class Executor:
                     secret_input=secret,
                 )
                 ast.commands.append(rec)
-                return command_error(rec, action.expect_output)
+                error = command_error(rec, action.expect_output)
+                return error or self._ready(step, action)
             if isinstance(action, StartDaemon):
                 return self._daemon(step, action, ast)
             if isinstance(action, Sql):
@@ -244,6 +245,18 @@ class Executor:
             return bazel_failure(rec.exit_code, tracker)
         return command_error(rec, action.expect_output)
 
+    def _ready(self, step: Step, action: Command) -> str | None:
+        """Polls the action's readiness checks (the service answers) until its timeout."""
+        if not action.ready_when:
+            return None
+        deadline = time.monotonic() + action.ready_timeout_s
+        while time.monotonic() < deadline:
+            if all_pass(action.ready_when, self.context(step)):
+                return None
+            time.sleep(0.2)
+        names = ", ".join(c.name for c in action.ready_when)
+        return f"it did not become ready within {action.ready_timeout_s:.0f}s: {names}"
+
     # -- the model server --------------------------------------------------------------------
     def _daemon(self, step: Step, action: StartDaemon, ast: ActionState) -> str | None:
         host = self.runner.host
@@ -326,7 +339,9 @@ class Executor:
 
     def _validator(self, action: WriteFile) -> Callable[[Path], str | None]:
         def validate(tmp: Path) -> str | None:
-            argv = [a.replace("{file}", str(tmp)) for a in action.validate_argv or []]
+            host = self.runner.host
+            shown = host.unmap(tmp) if host.chroot else str(tmp)  # inside the chroot
+            argv = [a.replace("{file}", shown) for a in action.validate_argv or []]
             # The temp file is local: run the checker on it directly, as ourselves.
             rec = self.runner.run(argv, "self", log_name=f"validate-{action.id}")
             if rec.exit_code == 0:

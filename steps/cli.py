@@ -61,6 +61,12 @@ def _globals(suppress: bool) -> _Parser:
         "--state-dir", type=Path, default=default(None), help="where the run state and logs live"
     )
     g.add_argument(
+        "--chroot",
+        action="store_true",
+        default=default(False),
+        help="run the commands inside --root with chroot (a system installed in a folder)",
+    )
+    g.add_argument(
         "--distro",
         choices=["sles", "rhel", "debian"],
         default=default(None),
@@ -171,6 +177,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
                 overrides=args.overrides,
                 environ=environ,
                 config_text=config_text,
+                chroot=getattr(args, "chroot", False),
             )
         )
         return COMMANDS[args.command](session, args, out)
@@ -191,6 +198,8 @@ def cmd_detect(session: Session, args: argparse.Namespace, out: TextIO) -> int:
             if d.supported
             else f"not supported: {d.reason}\n"
         )
+        if d.route:
+            out.write(f"route: {d.route} ({d.release}, Python {d.python})\n")
     return EXIT_OK if d.supported else EXIT_FAILED
 
 
@@ -205,6 +214,12 @@ def cmd_plan(session: Session, args: argparse.Namespace, out: TextIO) -> int:
 
 def print_plan(plan: Plan, settings: Settings, out: TextIO) -> None:
     out.write(f"Plan for {plan.distro.name}, family {plan.family}\n")
+    if plan.route_title:
+        out.write(f"Route: {plan.route_title}\n")
+        out.write(
+            f"TF Serving: {plan.serving_route} ({plan.serving_duration}); "
+            'choose with serving.route = "build" | "container" | "apt"\n'
+        )
     out.write(f"Build optimisation: {plan.optimisation_note}\n")
     for step in plan.steps:
         out.write(f"\n== Step {step.number}: {step.title}\n")

@@ -26,6 +26,8 @@ class _Action(BaseModel):
     title: str
     families: list[Family] | None = None  # None: every family
     distro_ids: list[str] | None = None  # narrower than a family, e.g. RHEL but not CentOS
+    routes: list[str] | None = None  # narrower still: the release routes (steps/routes.py)
+    serving: list[str] | None = None  # only for these TF Serving routes (build/container/apt)
     only_if: list[CheckSpec] = []  # not applicable unless all pass
     done_when: list[CheckSpec] = []
     unneeded_when: list[CheckSpec] = []  # skipped when all pass: what it is for is there
@@ -61,6 +63,9 @@ class Command(_Action):
     # A secret the command prompts for, written to its standard input (a pipe): never argv,
     # never its environment, never a file. Without it the action is skipped, with the reason.
     stdin_secret: Literal["system_password"] | None = None
+    # A start that returns before the service answers (systemctl restart): wait for these.
+    ready_when: list[CheckSpec] = []
+    ready_timeout_s: float = 30.0
 
 
 class WriteFile(_Action):

@@ -10,6 +10,8 @@ from pydantic import BaseModel
 
 from checks.distro import DistroInfo
 from steps.model import Note, Step
+from steps.routes import route_of
+from steps.routes import values as route_values
 from steps.settings import CPU_FLAGS as CPU_FLAG_ORDER
 from steps.settings import Settings
 from steps.tutorial import STEPS
@@ -28,6 +30,10 @@ class Hardware(BaseModel):
 
 class Plan(BaseModel):
     family: str
+    route: str = ""  # the release's route (steps/routes.py)
+    route_title: str = ""
+    serving_route: str = ""  # build, container or apt
+    serving_duration: str = ""
     distro: DistroInfo
     steps: list[Step]
     optimisation_note: str = ""
@@ -62,7 +68,12 @@ def resource_flags(hw: Hardware) -> list[str]:
 def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str, Any]:
     copts, _ = optimisation_flags(settings, hw)
     s = settings.serving
+    route, python = route_of(info)
+    venv, export = settings.expand(s.venv), settings.expand(s.export_dir)
     return {
+        **route_values(
+            route, python, venv, export, str(s.port), s.route, settings.expand(s.checkout)
+        ),
         "admin": settings.admin.user,
         "home": settings.admin.home_dir,
         "venv": settings.expand(s.venv),
@@ -132,17 +143,25 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
     if info.family is None:
         raise ValueError(info.reason)
     values = placeholders(settings, info, hw)
+    route, serving = values["route"], values["serving_route"]
+
+    def here(x: Any) -> bool:
+        return (
+            (x.families is None or info.family in x.families)
+            and (x.routes is None or route in x.routes)
+            and (x.serving is None or serving in x.serving)
+        )
+
     steps = []
     for step in STEPS:
         rendered = render(step, values)
         actions = [
             a
             for a in rendered.actions
-            if (a.families is None or info.family in a.families)
-            and (a.distro_ids is None or info.id in a.distro_ids)
+            if here(a) and (a.distro_ids is None or info.id in a.distro_ids)
         ]
-        checks = [c for c in rendered.checks if c.families is None or info.family in c.families]
-        results = [c for c in rendered.results if c.families is None or info.family in c.families]
+        checks = [c for c in rendered.checks if here(c)]
+        results = [c for c in rendered.results if here(c)]
         notes = notes_for(rendered.corrections, info)
         steps.append(
             rendered.model_copy(
@@ -156,6 +175,10 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
         )
     return Plan(
         family=info.family,
+        route=route,
+        route_title=values["route_title"],
+        serving_route=serving,
+        serving_duration=values["serving_duration"],
         distro=info,
         steps=steps,
         optimisation_note=optimisation_flags(settings, hw)[1],

@@ -53,6 +53,8 @@ class Runner:
     ) -> list[str]:
         """The argv really executed: sudo where needed, the target's paths under the root."""
         user = self.identity.name(run_as)
+        if self.host.chroot:
+            return ["chroot", str(self.host.root), *self._inside(argv, user, path_extra)]
         local0 = str(self.host.path(argv[0])) if argv[0].startswith("/") else argv[0]
         if user in ("self", self.host.login):
             return [local0, *argv[1:]]
@@ -76,8 +78,17 @@ class Runner:
         env = [f"PATH={self.search_path(path_extra)}", f"LC_ALL={self.host.locale}"]
         return ["sudo", "-n", "-u", user, "-H", "--", "env", *env, *argv]
 
+    def _inside(self, argv: list[str], user: str, path_extra: list[str]) -> list[str]:
+        """The command as it runs on the system inside a chroot (chroot itself needs root)."""
+        if user in ("self", "root", self.host.login):
+            return argv
+        env = [f"PATH={self.search_path(path_extra)}", f"LC_ALL={self.host.locale}"]
+        return ["sudo", "-n", "-u", user, "-H", "--", "env", *env, *argv]
+
     def search_path(self, path_extra: list[str]) -> str:
         # Prepended: Bazel 0.11.1 in ~/bin must win over any other Bazel on the system.
+        if self.host.chroot:  # the system's own paths, seen from inside it
+            return os.pathsep.join([*path_extra, self.host.search_path])
         extra = [str(self.host.path(p)) for p in path_extra]
         return os.pathsep.join([*extra, self.host.search_path])
 
@@ -96,6 +107,8 @@ class Runner:
         written to the command's standard input, a pipe, and scrubbed from its output."""
         extra = path_extra or []
         line = self.command_line(argv, run_as, extra, login)
+        if self.host.chroot and cwd:
+            line = [*line[:2], "env", "-C", cwd, *line[2:]]  # chroot(8) starts in /
         user = self.identity.name(run_as)
         record = CommandRecord(
             display=strip_url_credentials(" ".join(_quote(a) for a in argv)),

@@ -14,9 +14,10 @@ import platformdirs
 
 from checks.distro import DistroInfo, detect
 from checks.hardware import cpu_count, cpu_flags, mem_total_mb
-from checks.host import Host
+from checks.host import DEFAULT_PATH, Host
 from steps.engine import Engine, SqlBackend, new_state
 from steps.plan import Hardware, Plan, build_plan
+from steps.routes import RouteError
 from steps.runner import Identity, Runner
 from steps.settings import Settings, load_settings
 from steps.state import ActionState, RunState, StateStore, StepState
@@ -50,6 +51,7 @@ class Options:
     state_dir: Path | None = None
     distro: str | None = None
     overrides: list[str] = field(default_factory=list)
+    chroot: bool = False  # --chroot: run commands inside --root (a real system's root)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     config_text: str | None = None  # the answers file, read from standard input
 
@@ -71,7 +73,11 @@ class Session:
         if not options.root.is_dir():
             raise SessionError(f"--root {options.root}: not a folder; give the system's root")
         search_path = options.environ.get("PATH") or Host().search_path
-        host = Host(root=options.root.resolve(), search_path=search_path)
+        if options.chroot:
+            if options.root.resolve() == Path("/"):
+                raise SessionError("--chroot needs --root: the folder of the system to enter")
+            search_path = DEFAULT_PATH  # the system's own PATH, inside it
+        host = Host(root=options.root.resolve(), search_path=search_path, chroot=options.chroot)
         try:
             info = detect(host.root, options.distro)
         except ValueError as exc:
@@ -87,7 +93,10 @@ class Session:
     def plan(self) -> Plan:
         if not self.distro.supported:
             raise SessionError(self.distro.reason)
-        return build_plan(self.settings, self.distro, self.hardware)
+        try:
+            return build_plan(self.settings, self.distro, self.hardware)
+        except RouteError as exc:
+            raise SessionError(str(exc)) from None
 
     def runner(self, run_id: str) -> Runner:
         prune_logs(self.store.folder / "logs", keep_also=run_id)

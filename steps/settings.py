@@ -80,6 +80,9 @@ class ServingSettings(_Section):
     port: int = Field(8500, ge=1, le=65535)
     optimisation: Literal["auto", "off"] | list[str] = Field("auto", max_length=len(CPU_FLAGS))
     run_tests: bool = False
+    # How the model server gets there: the release's default ("auto"), the tutorial's source
+    # build, TF Serving's container image, or its apt package (Debian/Ubuntu).
+    route: Literal["auto", "build", "container", "apt"] = "auto"
 
     @field_validator("optimisation")
     @classmethod

@@ -2,38 +2,25 @@
 
 from checks.spec import CheckSpec, CommandsPresent, PackagesInstalled, PathExists
 from steps.model import Command, Note, Step
+from steps.routes import RHEL_NEW, SLES15
 
-_SLES_TOOLS = ["wget", "curl", "git", "freetype-devel", "libpng12-devel", "swig", "zip"]
-_SLES_PY = ["python", "python-devel", "python-numpy", "python-numpy-devel", "python-setuptools"]
+# Package names differ per release: {build_packages} and {python_packages} come from the
+# route tables (steps/routes.py), where each name's source is cited.
 _SLES_PIP = ["python-pip", "python-virtualenv"]
-_RHEL_TOOLS = ["wget", "curl", "git", "freetype-devel", "swig", "zip"]
-_RHEL_PY = ["numpy", "python", "python-devel", "python-pip", "python-virtualenv"]
-_DEB_TF = [
-    "build-essential",
-    "curl",
-    "libcurl3-dev",
-    "git",
-    "libfreetype6-dev",
-    "libpng-dev",
-    "libzmq3-dev",
-    "pkg-config",
-    "python-dev",
-    "python-numpy",
-    "python-pip",
-    "software-properties-common",
-    "swig",
-    "zip",
-    "zlib1g-dev",
-]
-_DEB_PY = ["virtualenv", "python-numpy", "python-dev", "python-pip", "python-wheel"]
+_BUILD = "{build_packages}"
+_PY = "{python_packages}"
 _PY_REPO = "devel_languages_python"
 _PY_REPO_FILE = f"/etc/zypp/repos.d/{_PY_REPO}.repo"
 _COMPILER = CommandsPresent(name="C/C++ compiler and make", commands=["gcc", "g++", "make"])
 
 
-def _rpm(*groups: list[str]) -> PackagesInstalled:
-    names = [n for g in groups for n in g]
+def _rpm(*groups: list[str] | str) -> PackagesInstalled:
+    names = [n for g in groups for n in ([g] if isinstance(g, str) else g)]
     return PackagesInstalled(name="packages installed", manager="rpm", packages=names)
+
+
+def _dpkg(*groups: str) -> PackagesInstalled:
+    return PackagesInstalled(name="packages installed", manager="dpkg", packages=list(groups))
 
 
 def _zypper(*packages: str) -> list[str]:
@@ -41,8 +28,8 @@ def _zypper(*packages: str) -> list[str]:
     return ["zypper", "--non-interactive", "install", *packages]
 
 
-_SLES_ALL = _rpm(_SLES_TOOLS, _SLES_PY, _SLES_PIP)
-_RHEL_ALL = _rpm(_RHEL_TOOLS, _RHEL_PY)
+# Every package the repository set-up serves: when all are there, it is skipped.
+_ALL = _rpm("{repo_packages}")
 
 
 def _sles(
@@ -52,12 +39,14 @@ def _sles(
     done: list[CheckSpec],
     idem: bool = True,
     unneeded: list[CheckSpec] | None = None,
+    routes: list[str] | None = None,
 ) -> Command:
     return Command(
         id=id,
         title=title,
         argv=argv,
         families=["sles"],
+        routes=routes,
         done_when=done,
         idempotent=idem,
         unneeded_when=unneeded or [],
@@ -65,10 +54,21 @@ def _sles(
 
 
 def _rhel(
-    id: str, title: str, argv: list[str], done: list[CheckSpec], idem: bool = True
+    id: str,
+    title: str,
+    argv: list[str],
+    done: list[CheckSpec],
+    idem: bool = True,
+    routes: list[str] | None = None,
 ) -> Command:
     return Command(
-        id=id, title=title, argv=argv, families=["rhel"], done_when=done, idempotent=idem
+        id=id,
+        title=title,
+        argv=argv,
+        families=["rhel"],
+        routes=routes,
+        done_when=done,
+        idempotent=idem,
     )
 
 
@@ -122,30 +122,53 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
             "suse-packagehub",
             "Add SUSE Package Hub",
             ["SUSEConnect", "-p", "PackageHub/{sles_release}/x86_64"],
-            [_SLES_ALL],
+            [_ALL],
         ),
         _sles(
             "suse-sdk",
             "Add the SUSE Software Development Kit",
             ["SUSEConnect", "-p", "sle-sdk/{sles_release}/x86_64"],
-            [_SLES_ALL],
+            [_ALL],
+            routes=["sles12"],
         ),
         _sles(
             "suse-toolchain",
             "Add the Toolchain module",
             ["SUSEConnect", "-p", "sle-module-toolchain/12/x86_64"],
-            [_SLES_ALL],
+            [_ALL],
+            routes=["sles12"],
         ),
-        _sles("zypper-clean", "Clean the repository cache", ["zypper", "clean"], [_SLES_ALL]),
-        _sles("zypper-refresh", "Refresh the repositories", ["zypper", "refresh"], [_SLES_ALL]),
+        _sles(
+            "suse-devtools",
+            "Add the Development Tools module",
+            ["SUSEConnect", "-p", "sle-module-development-tools/{sles_release}/x86_64"],
+            [_ALL],
+            routes=SLES15,
+        ),
+        _sles(
+            "suse-python3",
+            "Add the Python 3 module",
+            ["SUSEConnect", "-p", "sle-module-python3/{sles_release}/x86_64"],
+            [_ALL],
+            routes=["sles15"],
+        ),
+        _sles(
+            "suse-containers",
+            "Add the Containers module (podman)",
+            ["SUSEConnect", "-p", "sle-module-containers/{sles_release}/x86_64"],
+            [_ALL],
+            routes=SLES15,
+        ),
+        _sles("zypper-clean", "Clean the repository cache", ["zypper", "clean"], [_ALL]),
+        _sles("zypper-refresh", "Refresh the repositories", ["zypper", "refresh"], [_ALL]),
         _sles(
             "basis-devel",
-            "Install the Basis-Devel pattern",
-            _zypper("--type", "pattern", "Basis-Devel"),
+            "Install the {suse_pattern} pattern",
+            _zypper("--type", "pattern", "{suse_pattern}"),
             [_COMPILER],
         ),
-        _sles("build-tools", "Install the build tools", _zypper(*_SLES_TOOLS), [_rpm(_SLES_TOOLS)]),
-        _sles("python-tools", "Install Python 2.7 tools", _zypper(*_SLES_PY), [_rpm(_SLES_PY)]),
+        _sles("build-tools", "Install the build tools", _zypper(_BUILD), [_rpm(_BUILD)]),
+        _sles("python-tools", "Install Python {python} tools", _zypper(_PY), [_rpm(_PY)]),
         _sles(
             "python-repo-add",
             "Add the openSUSE Python repository",
@@ -158,15 +181,21 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
             [PathExists(name="Python repository added", path=_PY_REPO_FILE)],
             idem=False,
             unneeded=[_rpm(_SLES_PIP)],
+            routes=["sles12"],
         ),
         _sles(
             "python-repo-refresh",
             "Refresh the Python repository",
             ["zypper", "--non-interactive", "--gpg-auto-import-keys", "refresh", _PY_REPO],
             [_rpm(_SLES_PIP)],
+            routes=["sles12"],
         ),
         _sles(
-            "pip-virtualenv", "Install pip and virtualenv", _zypper(*_SLES_PIP), [_rpm(_SLES_PIP)]
+            "pip-virtualenv",
+            "Install pip and virtualenv",
+            _zypper(*_SLES_PIP),
+            [_rpm(_SLES_PIP)],
+            routes=["sles12"],
         ),
         _sles(
             "python-repo-remove",
@@ -180,14 +209,16 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
                 )
             ],
             idem=False,
+            routes=["sles12"],
         ),
         Command(
             id="rhel-extras",
             title="Enable the extras repository",
             families=["rhel"],
             distro_ids=["rhel"],
+            routes=["rhel7"],
             idempotent=True,
-            done_when=[_RHEL_ALL],
+            done_when=[_ALL],
             argv=["subscription-manager", "repos", "--enable=rhel-7-server-extras-rpms"],
         ),
         Command(
@@ -195,12 +226,23 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
             title="Enable the optional repository",
             families=["rhel"],
             distro_ids=["rhel"],
+            routes=["rhel7"],
             idempotent=True,
-            done_when=[_RHEL_ALL],
+            done_when=[_ALL],
             argv=["subscription-manager", "repos", "--enable=rhel-7-server-optional-rpms"],
         ),
-        _rhel("yum-clean", "Clean the repository cache", ["yum", "clean", "all"], [_RHEL_ALL]),
-        _rhel("yum-repolist", "Refresh the repositories", ["yum", "repolist"], [_RHEL_ALL]),
+        Command(
+            id="rhel-crb",
+            title="Enable the CodeReady Builder repository",
+            families=["rhel"],
+            distro_ids=["rhel"],
+            routes=RHEL_NEW,
+            idempotent=True,
+            done_when=[_ALL],
+            argv=["subscription-manager", "repos", "--enable={crb_repo}"],
+        ),
+        _rhel("yum-clean", "Clean the repository cache", ["yum", "clean", "all"], [_ALL]),
+        _rhel("yum-repolist", "Refresh the repositories", ["yum", "repolist"], [_ALL]),
         _rhel(
             "devtools",
             "Install Development Tools",
@@ -210,8 +252,8 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
         _rhel(
             "build-tools",
             "Install the build tools",
-            ["yum", "install", "-y", *_RHEL_TOOLS],
-            [_rpm(_RHEL_TOOLS)],
+            ["yum", "install", "-y", _BUILD],
+            [_rpm(_BUILD)],
         ),
         _rhel(
             "epel",
@@ -219,16 +261,16 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
             [
                 "rpm",
                 "-ivh",
-                "https://dl.fedoraproject.org/pub/epel/epel-release-latest-7.noarch.rpm",
+                "{epel_url}",
             ],
-            [_rpm(["epel-release"])],
+            [_rpm("epel-release")],
             idem=False,
         ),
         _rhel(
             "python-tools",
-            "Install Python 2.7 tools",
-            ["yum", "install", "-y", *_RHEL_PY],
-            [_rpm(_RHEL_PY)],
+            "Install Python {python} tools",
+            ["yum", "install", "-y", _PY],
+            [_rpm(_PY)],
         ),
         Command(
             id="apt-update",
@@ -236,31 +278,23 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
             families=["debian"],
             argv=["apt-get", "update"],
             idempotent=True,
-            done_when=[
-                PackagesInstalled(
-                    name="packages installed", manager="dpkg", packages=_DEB_TF + _DEB_PY
-                )
-            ],
+            done_when=[_dpkg(_BUILD, _PY)],
         ),
         Command(
             id="tf-packages",
             title="Install the TensorFlow Serving build packages",
             families=["debian"],
-            argv=["apt-get", "install", "-y", *_DEB_TF],
+            argv=["apt-get", "install", "-y", _BUILD],
             idempotent=True,
-            done_when=[
-                PackagesInstalled(name="packages installed", manager="dpkg", packages=_DEB_TF)
-            ],
+            done_when=[_dpkg(_BUILD)],
         ),
         Command(
             id="python-tools",
-            title="Install virtualenv and Python 2.7 tools",
+            title="Install Python {python} tools",
             families=["debian"],
-            argv=["apt-get", "install", "-y", *_DEB_PY],
+            argv=["apt-get", "install", "-y", _PY],
             idempotent=True,
-            done_when=[
-                PackagesInstalled(name="packages installed", manager="dpkg", packages=_DEB_PY)
-            ],
+            done_when=[_dpkg(_PY)],
         ),
     ],
     results=[
@@ -270,9 +304,9 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
             commands=["gcc", "g++", "make", "git", "swig", "zip", "curl"],
         ),
         CommandsPresent(
-            name="python2.7 and virtualenv",
+            name="Python {python} and its virtual environments",
             fix="re-run step 3",
-            commands=["python2.7", "virtualenv"],
+            commands=["{python_commands}"],
         ),
     ],
 )

@@ -1,4 +1,7 @@
-"""Tutorial step 4: a Python 2.7 virtualenv with pip, gRPC, TensorFlow and its serving API."""
+"""Tutorial step 4: a Python virtual environment with pip, gRPC, TensorFlow and its serving
+API. Which Python, pip and TensorFlow depend on the release's route (steps/routes.py): the
+tutorial's Python 2.7 virtualenv with TensorFlow 1.15, or a Python 3 venv with TensorFlow 2
+and the serving API of the same version."""
 
 from checks.spec import CommandSucceeds, PathExists, ToolVersion
 from steps.model import Command, Step
@@ -11,19 +14,18 @@ PIP_VERSION = ToolVersion(
     pattern=r"^pip (?P<v>[0-9][0-9.]*)",
     op=">=",
     version="9.0.1",
-    fix="{venv}/bin/pip install --upgrade pip",
+    fix="{venv}/bin/pip install --upgrade '{pip_spec}'",
+)
+# TensorFlow's manylinux2010 wheels (1.15 and later) are found by pip 19.0 and later only.
+PIP_FOR_TF = PIP_VERSION.model_copy(
+    update={"name": "pip >= 19.0 in {venv} (TensorFlow's wheels need it)", "version": "19.0"}
 )
 HELLO = CommandSucceeds(
     name="TensorFlow says hello",
     run_as="admin",
-    argv=[
-        "{venv}/bin/python",
-        "-c",
-        "import tensorflow as tf; hello = tf.constant('Hello, TensorFlow!'); "
-        "sess = tf.Session(); print(sess.run(hello))",
-    ],
+    argv=["{venv}/bin/python", "-c", "{hello_code}"],
     expect="Hello, TensorFlow!",
-    fix="re-install TensorFlow 1.x: {venv}/bin/pip install --force-reinstall 'tensorflow<2'",
+    fix="re-install TensorFlow {tf_version}: {venv}/bin/pip install --force-reinstall '{tf_spec}'",
 )
 
 
@@ -49,16 +51,21 @@ STEP = Step(
     needs=[ADMIN_HOME],
     title="Install TensorFlow Serving Python prerequisites",
     explanation="""\
-As **{admin}**, create a Python 2.7 virtual environment named `tms` that can also see the
-system's packages, then install into it: **pip 9.0.1 or later**, **gRPC** (`grpcio`),
-**TensorFlow**, and the **TensorFlow Serving API**. TensorFlow is then checked by printing
-*Hello, TensorFlow!* from a session.""",
+As **{admin}**, create a Python {python} virtual environment named `tms` (the tutorial's
+Python 2.7 one also sees the system's packages), then install into it: **pip 9.0.1 or
+later**, **gRPC** (`grpcio`), **TensorFlow** {tf_version}, and the **TensorFlow Serving
+API** of the same version. TensorFlow is then checked by printing *Hello, TensorFlow!*.""",
     corrections=[
         "The wizard calls the environment's own pip ({venv}/bin/pip) instead of relying on "
         "`source ~/tms/bin/activate` in a shell it does not keep.",
-        "pip is upgraded only when it is older than 9.0.1, as the tutorial says.",
-        "TensorFlow and the serving API are pinned below 2: the tutorial's check uses "
-        "tf.Session, which TensorFlow 2 removed, and on Python 2.7 pip would pick 2.1.",
+        "pip is upgraded only when it is older than 19.0 (TensorFlow's manylinux2010 wheels "
+        "need it; the tutorial asks for 9.0.1), and then to '{pip_spec}': `pip install "
+        "--upgrade pip` in a Python 2.7 virtualenv fetches pip 21 or later, which cannot run "
+        "on 2.7 (pip 8 ignores Requires-Python).",
+        "Python 2.7 route: TensorFlow and the serving API are pinned below 2, since the "
+        "tutorial's check uses tf.Session, which TensorFlow 2 removed, and on Python 2.7 pip "
+        "would pick 2.1. Python 3 route: TensorFlow and the serving API are both "
+        "{tf_version}, and the hello check uses TensorFlow 2's eager .numpy().",
     ],
     checks=[],
     actions=[
@@ -67,23 +74,23 @@ system's packages, then install into it: **pip 9.0.1 or later**, **gRPC** (`grpc
             title="Create the virtualenv {venv}",
             run_as="admin",
             cwd="{home}",
-            argv=["virtualenv", "--python=python2.7", "--system-site-packages", "{venv}"],
+            argv=["{venv_create}"],
             done_when=[PathExists(name="virtualenv exists", path="{venv}/bin/activate")],
         ),
         Command(
             id="pip-upgrade",
-            title="Upgrade pip if older than 9.0.1",
+            title="Upgrade pip if older than 19.0 ({pip_spec})",
             run_as="admin",
-            argv=["{venv}/bin/pip", "install", "--upgrade", "pip"],
+            argv=["{venv}/bin/pip", "install", "--upgrade", "{pip_spec}"],
             idempotent=True,
-            done_when=[PIP_VERSION],
+            done_when=[PIP_FOR_TF],
         ),
         _pip_install("grpcio", "Install gRPC", "grpcio", "grpcio"),
-        _pip_install("tensorflow", "Install TensorFlow", "tensorflow<2", "tensorflow"),
+        _pip_install("tensorflow", "Install TensorFlow {tf_version}", "{tf_spec}", "tensorflow"),
         _pip_install(
             "serving-api",
-            "Install the TensorFlow Serving API",
-            "tensorflow-serving-api<2",
+            "Install the TensorFlow Serving API {tf_version}",
+            "{api_spec}",
             "tensorflow-serving-api",
         ),
     ],

@@ -3,6 +3,7 @@
 from checks.spec import (
     CheckSpec,
     CommandsPresent,
+    CommandSucceeds,
     FileHasLine,
     GitCheckoutAt,
     PackagesInstalled,
@@ -11,6 +12,7 @@ from checks.spec import (
 )
 from steps.model import AppendLine, Command, Family, Note, Step, WriteFile
 from steps.needs import ADMIN_HOME
+from steps.routes import APT_KEY, APT_SIGNED, PODMAN_INSTALL
 
 INSTALLER = "{home}/bazel-{bazel_version}-installer-linux-x86_64.sh"
 SERVER_DIR = "{checkout}/bazel-bin/tensorflow_serving/model_servers"
@@ -22,6 +24,21 @@ _APT_LINE = (
     "tensorflow-model-server tensorflow-model-server-universal"
 )
 _APT_KEY = "/root/tensorflow-serving.release.pub.gpg"
+# Without apt-key (gone from Debian 13 and Ubuntu 24.10, deprecated before): the key is a
+# keyring file that only this source trusts (sources.list(5), signed-by).
+_KEYRING = "/usr/share/keyrings/tensorflow-serving.gpg"
+_APT_LINE_SIGNED = _APT_LINE.replace("[arch=amd64]", f"[arch=amd64 signed-by={_KEYRING}]")
+_KEY_URL = (
+    "https://storage.googleapis.com/tensorflow-serving-apt/tensorflow-serving.release.pub.gpg"
+)
+_IMAGE_DONE: list[CheckSpec] = [
+    CommandSucceeds(
+        name="image {serving_image} present",
+        serving=["container"],
+        run_as="admin",
+        argv=["podman", "image", "exists", "{serving_image}"],
+    )
+]
 _APT_DONE: list[CheckSpec] = [
     PackagesInstalled(
         name="tensorflow-model-server installed",
@@ -34,6 +51,7 @@ BAZEL_VERSION = ToolVersion(
     name="bazel version is exactly {bazel_version}",
     run_as="admin",
     families=list(_BUILD),
+    serving=["build"],
     argv=["{home}/bin/bazel", "version"],
     pattern=r"^Build label: (?P<v>\S+)",
     op="==",
@@ -52,6 +70,7 @@ def _bazel_install(id: str, title: str, argv: list[str], fix: str = "") -> Comma
         cwd="{home}",
         argv=argv,
         families=_BUILD,
+        serving=["build"],
         idempotent=True,
         done_when=[BAZEL_VERSION],
     )
@@ -64,6 +83,7 @@ def _bazel(id: str, title: str, *args: str, optional: str | None = None) -> Comm
         run_as="admin",
         cwd="{checkout}",
         families=_BUILD,
+        serving=["build"],
         argv=["bazel", *args],
         long_running=True,
         idempotent=True,
@@ -88,7 +108,9 @@ mode in `~/bin`:
 4. optionally run the tests, then build the `tensorflow_model_server` binary;
 5. add the virtualenv and the model server's folder to `PATH` in `~/.profile`.
 
-On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repository.""",
+On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repository.
+On **SLES 15 and RHEL 8/9** (no Bazel {bazel_version} toolchain there) it is TensorFlow
+Serving's official container image, {serving_image}, run with podman.""",
     corrections=[
         Note(
             families=_BUILD,
@@ -114,12 +136,23 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
             text="~/bin is put first on PATH for the build so that Bazel {bazel_version} wins "
             "over any other Bazel on the system.",
         ),
+        Note(
+            families=["debian"],
+            text="Debian 11+ / Ubuntu 20.04+: the repository's key goes into its own keyring "
+            "file, named by signed-by, instead of apt-key (deprecated, and gone from Debian 13).",
+        ),
+        Note(
+            families=["sles", "rhel"],
+            text="SLES 15 and RHEL 8/9: TensorFlow Serving's container image replaces the "
+            "source build.",
+        ),
     ],
     path_extra=["{home}/bin", "{venv}/bin", SERVER_DIR],
     checks=[
         GitCheckoutAt(
             name="an existing {checkout} is at {ref}",
             families=list(_BUILD),
+            serving=["build"],
             path="{checkout}",
             ref="{ref}",
             fix="{checkout} holds another version: move it aside (mv {checkout} "
@@ -142,6 +175,7 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
             run_as="admin",
             cwd="{home}",
             families=_BUILD,
+            serving=["build"],
             argv=["rm", "-f", INSTALLER],
             idempotent=True,
             done_when=[PathExists(name="installer removed", path=INSTALLER, absent=True)],
@@ -152,6 +186,7 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
             run_as="admin",
             cwd="{home}",
             families=_BUILD,
+            serving=["build"],
             argv=[
                 "git",
                 "clone",
@@ -208,14 +243,40 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
             id="apt-source",
             title="Add TensorFlow Serving's apt repository",
             families=["debian"],
+            routes=APT_KEY,
+            serving=["apt"],
             path=_APT_LIST,
             content=_APT_LINE + "\n",
             done_when=[FileHasLine(name="apt source present", path=_APT_LIST, line=_APT_LINE)],
         ),
         Command(
+            id="apt-keyring",
+            title="Download the repository's signing key into its own keyring",
+            families=["debian"],
+            routes=APT_SIGNED,
+            serving=["apt"],
+            idempotent=True,
+            done_when=[PathExists(name="keyring present", path=_KEYRING)],
+            argv=["curl", "-fsSL", "-o", _KEYRING, _KEY_URL],
+        ),
+        WriteFile(
+            id="apt-source",
+            title="Add TensorFlow Serving's apt repository, trusting only its key",
+            families=["debian"],
+            routes=APT_SIGNED,
+            serving=["apt"],
+            path=_APT_LIST,
+            content=_APT_LINE_SIGNED + "\n",
+            done_when=[
+                FileHasLine(name="apt source present", path=_APT_LIST, line=_APT_LINE_SIGNED)
+            ],
+        ),
+        Command(
             id="apt-key-download",
             title="Download the repository's signing key",
             families=["debian"],
+            routes=APT_KEY,
+            serving=["apt"],
             idempotent=True,
             done_when=_APT_DONE,
             argv=[
@@ -231,6 +292,8 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
             id="apt-key-add",
             title="Trust the repository's signing key",
             families=["debian"],
+            routes=APT_KEY,
+            serving=["apt"],
             idempotent=True,
             done_when=_APT_DONE,
             argv=["apt-key", "add", _APT_KEY],
@@ -239,6 +302,7 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
             id="apt-update",
             title="Refresh the package lists",
             families=["debian"],
+            serving=["apt"],
             idempotent=True,
             done_when=_APT_DONE,
             argv=["apt-get", "update"],
@@ -247,14 +311,34 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
             id="apt-install",
             title="Install tensorflow-model-server",
             families=["debian"],
+            serving=["apt"],
             idempotent=True,
             done_when=_APT_DONE,
             argv=["apt-get", "install", "-y", "tensorflow-model-server"],
+        ),
+        Command(
+            id="podman-install",
+            title="Install podman",
+            routes=list(PODMAN_INSTALL),
+            serving=["container"],
+            idempotent=True,
+            done_when=[CommandsPresent(name="podman installed", commands=["podman"])],
+            argv=["{podman_install}"],
+        ),
+        Command(
+            id="image-pull",
+            title="Pull TensorFlow Serving's container image (minutes, not a 2-4 hour build)",
+            run_as="admin",
+            serving=["container"],
+            idempotent=True,
+            done_when=_IMAGE_DONE,
+            argv=["podman", "pull", "{serving_image}"],
         ),
         AppendLine(
             id="profile-path",
             title="Add the model server to PATH in .profile",
             families=_BUILD,
+            serving=["build"],
             path="{home}/.profile",
             line='export PATH="$PATH:{venv}/bin:' + SERVER_DIR + '/"',
             done_when=[
@@ -269,7 +353,7 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
         AppendLine(
             id="profile-path",
             title="Add the virtualenv to PATH in .profile",
-            families=["debian"],
+            serving=["apt", "container"],
             path="{home}/.profile",
             line='export PATH="$PATH:{venv}/bin"',
             done_when=[
@@ -285,8 +369,10 @@ On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repo
         BAZEL_VERSION,
         CommandsPresent(
             name="tensorflow_model_server on PATH",
+            serving=["build", "apt"],
             commands=["tensorflow_model_server"],
             fix="re-run step 5; the binary belongs in " + SERVER_DIR,
         ),
+        *[c.model_copy(update={"fix": "re-run step 5"}) for c in _IMAGE_DONE],
     ],
 )

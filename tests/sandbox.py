@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.fakes.fakelib import install_tool
-from tests.os_releases import FAMILY_TOOLS, OS_RELEASE, family_of
+from tests.os_releases import FAMILY_TOOLS, OS_RELEASE, OTHER_FILES, family_of
 
 REPO = Path(__file__).resolve().parent.parent
 BASE_TOOLS = ["sudo", "env", "useradd", "visudo", "chmod", "rm", "cp", "curl"]
@@ -73,7 +73,10 @@ class Sandbox:
         for d in ("etc/sudoers.d", "etc/skel", "etc/zypp/repos.d", "home", "root", "usr/bin",
                   "var/lib", "proc", "tmp"):
             (r / d).mkdir(parents=True, exist_ok=True)
-        (r / "etc/os-release").write_text(OS_RELEASE[distro])
+        if OS_RELEASE[distro]:
+            (r / "etc/os-release").write_text(OS_RELEASE[distro])
+        for rel, text in OTHER_FILES.get(distro, {}).items():
+            (r / rel).write_text(text)
         (r / "etc/passwd").write_text(PASSWD)
         (r / "etc/shadow").write_text(SHADOW)
         (r / "etc/sudoers").write_text(SUDOERS)
@@ -84,6 +87,7 @@ class Sandbox:
         (r / "proc/meminfo").write_text(f"MemTotal:       {mem_kb} kB\n")
         if sb.family == "debian":
             (r / "etc/apt/sources.list.d").mkdir(parents=True)
+            (r / "usr/share/keyrings").mkdir(parents=True)  # debian-archive-keyring's folder
         if hxe:
             install_tool(r / "usr/sap/HXE/home/bin", "hxe_gc.sh")
         for tool in BASE_TOOLS + FAMILY_TOOLS[sb.family]:

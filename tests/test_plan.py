@@ -139,8 +139,8 @@ EXPECT: dict[str, tuple[set[str], str | None, str | None]] = {
     "pip --version": (ALL, "pip >= 9.0.1 in /home/tmsadm/tms", None),
     "pip install --upgrade pip": (
         ALL,
-        "$ /home/tmsadm/tms/bin/pip install --upgrade pip",
-        "older than 9.0.1",
+        "$ /home/tmsadm/tms/bin/pip install --upgrade 'pip<21'",
+        "older than 19.0",
     ),
     "pip install grpcio": (ALL, "$ /home/tmsadm/tms/bin/pip install grpcio", None),
     "pip install tensorflow": (
@@ -236,7 +236,7 @@ def plan_text(family: str, hw: Hardware = FULL_CPU) -> tuple[str, str]:
     info = DistroInfo(
         id={"sles": "sles", "rhel": "rhel", "debian": "ubuntu"}[family],
         name=family,
-        version="12.2" if family == "sles" else "7",
+        version={"sles": "12.2", "rhel": "7", "debian": "16.04"}[family],
         family=family,
     )
     plan = build_plan(Settings(), info, hw)

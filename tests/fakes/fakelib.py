@@ -169,14 +169,14 @@ def installed_packages() -> set[str]:
 
 
 def install_packages(names: list[str]) -> None:
-    from fakes_packages import PROVIDES  # the package -> commands table
+    from fakes_packages import commands_of  # the package -> commands table
 
     have = installed_packages()
     f = packages_file()
     f.parent.mkdir(parents=True, exist_ok=True)
     f.write_text("".join(f"{n}\n" for n in sorted(have | set(names))))
     for name in names:
-        for cmd in PROVIDES.get(name, []):
+        for cmd in commands_of(name):
             install_tool(local("/usr/bin"), cmd)
 
 

@@ -34,6 +34,9 @@ def curl(argv: list[str]) -> int:
     if out is None:
         say("<html>ok</html>")
         return 0
+    if not local(out).parent.is_dir():
+        err("curl: (23) Failure writing output to destination")  # curl has no mkdir -p
+        return 23
     m = re.search(r"bazel-([0-9.]+)-installer", url)
     if m:
         env = {"FAKE_BAZEL_LABEL": m.group(1)}
@@ -55,7 +58,7 @@ def bazel_installer(argv: list[str]) -> int:
     label = os.environ.get("FAKE_BAZEL_LABEL", "0.11.1")
     bin_dir = Path(os.environ["HOME"]) / "bin"
     install_tool(bin_dir, "bazel", {"FAKE_BAZEL_LABEL": label})
-    say(f"Bazel is now installed!\n\nMake sure you have \"{bin_dir}\" in your path.")
+    say(f'Bazel is now installed!\n\nMake sure you have "{bin_dir}" in your path.')
     return 0
 
 
@@ -99,14 +102,35 @@ def git(argv: list[str]) -> int:
 
 
 def virtualenv(argv: list[str]) -> int:
+    python = next((a.split("python", 2)[-1] for a in argv if a.startswith("--python=")), "2.7")
     venv = local([a for a in argv if not a.startswith("-")][-1])
+    _make_venv(venv, python or "2.7", OLD_PIP)
+    say(f"New python executable in {venv}/bin/python{python}")
+    say("Installing setuptools, pip, wheel...done.")
+    return 0
+
+
+# pip of each Python's own venv module (ensurepip) on the systems the wizard meets: Debian 12
+# python3.11 bundles pip 23.0.1, SLES 15's python3.6 pip 10.0.1 (their python3 packages).
+VENV_PIP = {"3.6": "10.0.1", "3.9": "21.3.1", "3.11": "23.0.1", "3.12": "24.0", "3.10": "22.0.2"}
+
+
+def system_python(argv: list[str]) -> int:
+    """python3.X as far as the wizard uses it: `python3.X -m venv DIR`."""
+    version = Path(sys.argv[0]).name.removeprefix("python") or "3"
+    if argv[:2] == ["-m", "venv"]:
+        _make_venv(local(argv[-1]), version, VENV_PIP.get(version, "23.0.1"))
+        return 0
+    say(f"Python {version}.0")
+    return 0
+
+
+def _make_venv(venv: Path, python: str, pip_version: str) -> None:
     bin_dir = venv / "bin"
     install_tool(bin_dir, "pip", {"FAKE_VENV": str(venv)})
     install_tool(bin_dir, "venv-python", {"FAKE_VENV": str(venv)}, filename="python")
     (bin_dir / "activate").write_text(f"VIRTUAL_ENV={venv}\n")
-    (venv / "site.json").write_text(json.dumps({"pip": OLD_PIP}))
-    say(f"New python executable in {venv}/bin/python2.7\nInstalling setuptools, pip, wheel...done.")
-    return 0
+    (venv / "site.json").write_text(json.dumps({"pip": pip_version, "python": python}))
 
 
 def _site() -> tuple[Path, dict[str, str]]:
@@ -114,10 +138,49 @@ def _site() -> tuple[Path, dict[str, str]]:
     return f, json.loads(f.read_text())
 
 
+# The newest of each, as PyPI serves them: pip's newest and its last for Python 2.7 (20.3.4:
+# pip 21.0 "Drop support for Python 2", pip.pypa.io/en/stable/news/#v21-0), TensorFlow's
+# last 1.x with cp27 wheels and its newest 2.x.
+NEWEST = {"pip": "25.3", "tensorflow": "2.21.0", "tensorflow-serving-api": "2.21.0"}
+LAST_ON_PY27 = {"pip": "20.3.4", "tensorflow": "1.15.0", "tensorflow-serving-api": "1.15.0"}
+_PIP21_ON_PY27 = (
+    "Traceback (most recent call last):\n"
+    '  File "{venv}/bin/pip", line 5, in <module>\n'
+    "    from pip._internal.cli.main import main\n"
+    '  File "{venv}/lib/python2.7/site-packages/pip/_internal/cli/main.py", line 60\n'
+    '    sys.stderr.write(f"ERROR: {{exc}}")\n'
+    "                                   ^\n"
+    "SyntaxError: invalid syntax"
+)
+
+
+def _pick(name: str, spec: str, site: dict[str, str]) -> str:
+    """What pip picks: Requires-Python is honoured from pip 9.0 on (pip.pypa.io/en/stable/
+    news/#v9-0-0); pip 8 (Ubuntu 16.04's virtualenv) takes the newest release whatever
+    Python it needs. An upper bound (<21, <2) or ~= pin is honoured by every pip."""
+    py27 = site.get("python", "2.7") == "2.7"
+    upper = re.search(r"<\s*([0-9.]+)", spec)
+    compat = re.search(r"~=\s*([0-9.]+)", spec)
+    if compat:
+        return compat.group(1)
+    if upper:
+        return {"pip": "20.3.4", "tensorflow": "1.15.0", "tensorflow-serving-api": "1.15.0"}.get(
+            name, "1.0"
+        )
+    honours = int(site["pip"].split(".")[0]) >= 9
+    if py27 and honours:
+        return LAST_ON_PY27.get(name, "1.0")
+    return NEWEST.get(name, "1.43.0" if name == "grpcio" else "1.0")
+
+
 def pip(argv: list[str]) -> int:
     f, site = _site()
+    if site.get("python", "2.7") == "2.7" and int(site["pip"].split(".")[0]) >= 21:
+        err(_PIP21_ON_PY27.format(venv=f.parent))  # pip 21 cannot even start on 2.7
+        return 1
     if argv[:1] == ["--version"]:
-        say(f"pip {site['pip']} from {f.parent}/lib/python2.7/site-packages/pip (python 2.7)")
+        py = site.get("python", "2.7")
+        say(f"pip {site['pip']} from {f.parent}/lib/python{py}/site-packages/pip (python {py})")
     elif argv[:1] == ["show"]:
         if argv[1] not in site:
             err(f"WARNING: Package(s) not found: {argv[1]}")
@@ -125,19 +188,51 @@ def pip(argv: list[str]) -> int:
         say(f"Name: {argv[1]}\nVersion: {site[argv[1]]}")
     elif argv[:1] == ["install"]:
         for spec in (a for a in argv[1:] if not a.startswith("-")):
-            name = re.split(r"[<>=]", spec)[0]
-            site[name] = "20.3.4" if name == "pip" else "1.15.0"
+            name = re.split(r"[<>=~]", spec)[0]
+            site[name] = _pick(name, spec, site)
             say(f"Successfully installed {name}-{site[name]}")
         f.write_text(json.dumps(site))
     return 0
 
 
 def venv_python(argv: list[str]) -> int:
+    """TF 1 has tf.Session and no eager .numpy(); TF 2 the other way round."""
     _, site = _site()
     if "tensorflow" not in site:
         err("ImportError: No module named tensorflow")
         return 1
-    say("Hello, TensorFlow!")
+    code = argv[-1] if argv else ""
+    tf2 = not site["tensorflow"].startswith("1.")
+    if tf2 and "tf.Session" in code:
+        err("AttributeError: module 'tensorflow' has no attribute 'Session'")
+        return 1
+    if not tf2 and ".numpy()" in code:
+        err("AttributeError: 'Tensor' object has no attribute 'numpy'")
+        return 1
+    say("Hello, TensorFlow!" if tf2 else "b'Hello, TensorFlow!'")
+    return 0
+
+
+def podman(argv: list[str]) -> int:
+    """podman pull / image exists / run --entrypoint, as the wizard uses them
+    (docs.podman.io: podman-image-exists exits 1 when the image is not local)."""
+    images = local("/var/lib/fake-images")
+    have = set(images.read_text().split()) if images.exists() else set()
+    if argv[:1] == ["pull"]:
+        if offline():
+            err(f"Error: initializing source docker://{argv[1]}: pinging container registry")
+            return 125
+        images.write_text("".join(f"{i}\n" for i in sorted(have | {argv[1]})))
+        say(f"Trying to pull {argv[1]}...\nWriting manifest to image destination")
+        return 0
+    if argv[:2] == ["image", "exists"]:
+        return 0 if argv[2] in have else 1
+    if argv[:1] == ["run"]:
+        image = next((a for a in argv if a.startswith("docker.io/")), "")
+        if image not in have:
+            err(f"Error: {image}: image not known")
+            return 125
+        return model_server(argv[argv.index(image) + 1 :])
     return 0
 
 
@@ -219,6 +314,11 @@ TOOLS: dict[str, Callable[[list[str]], int]] = {
     "venv-python": venv_python,
     "bazel": bazel,
     "tensorflow_model_server": model_server,
+    "podman": podman,
+    **{
+        t: system_python
+        for t in ("python3", "python3.6", "python3.9", "python3.10", "python3.11", "python3.12")
+    },
     **{t: quiet for t in ("gcc", "g++", "make", "swig", "zip", "python2.7")},
 }
 

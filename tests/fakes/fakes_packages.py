@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable
 
 from fakelib import err, install_packages, installed_packages, local, offline, say
+from fakes_catalogue import absent, capabilities, python3_commands, real_name
 
 PROVIDES: dict[str, list[str]] = {
     "gcc": ["gcc"],
@@ -21,12 +22,27 @@ PROVIDES: dict[str, list[str]] = {
     "python": ["python2.7"],
     "python-dev": ["python2.7"],
     "python-pip": ["pip"],
+    "python2-pip": ["pip"],
+    "python311": ["python3.11"],
+    "python39": ["python3.9"],
+    "podman": ["podman"],
     "python-virtualenv": ["virtualenv"],
     "virtualenv": ["virtualenv"],
     "tensorflow-model-server": ["tensorflow_model_server"],
 }
+PYTHON3_PACKAGES = ("python3", "python3-venv", "python3-dev", "python3-devel")
+
+
+def commands_of(name: str) -> list[str]:
+    """The commands a package brings on this release."""
+    if name in PYTHON3_PACKAGES:
+        return python3_commands()
+    return PROVIDES.get(name, [])
+
+
 PATTERNS = {
     "Basis-Devel": ["gcc", "gcc-c++", "make"],
+    "devel_basis": ["gcc", "gcc-c++", "make"],
     "Development Tools": ["gcc", "gcc-c++", "make"],
 }
 _NO_NET = "Could not resolve host: download.opensuse.org"
@@ -49,7 +65,16 @@ def zypper(argv: list[str]) -> int:
         say("All repositories have been refreshed.")
     elif cmd == "install":
         if "pattern" in args:
-            args = [p for a in args if a != "pattern" for p in PATTERNS.get(a, [a])]
+            args = [a for a in args if a != "pattern"]
+            if any(absent(a) for a in args):
+                err(f"No provider of 'pattern:{next(a for a in args if absent(a))}' found.")
+                return 104
+            args = [p for a in args for p in PATTERNS.get(a, [a])]
+        for name in args:
+            if absent(name):
+                err(f"No provider of '{name}' found.")
+                return 104
+        args = [real_name(a) for a in args]
         say(f"The following {len(args)} NEW packages are going to be installed:")
         say("  " + " ".join(args))
         install_packages(args)
@@ -77,9 +102,14 @@ def rpm(argv: list[str]) -> int:
         install_packages(["epel-release"])
         return 0
     have, missing = installed_packages(), 0
+    whatprovides = "--whatprovides" in argv
     for name in _names(argv):
-        if name in have:
-            say(f"{name}-1.0-1.x86_64")
+        found = [h for h in sorted(have) if name in (capabilities(h) if whatprovides else [h])]
+        if found:
+            say(f"{found[0]}-1.0-1.x86_64")
+        elif whatprovides:
+            say(f"no package provides {name}")
+            missing += 1
         else:
             say(f"package {name} is not installed")
             missing += 1
@@ -91,7 +121,11 @@ def yum(argv: list[str]) -> int:
     if words[:1] == ["groupinstall"]:
         install_packages(PATTERNS.get(words[1], []))
     elif words[:1] == ["install"]:
-        install_packages(words[1:])
+        gone = [w for w in words[1:] if absent(w)]
+        if gone:
+            err(f"Error: Unable to find a match: {' '.join(gone)}")
+            return 1
+        install_packages([real_name(w) for w in words[1:]])
     elif words[:1] == ["repolist"]:
         say("repolist: 42,123")
     return 0
@@ -114,7 +148,13 @@ def apt_get(argv: list[str]) -> int:
         err("E: Failed to fetch http://deb.debian.org/  Temporary failure resolving")
         return 100
     if words[:1] == ["install"]:
-        install_packages(words[1:])
+        for name in words[1:]:
+            if absent(name):
+                err(f"E: Package '{name}' has no installation candidate")
+                return 100
+            if real_name(name) != name:
+                say(f"Note, selecting '{real_name(name)}' instead of '{name}'")
+        install_packages([real_name(w) for w in words[1:]])
     return 0
 
 

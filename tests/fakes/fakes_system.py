@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shlex
 import shutil
+import signal
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -219,6 +224,90 @@ def hxe_gc(argv: list[str]) -> int:
     return 0
 
 
+def _units() -> Path:
+    return local("/var/lib/fake-systemd")
+
+
+def _unit_state(unit: str) -> dict[str, object]:
+    f = _units() / f"{unit}.json"
+    return json.loads(f.read_text()) if f.exists() else {}
+
+
+def _save_state(unit: str, state: dict[str, object]) -> None:
+    _units().mkdir(parents=True, exist_ok=True)
+    (_units() / f"{unit}.json").write_text(json.dumps(state))
+
+
+def _alive(pid: object) -> bool:
+    try:
+        os.kill(int(pid), 0)  # type: ignore[call-overload]
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+def systemctl(argv: list[str]) -> int:
+    """systemctl as the wizard uses it (systemctl(1)): daemon-reload; enable / is-enabled
+    (a symlink in multi-user.target.wants, "Created symlink ..."); restart (stops the unit's
+    process and starts ExecStart as User=); show -p KEY... printing KEY=VALUE lines, with
+    NeedDaemonReload=yes while a unit file changed since the last daemon-reload and
+    ActiveEnterTimestamp like "Sun 2026-11-29 13:44:23 UTC"."""
+    words = [a for a in argv if not a.startswith("-")]
+    cmd, unit = (words[0] if words else ""), (words[-1] if len(words) > 1 else "")
+    path = local(f"/etc/systemd/system/{unit}")
+    wants = local("/etc/systemd/system/multi-user.target.wants") / unit
+    state = _unit_state(unit) if unit else {}
+    if cmd == "daemon-reload":
+        _units().mkdir(parents=True, exist_ok=True)
+        (_units() / "reloaded").write_text(str(time.time()))
+        return 0
+    if cmd in ("enable", "restart") and not path.exists():
+        err(f"Failed to {cmd} unit: Unit {unit} not found.")
+        return 5 if cmd == "restart" else 1
+    if cmd == "enable":
+        wants.parent.mkdir(parents=True, exist_ok=True)
+        if not wants.exists():
+            wants.symlink_to(f"/etc/systemd/system/{unit}")
+            say(f"Created symlink {wants} -> /etc/systemd/system/{unit}.")
+        return 0
+    if cmd == "is-enabled":
+        say("enabled" if wants.is_symlink() else "disabled")
+        return 0 if wants.is_symlink() else 1
+    if cmd == "restart":
+        if _alive(state.get("pid")):
+            os.kill(int(state["pid"]), signal.SIGTERM)  # type: ignore[call-overload]
+        text = path.read_text()
+        exec_start = shlex.split(re.search(r"^ExecStart=(.*)$", text, re.M).group(1))  # type: ignore[union-attr]
+        user = re.search(r"^User=(\S+)", text, re.M)
+        env = dict(os.environ, FAKE_USER=user.group(1) if user else "root")
+        exec_start[0] = str(local(exec_start[0]))
+        proc = subprocess.Popen(
+            exec_start, env=env, start_new_session=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        _save_state(unit, {"pid": proc.pid, "started": time.time()})
+        return 0
+    if cmd == "show":
+        props = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-p"]
+        reloaded = _units() / "reloaded"
+        stale = path.exists() and (
+            not reloaded.exists() or path.stat().st_mtime > float(reloaded.read_text())
+        )
+        active = _alive(state.get("pid"))
+        started = float(state.get("started", 0))  # type: ignore[arg-type]
+        values = {
+            "NeedDaemonReload": "yes" if stale else "no",
+            "ActiveState": "active" if active else "inactive",
+            "ActiveEnterTimestamp": time.strftime("%a %Y-%m-%d %H:%M:%S UTC", time.gmtime(started))
+            if active
+            else "",
+        }
+        for prop in props:
+            say(f"{prop}={values.get(prop, '')}")
+        return 0
+    return 0
+
+
 TOOLS: dict[str, Callable[[list[str]], int]] = {
     "sudo": sudo,
     "env": env_tool,
@@ -228,6 +317,7 @@ TOOLS: dict[str, Callable[[list[str]], int]] = {
     "rm": rm,
     "cp": cp,
     "hxe_gc.sh": hxe_gc,
+    "systemctl": systemctl,
 }
 
 if __name__ == "__main__":

@@ -50,7 +50,13 @@ class WelcomeScreen(WizardScreen):
         distro = self.query_one("#distro", Static)
         if d.supported:
             forced = " (forced with --distro)" if d.forced else ""
-            distro.update(f"System: {d.name}, family {d.family}{forced}")
+            plan = self.driver.plan
+            route = (
+                f"\nTF Serving: {plan.serving_route} ({plan.serving_duration}); {plan.route_title}"
+                if plan is not None and plan.serving_route
+                else ""
+            )
+            distro.update(f"System: {d.name}, family {d.family}{forced}{route}")
         else:
             distro.update(
                 f"System: {d.name}: not supported: {d.reason}\n"
