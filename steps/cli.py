@@ -33,6 +33,7 @@ from steps.status import where
 from steps.stdin_secrets import session_inputs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_UNVERIFIED = 4  # every step ran, but some checks could not (see `emlsetup status`)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -322,6 +323,11 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_INTERRUPTED
     everything = len(numbers) == len(plan.steps)
     done = "All steps done.\n" if everything else f"Done: step {', '.join(map(str, numbers))}.\n"
+    unread = [n for n in state.unverified() if n in numbers]
+    if ok and unread:
+        for n in unread:
+            out.write(f"Step {n} is done, unverified: {state.step(n).reason}\n")
+        return EXIT_UNVERIFIED
     out.write(done if ok else "Stopped: fix the problem above, then `emlsetup resume`.\n")
     return EXIT_OK if ok else EXIT_FAILED
 

@@ -219,7 +219,8 @@ class Driver:
                     return Outcome(False, message=f"{exc}.")
                 if engine.cancelled.is_set():
                     return Outcome(False, True, "interrupted: nothing done is lost; Run resumes")
-                reason = "" if ok else self.state_reason(number)
+                unread = engine.state.step(number).status == StepStatus.UNVERIFIED
+                reason = "" if ok and not unread else self.state_reason(number)
                 if "error 10:" in reason:
                     self.passwords.clear()  # a typo must not be sent again: Retry asks anew
                 return Outcome(ok, message=reason)
