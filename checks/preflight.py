@@ -13,6 +13,7 @@ memory, commands, hosts.
 from __future__ import annotations
 
 import os
+import re
 import socket
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -95,6 +96,7 @@ def disk_rows(needs: Sequence[tuple[DiskNeed, Space]]) -> list[Row]:
     for group in by_device.values():
         total = sum(n.bytes for n, _ in group)
         space = group[0][1]
+        shown = ", ".join(dict.fromkeys(sp.shown for _, sp in group))
         whats = ", ".join(n.what for n, _ in group)
         ok = space.free >= total
         rows.append(
@@ -102,11 +104,11 @@ def disk_rows(needs: Sequence[tuple[DiskNeed, Space]]) -> list[Row]:
                 name="disk",
                 check=f"free disk for {whats}",
                 status=Status.OK if ok else Status.FAIL,
-                measured=f"{gb(space.free)} free at {space.shown}",
+                measured=f"{gb(space.free)} free at {shown}",
                 needed=gb(total),
                 fix=""
                 if ok
-                else f"free {gb(total - space.free)} on the filesystem of {space.shown}, or "
+                else f"free {gb(total - space.free)} on the filesystem of {shown}, or "
                 "point serving.checkout / admin.home at a larger disk",
                 steps=tuple(sorted({n.step for n, _ in group})),
             )
@@ -164,17 +166,19 @@ def command_rows(
     needed: Mapping[str, set[int]],
     provided: Mapping[str, int],
     found: Callable[[str], bool],
+    run: Iterable[int] | None = None,
 ) -> list[Row]:
     """One row listing what is missing (or one "all found" row). A command that a step of
-    this run installs (git by step 3, bazel by step 5) is not missing when a later step
-    needs it."""
+    this run (``run``: all when None) installs (git by step 3, bazel by step 5) is not
+    missing when a later step needs it; ``provided`` names such steps, in the run or not."""
+    in_run = None if run is None else set(run)
     missing: dict[str, set[int]] = {}
     later: dict[str, int] = {}
     for cmd, steps in sorted(needed.items()):
         if found(cmd):
             continue
         by = provided.get(cmd)
-        if by is not None and all(s >= by for s in steps):
+        if by is not None and all(s >= by for s in steps) and (in_run is None or by in in_run):
             later[cmd] = by
         else:
             missing[cmd] = steps
@@ -208,10 +212,10 @@ def command_rows(
 
 # -- hosts -----------------------------------------------------------------------------------
 def endpoint(url: str) -> tuple[str, int] | None:
-    """(host, port) of a download URL; None for what is not one (a file path, a mirrorlist
-    variable we cannot fill)."""
+    """(host, port) of a download URL; None for what is not one (a file path, a host name
+    made of variables we cannot fill)."""
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https", "ftp") or not parts.hostname or "$" in url:
+    if parts.scheme not in ("http", "https", "ftp") or not parts.hostname or "$" in parts.netloc:
         return None
     default = {"http": 80, "https": 443, "ftp": 21}[parts.scheme]
     try:
@@ -229,7 +233,7 @@ def repo_urls(text: str, kind: str) -> list[str]:
         if not line or line.startswith(("#", ";")):
             continue
         if kind == "apt":
-            words = [w for w in line.split() if not w.startswith("[")]
+            words = re.sub(r"\[[^\]]*\]", " ", line).split()  # without [arch=... signed-by=...]
             if words and words[0] in ("deb", "deb-src") and len(words) > 1:
                 urls.append(words[1])
             elif line.lower().startswith("uris:"):  # deb822 .sources

@@ -199,7 +199,7 @@ class Engine:
         if unread:  # a check that could not run proves nothing: the step is not "done"
             st.status, st.reason = StepStatus.UNVERIFIED, unverified_reason(step.number, unread)
             self._save()
-            self._emit("unverified", f"Step {step.number} {st.status.value}: {st.reason}")
+            self._emit("unverified", f"Step {step.number} is {st.status.value}: {st.reason}")
             return True
         st.status = StepStatus.DONE
         self._save()

@@ -345,8 +345,9 @@ def measure(
     if needed:
         rows += command_rows(
             needed,
-            commands_provided(plan, numbers),
+            commands_provided(plan, [s.number for s in plan.steps]),
             lambda c: host.which(c, tuple(_path_extra(plan, needed[c]))) is not None,
+            numbers,
         )
     repos = {
         n: repository_urls(host.root, plan.family)
