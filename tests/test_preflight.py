@@ -29,7 +29,7 @@ from checks.preflight import (
 )
 from checks.result import Status
 from tests.hana_server import Catalogue, HanaTestServer
-from tests.loopback import Listener, closed_port
+from tests.loopback import closed_port
 from tests.sandbox import REPO, Sandbox
 
 SYSTEM_PW, ML_PW = "Manager1-Known", "Secret1-Known"
@@ -232,9 +232,8 @@ def test_too_little_disk_for_the_build_is_refused_before_step_2(sandbox: Sandbox
     free = shutil.disk_usage(sandbox.root).free
     need = str(round(free / GB + 1000))
     before = tree(sandbox.root)
-    done = sandbox.run_cli(
-        "run", "--yes", "--from-step", "2", env=sandbox.env(EMLSETUP_PREFLIGHT__BAZEL_OUTPUT_GB=need)
-    )
+    env = sandbox.env(EMLSETUP_PREFLIGHT__BAZEL_OUTPUT_GB=need)
+    done = sandbox.run_cli("run", "--yes", "--from-step", "2", env=env)
     assert done.returncode == 1, done.stdout[-3000:]
     assert "✘ fail  disk     free disk for" in done.stdout
     assert "Bazel's output base /home/tmsadm/.cache/bazel" in done.stdout
