@@ -330,9 +330,10 @@ def failures(rows: Sequence[Row], accepted: Iterable[str]) -> list[Row]:
     return [r for r in rows if r.failed and r.name not in ok]
 
 
-def render(rows: Sequence[Row], accepted: Iterable[str] = ()) -> str:
+def render(rows: Sequence[Row], accepted: Iterable[str] = (), flags: bool = True) -> str:
     """The table for a terminal of 80 columns: per check, its status and name (and the steps
-    that need it), then what was measured and what is needed; then one line per fix."""
+    that need it), then what was measured and what is needed; then one line per fix (with
+    the command-line flag that accepts it when ``flags``)."""
     ok = set(accepted)
     out = ["Preflight: what this run needs, measured before anything changes"]
     for r in rows:
@@ -345,8 +346,6 @@ def render(rows: Sequence[Row], accepted: Iterable[str] = ()) -> str:
         out.append("Fixes:")
         for r in fixes:
             accepted_now = " (accepted)" if r.name in ok else ""
-            out.append(
-                f"  {r.name}{accepted_now}: {r.fix}"
-                + ("" if accepted_now else f"; or accept it: --skip-preflight {r.name}")
-            )
+            hint = "" if accepted_now or not flags else f"; or accept it: --skip-preflight {r.name}"
+            out.append(f"  {r.name}{accepted_now}: {r.fix}{hint}")
     return "\n".join(out) + "\n"

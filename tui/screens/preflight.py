@@ -18,7 +18,7 @@ class PreflightScreen(ConfirmScreen):
         names = ", ".join(dict.fromkeys(r.name for r in failed))
         super().__init__(
             f"Step {number} needs what this system lacks ({names}). Go on anyway?",
-            render(rows).removeprefix(
+            render(rows, flags=False).removeprefix(
                 "Preflight: what this run needs, measured before anything changes\n"
             ),
             CHOICES,
