@@ -184,7 +184,7 @@ def disk_needs(plan: Plan, settings: Settings, runs: Runs) -> list[DiskNeed]:
     if "clone" in five:
         checkout = settings.expand(settings.serving.checkout)
         needs.append(DiskNeed(f"the checkout {checkout}", checkout, p.checkout_gb * GB, 5))
-    if five & BUILD_ACTIONS:
+    if "build" in five:  # the full build fills the output base; later targets reuse it
         cache = f"{home}/.cache/bazel"
         needs.append(DiskNeed(f"Bazel's output base {cache}", cache, p.bazel_output_gb * GB, 5))
     return needs
@@ -299,9 +299,19 @@ def uses_packages(plan: Plan, number: int, runs: Runs) -> bool:
 # -- all of it ---------------------------------------------------------------------------------
 def would_run(engine: Any, plan: Plan, numbers: list[int]) -> dict[int, set[str]]:
     """Per step of the run, the actions the engine's preview says would run (read from the
-    system, nothing changed)."""
+    system, nothing changed). A build still running from an earlier wizard is re-attached
+    to, not started: it needs no new disk or memory."""
+    from steps.state import ActionStatus
+
+    def started(number: int, action_id: str) -> bool:
+        return engine.state.step(number).action(action_id).status == ActionStatus.RUNNING
+
     return {
-        step.number: {a.id for a, verdict in engine.preview(step) if verdict == "would run"}
+        step.number: {
+            a.id
+            for a, verdict in engine.preview(step)
+            if verdict == "would run" and not started(step.number, a.id)
+        }
         for step in plan.steps
         if step.number in numbers
     }

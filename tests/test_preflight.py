@@ -329,3 +329,25 @@ def test_a_step_whose_checks_could_not_run_is_never_done(
     assert "Step 1 done" in again.stdout
     final = sandbox.run_cli("status", "--json")
     assert final.returncode == 0 and json.loads(final.stdout)["steps_done"] == [1]
+
+
+def test_a_build_to_re_attach_to_needs_no_new_disk(sandbox: Sandbox) -> None:
+    """resume after a wizard left the build running: the output base is already being
+    filled, so its 20 GB are not asked for again (the free space is smaller by now)."""
+    from steps import preflight
+    from steps.session import Options, Session
+    from steps.state import ActionStatus
+
+    env = sandbox.env()
+    del env["EMLSETUP_PREFLIGHT__BAZEL_OUTPUT_GB"]
+    session = Session.open(Options(root=sandbox.root, state_dir=sandbox.state_dir, environ=env))
+    plan = session.plan()
+    state = session.load_or_new_state(plan)
+    fresh = preflight.would_run(session.engine(plan, state), plan, [5])
+    assert "build" in fresh[5]
+    needs = preflight.disk_needs(plan, session.settings, fresh)
+    assert any("Bazel's output base" in n.what and n.bytes == 20 * GB for n in needs)
+    state.step(5).action("build").status = ActionStatus.RUNNING
+    again = preflight.would_run(session.engine(plan, state), plan, [5])
+    assert "build" not in again[5] and "model-server" in again[5]
+    assert not any("Bazel" in n.what for n in preflight.disk_needs(plan, session.settings, again))
