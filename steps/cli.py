@@ -15,7 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn, TextIO
 
+from checks.preflight import NAMES as PREFLIGHT_NAMES
 from checks.result import CheckResult, Status
+from steps import preflight
 from steps.background import add_run_options, check_rerun, start_in_background
 from steps.cli_help import check_summary, describe_commands, run_range_error
 from steps.console import check_line, confirmer, interrupt_handler, printer
@@ -33,6 +35,7 @@ from steps.status import where
 from steps.stdin_secrets import session_inputs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+EXIT_UNVERIFIED = 4  # every step ran, but some checks could not (see `emlsetup status`)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -112,8 +115,10 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("--to-step", type=int, choices=range(1, 8), metavar="N")
     sp.add_argument("--dry-run", action="store_true", help="show what would run; change nothing")
     add_run_options(sp)
+    _skip_preflight(sp)
     sp = sub.add_parser("resume", parents=[common], help="continue an interrupted run")
     sp.add_argument("--yes", action="store_true", help="do root actions without asking")
+    _skip_preflight(sp)
     sp = sub.add_parser("report", parents=[common], help="export the run report")
     sp.add_argument("--format", choices=FORMATS, default="md")
     sp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
@@ -121,6 +126,16 @@ def parser() -> argparse.ArgumentParser:
     add_model_commands(sub, common)
     describe_commands(sub)
     return p
+
+
+def _skip_preflight(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument(
+        "--skip-preflight",
+        action="append",
+        choices=PREFLIGHT_NAMES,
+        metavar="NAME",
+        help="go on although this preflight check fails (" + ", ".join(PREFLIGHT_NAMES) + ")",
+    )
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -290,8 +305,12 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         if unmet is not None:  # before anything is asked, saved or run
             print(f"emlsetup: {unmet}.", file=sys.stderr)
             return EXIT_USAGE
-        _list_root_actions(session, plan, numbers, out)
         passwords = _ask_passwords(session) if _needs_hana(numbers) else {}
+        accepted = getattr(args, "skip_preflight", None) or []
+        trust = args.command == "resume"
+        if not preflight.gate(session, plan, state, numbers, passwords, accepted, trust, out):
+            return EXIT_FAILED
+        _list_root_actions(session, plan, numbers, out)
         engine = session.engine(
             plan,
             state,
@@ -322,6 +341,11 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
             return EXIT_INTERRUPTED
     everything = len(numbers) == len(plan.steps)
     done = "All steps done.\n" if everything else f"Done: step {', '.join(map(str, numbers))}.\n"
+    unread = [n for n in state.unverified() if n in numbers]
+    if ok and unread:
+        for n in unread:
+            out.write(f"Step {n} is done, unverified: {state.step(n).reason}\n")
+        return EXIT_UNVERIFIED
     out.write(done if ok else "Stopped: fix the problem above, then `emlsetup resume`.\n")
     return EXIT_OK if ok else EXIT_FAILED
 

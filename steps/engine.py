@@ -30,12 +30,14 @@ __all__ = [
     "SqlBackend",
     "describe",
     "new_state",
+    "unverified_reason",
 ]
 
 
 @dataclass
 class Event:
-    kind: str  # step, checks, action, skip, line, output, done, failed, results, manual, stopped
+    kind: str  # step, checks, action, skip, line, output, done, unverified, failed, results,
+    # manual, stopped
     step: int
     text: str
     action: str = ""
@@ -66,6 +68,18 @@ def new_state(plan: Plan, settings: Settings) -> RunState:
             )
             for s in plan.steps
         ],
+    )
+
+
+def unverified_reason(number: int, unread: list[CheckResult]) -> str:
+    """Which checks could not run, why, and the command that runs them once it can."""
+    names = "; ".join(f"{c.name} ({c.measured})" for c in unread)
+    fixes = list(dict.fromkeys(c.fix for c in unread if c.fix))
+    how = f"{fixes[0]}, then " if fixes else ""
+    return (
+        f"{len(unread)} check{'s' if len(unread) > 1 else ''} could not run: {names}; "
+        f"{how}run them with `emlsetup check --step {number}` (`emlsetup resume` then records "
+        "the step done)"
     )
 
 
@@ -180,8 +194,14 @@ class Engine:
                 f"expected result not met: {failed[0].name} "
                 f"({failed[0].measured}); fix: {failed[0].fix}",
             )
-        st.status = StepStatus.DONE
         self.state.current = None
+        unread = [c for c in st.checks + st.results if c.status == Status.SKIP]
+        if unread:  # a check that could not run proves nothing: the step is not "done"
+            st.status, st.reason = StepStatus.UNVERIFIED, unverified_reason(step.number, unread)
+            self._save()
+            self._emit("unverified", f"Step {step.number} is {st.status.value}: {st.reason}")
+            return True
+        st.status = StepStatus.DONE
         self._save()
         self._emit("done", f"Step {step.number} done")
         return True

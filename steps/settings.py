@@ -103,10 +103,29 @@ class ServingSettings(_Section):
         return value.rstrip("/") or "/"
 
 
+class PreflightSettings(_Section):
+    """What a run needs, checked before it starts (steps/preflight.py cites the figures).
+
+    The disk and memory needs are what the tutorial's route takes; lower them only for a
+    build that needs less (a warm Bazel cache, a stand-in build). ``hosts`` probes another
+    address for a download host ("github.com" = "mirror.example:443"; "*" stands for every
+    host): a local mirror, or a loopback listener in tests.
+    """
+
+    checkout_gb: float = Field(1.5, ge=0)
+    bazel_output_gb: float = Field(20.0, ge=0)
+    venv_gb: float = Field(1.5, ge=0)
+    packages_gb: float = Field(2.0, ge=0)
+    build_memory_gb: float = Field(8.0, ge=0)
+    timeout_s: float = Field(3.0, gt=0, le=60)
+    hosts: dict[str, str] = {}
+
+
 class Settings(_Section):
     hana: HanaSettings = HanaSettings()
     admin: AdminSettings = AdminSettings()
     serving: ServingSettings = ServingSettings()
+    preflight: PreflightSettings = PreflightSettings()
 
     def expand(self, path: str) -> str:
         """A settings path on the target system, ``~`` being the admin's home."""

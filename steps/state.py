@@ -46,6 +46,9 @@ class StepStatus(str, Enum):
     DONE = "done"
     FAILED = "failed"
     SKIPPED = "skipped"
+    # Every action finished, but a prerequisite or result check could not be evaluated (no
+    # HANA connection, not root): not "done" until `emlsetup check --step N` can read it.
+    UNVERIFIED = "done, unverified"
 
 
 class CommandRecord(BaseModel):
@@ -109,6 +112,12 @@ class RunState(BaseModel):
 
     def step(self, number: int) -> StepState:
         return next(s for s in self.steps if s.number == number)
+
+    def unverified(self) -> list[int]:
+        """The requested steps that finished without their checks being read."""
+        wanted = self.requested or [s.number for s in self.steps]
+        unread = [s for s in self.steps if s.status == StepStatus.UNVERIFIED]
+        return [s.number for s in unread if s.number in wanted]
 
     def start_run(self) -> None:
         self.last_run, self.changed, self.rechecked = now(), [], []

@@ -1,7 +1,9 @@
 """`emlsetup status --json`: the state of the run in a state folder, for a machine to poll.
 
 Exit 0 when every requested step is done, 1 when a step failed or the run stopped, 3 while a
-run is under way (an emlsetup holds the folder's lock, or a detached build is alive). Ansible
+run is under way, 4 when every requested step finished but some are "done, unverified" (a
+check could not run, e.g. no HANA connection: not done until `emlsetup check` can read it).
+A run is under way when an emlsetup holds the folder's lock, or a detached build is alive. Ansible
 polls it in short connections instead of holding SSH open for the 2-4 hour build. Nothing is
 written and no lock is taken: polling never gets in the way of the run it watches.
 """
@@ -20,7 +22,7 @@ from steps.lock import LOCK_FILE
 from steps.output import redact
 from steps.state import ActionStatus, RunState, StateStore, StepStatus
 
-EXIT_DONE, EXIT_FAILED, EXIT_RUNNING = 0, 1, 3
+EXIT_DONE, EXIT_FAILED, EXIT_RUNNING, EXIT_UNVERIFIED = 0, 1, 3, 4
 TAIL_BYTES = 64 * 1024
 
 
@@ -126,11 +128,19 @@ def status_data(store: StateStore) -> dict[str, Any]:
     # nothing to do, and names the point resume continues at.
     point = state.resume_target()
     done = point is None
+    unread = [s for s in steps if s["status"] == StepStatus.UNVERIFIED.value]
+    ended = all(  # every step finished, some of them without their checks read
+        s["status"] in (StepStatus.DONE.value, StepStatus.SKIPPED.value) or s in unread
+        for s in steps
+    )
     if holder or build:
         status, code = "in progress", EXIT_RUNNING
         reason = _progress_reason(build) if build else f"emlsetup is running (pid {holder})"
     elif done:
         status, code, reason = "done", EXIT_DONE, "all requested steps are done"
+    elif unread and ended:
+        status, code = StepStatus.UNVERIFIED.value, EXIT_UNVERIFIED
+        reason = "; ".join(f"step {s['number']}: {s['reason']}" for s in unread)
     elif failed:
         status, code = "failed", EXIT_FAILED
         reason = f"step {failed['number']}: {failed['reason']}"
@@ -150,6 +160,7 @@ def status_data(store: StateStore) -> dict[str, Any]:
         "requested": requested,
         "steps_done": [s["number"] for s in steps if s["status"] == StepStatus.DONE.value],
         "failed_step": failed["number"] if failed else None,
+        "unverified_steps": [s["number"] for s in unread],
         "resume_point": {"step": point[0], "action": point[1] or None} if point else None,
         "running": {"pid": holder, "build": build},
         "changed": bool(state.changed),

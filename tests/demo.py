@@ -53,6 +53,7 @@ def demo_env(
     )
     if "NO_COLOR" in environ:  # the sandbox leaves it out for tests; the admin asked for it
         env["NO_COLOR"] = environ["NO_COLOR"]
+    env.update(passed_through(environ))
     return env
 
 
@@ -87,6 +88,12 @@ def finish(sb: Sandbox, folder: Path, *, kept: bool, stop: bool) -> str:
         shutil.rmtree(folder, ignore_errors=True)
         return ""
     return f"The sandbox is kept in {folder}."
+
+
+def passed_through(environ: Mapping[str, str]) -> dict[str, str]:
+    """The caller's EMLSETUP_* variables (passwords, settings) reach the wizard, so
+    `EMLSETUP_SYSTEM_PASSWORD=... python -m tests.demo run --yes` gets to step 7."""
+    return {k: v for k, v in environ.items() if k.startswith("EMLSETUP_")}
 
 
 def main() -> int:

@@ -14,11 +14,12 @@ import signal
 import socket
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tests.fakes.fakelib import install_tool
+from tests.loopback import Listener
 from tests.os_releases import FAMILY_TOOLS, OS_RELEASE, OTHER_FILES, family_of
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,10 +35,20 @@ SUDOERS = "Defaults always_set_home\nroot ALL=(ALL) ALL\n#includedir /etc/sudoer
 SKEL_PROFILE = "# Sample .profile for SuSE Linux\ntest -z \"$PROFILEREAD\" && . /etc/profile\n"
 
 
+# The stand-in build writes kilobytes: the preflight's disk needs are the sandbox's, not a
+# real TensorFlow build's (tests that check the real needs set them back).
+SMALL_DISK_NEEDS = {
+    f"EMLSETUP_PREFLIGHT__{n}_GB": "0.01"
+    for n in ("CHECKOUT", "BAZEL_OUTPUT", "VENV", "PACKAGES")
+}
+
+
 @dataclass
 class Sandbox:
     path: Path
     distro: str
+    # Where the preflight's download hosts are knocked on: never the internet.
+    hosts: Listener | None = field(default=None, repr=False)
 
     @property
     def root(self) -> Path:
@@ -120,7 +131,11 @@ class Sandbox:
             PYTHONDONTWRITEBYTECODE="1",
             # The build's environment is an allow-list: the stand-ins' own variables are added.
             EMLSETUP_BUILD_ENV="FAKE_*,PYTHONDONTWRITEBYTECODE",
+            **SMALL_DISK_NEEDS,
         )
+        if self.hosts is None:
+            self.hosts = Listener()
+        env["EMLSETUP_PREFLIGHT__HOSTS"] = f'{{ "*" = "{self.hosts.address}" }}'
         env.update(extra)
         return env
 
@@ -161,6 +176,9 @@ class Sandbox:
 
     def cleanup(self) -> None:
         """Kills what the stand-ins left running: servers and builds started in the sandbox."""
+        if self.hosts is not None:
+            self.hosts.close()
+            self.hosts = None
         marker = f"FAKE_CALLS={self.path / 'calls.jsonl'}".encode()
         for proc in Path("/proc").iterdir():
             if not proc.name.isdigit() or int(proc.name) == os.getpid():

@@ -23,6 +23,7 @@ from tests.tui_support import settle, wait_for
 from tui.app import WizardApp
 from tui.bridge import EventPump
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.preflight import PreflightScreen
 
 REPO = Path(__file__).resolve().parent.parent
 BAZEL_FIXTURES = REPO / "tests" / "fixtures" / "bazel"
@@ -73,12 +74,23 @@ def keys(*pressed: str) -> Callable[[Pilot[Any]], Awaitable[None]]:
 
 async def failed_step(pilot: Pilot[Any]) -> None:
     app = _app(pilot)
-    await keys("2")(pilot)
-    await pilot.press("r")  # not settle(): the run waits for the modal's answer
-    await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    await preflight_modal(pilot)
+    await pilot.press("g")  # the admin goes on although useradd is missing
+    await wait_for(
+        pilot,
+        lambda: isinstance(app.screen, ConfirmScreen)
+        and not isinstance(app.screen, PreflightScreen),
+    )
     await pilot.press("a")
     await wait_for(pilot, lambda: not app.busy)
     await settle(pilot)
+
+
+async def preflight_modal(pilot: Pilot[Any]) -> None:
+    app = _app(pilot)
+    await keys("2")(pilot)
+    await pilot.press("r")  # not settle(): the run waits for the modal's answer
+    await wait_for(pilot, lambda: isinstance(app.screen, PreflightScreen))
 
 
 async def confirm_modal(pilot: Pilot[Any]) -> None:
@@ -131,6 +143,7 @@ SCENES = [
     *[Scene(f"step-{n}", keys(str(n))) for n in range(1, 8)],
     Scene("step-2-failed", failed_step, no_useradd),
     Scene("confirm-root", confirm_modal),
+    Scene("preflight", preflight_modal, no_useradd),
     Scene("build-running", replayed_build("01-first-build", 16)),
     Scene("build-errors", replayed_build("04-compile-error", None)),
     Scene("validation", keys("v")),

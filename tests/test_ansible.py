@@ -147,6 +147,8 @@ def host_vars(
     env = {k: v for k, v in sb.env(**env_extra).items() if k.startswith("FAKE_")}
     env.update(PATH=sb.env()["PATH"], HOME=sb.env()["HOME"], PYTHONDONTWRITEBYTECODE="1")
     env.update(FAKE_HOST_ADDRESS=address(index), FAKE_PROC_SCAN=str(scan))
+    # The preflight's download hosts are the sandbox's loopback listener, never the internet.
+    env.update({k: v for k, v in sb.env().items() if k.startswith("EMLSETUP_PREFLIGHT__")})
     return {
         "emlsetup_settings_overrides": {
             "hana": {"sql_port": hana.port},

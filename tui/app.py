@@ -16,6 +16,7 @@ from textual.binding import Binding, BindingType
 from steps.session import Options, Session, SessionError
 from steps.settings import SettingsError
 from steps.state import StateError
+from tui import preflight
 from tui.bridge import Confirmer, EventPump
 from tui.commands import WizardCommands
 from tui.demo_notice import demo_notice
@@ -122,7 +123,11 @@ class WizardApp(App[int]):
     @work(thread=True, exclusive=True, group="run")
     def _run_thread(self, live: EventPump) -> None:
         try:
-            outcome = self.driver.run_step(live.number, Confirmer(self, self.driver.who), live.put)
+            if not preflight.passes(self, self.driver, live.number):
+                outcome = Outcome(False, message=preflight.STOPPED)
+            else:
+                confirm = Confirmer(self, self.driver.who)
+                outcome = self.driver.run_step(live.number, confirm, live.put)
         except Exception as exc:  # shown on the screen; the state on disk is intact
             outcome = Outcome(False, message=f"internal error: {type(exc).__name__}: {exc}")
         if not self.leave_running:  # the app is closing: nobody to tell

@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from checks.evaluate import CheckContext, ProbeResult, all_pass
+from checks.preflight import Row
 from checks.result import CheckResult
+from steps import preflight
 from steps.cli import _who as who_runs
 from steps.engine import Engine, Event, NeedsConfirmation, NeedsUnmet
 from steps.lock import LockedError, StateLock
@@ -58,6 +60,7 @@ class Driver:
     engine: Engine | None = None  # the engine of the run under way
     hana_notice: str = ""
     runs: int = 0  # steps run in this wizard session (the first starts the run)
+    accepted: set[str] = field(default_factory=set)  # preflight names the admin went on with
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -187,6 +190,14 @@ class Driver:
             rows += [(n, r) for r in engine.check(step, step.checks + step.results)]
         return rows
 
+    def preflight(self, number: int) -> list[Row]:
+        """What running this step needs, measured as `emlsetup run` measures it; nothing
+        changes (probes, statvfs, TCP knocks, HANA logins)."""
+        assert self.plan is not None
+        engine = self._engine(hana=False)
+        runs = preflight.would_run(engine, self.plan, [number])
+        return preflight.measure(self.session, self.plan, runs, [number], self.passwords)
+
     # -- changing -------------------------------------------------------------------------
     def run_step(
         self,
@@ -219,7 +230,8 @@ class Driver:
                     return Outcome(False, message=f"{exc}.")
                 if engine.cancelled.is_set():
                     return Outcome(False, True, "interrupted: nothing done is lost; Run resumes")
-                reason = "" if ok else self.state_reason(number)
+                unread = engine.state.step(number).status == StepStatus.UNVERIFIED
+                reason = "" if ok and not unread else self.state_reason(number)
                 if "error 10:" in reason:
                     self.passwords.clear()  # a typo must not be sent again: Retry asks anew
                 return Outcome(ok, message=reason)

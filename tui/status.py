@@ -15,6 +15,7 @@ _STEP = {
     StepStatus.DONE: ("✔ done", "green"),
     StepStatus.FAILED: ("✘ failed", "bold red"),
     StepStatus.SKIPPED: ("– skipped", "dim"),
+    StepStatus.UNVERIFIED: ("? unverified", "yellow"),  # done, but its checks could not run
 }
 _ACTION = {
     ActionStatus.PENDING: ("○ pending", ""),

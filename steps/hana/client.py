@@ -137,6 +137,12 @@ class HanaAccess:
                         conn.close()
 
     # -- connections -----------------------------------------------------------------------
+    def login(self, role: str) -> None:
+        """Opens the role's connection (the preflight's "this login works"); HanaError with
+        the sentence when it does not."""
+        with self._lock(role):
+            self._connection(role)
+
     def user(self, role: str) -> str:
         h = self.settings
         return h.system_user if role == "system" else h.ml_user

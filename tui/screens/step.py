@@ -181,9 +181,9 @@ class StepScreen(WizardScreen):
             return
         self.drain()
         outcome = message.outcome
-        self.message = "" if outcome.ok else outcome.message
+        self.message = outcome.message  # a step done, unverified says which checks to run
         if outcome.ok:
-            self.notify(f"Step {self.number} done")
+            self.notify(f"Step {self.number} {'done, unverified' if outcome.message else 'done'}")
         self.checks = None
         self.render_state()
         self.inspect()

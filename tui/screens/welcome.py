@@ -29,6 +29,7 @@ class WelcomeScreen(WizardScreen):
             yield Static(id="distro", markup=False)
             yield Static(id="resume", markup=False)
             yield StepTable(id="steps")
+            yield Static(id="unverified", markup=False)
             yield Static(id="hint", markup=False)
         yield Footer(compact=True)
 
@@ -67,6 +68,12 @@ class WelcomeScreen(WizardScreen):
         table.display = state is not None
         if state is not None:
             table.show(state)
+        unread = self.query_one("#unverified", Static)
+        numbers = state.unverified() if state is not None else []
+        unread.display = bool(numbers)
+        if state is not None and numbers:
+            lines = [f"? Step {n} is done, unverified: {state.step(n).reason}" for n in numbers]
+            unread.update("\n".join(lines))
         offer = self.query_one("#resume", Static)
         said = self.offer()
         offer.display = bool(said)

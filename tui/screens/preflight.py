@@ -1,0 +1,26 @@
+"""Before a step's first root prompt: what the step needs that this system lacks, measured
+(the same table `emlsetup run` prints), and the admin's choice to stop or to go on."""
+
+from __future__ import annotations
+
+from checks.preflight import Row, render
+from tui.screens.confirm import ConfirmScreen
+
+CHOICES = (("accept", "Go on anyway", "g"), ("no", "Stop", "n"))
+
+
+class PreflightScreen(ConfirmScreen):
+    """Answers "accept" (go on; these names are not asked about again in this session) or
+    "no" (nothing of the step runs)."""
+
+    def __init__(self, number: int, rows: list[Row]) -> None:
+        failed = [r for r in rows if r.failed]
+        names = ", ".join(dict.fromkeys(r.name for r in failed))
+        super().__init__(
+            f"Step {number} needs what this system lacks ({names}). Go on anyway?",
+            render(rows, flags=False).removeprefix(
+                "Preflight: what this run needs, measured before anything changes\n"
+            ),
+            CHOICES,
+        )
+        self.rows = rows
