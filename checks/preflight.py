@@ -189,7 +189,7 @@ def command_rows(
             shown += "; installed by the run: " + ", ".join(
                 f"{c} (step {n})" for c, n in sorted(later.items())
             )
-        return [Row("commands", "commands the steps run", Status.OK, shown, "all", "", all_steps)]
+        return [Row("commands", "found on PATH", Status.OK, shown, "all", "", all_steps)]
     fixes = []
     for cmd, steps in missing.items():
         by = provided.get(cmd)
@@ -200,7 +200,7 @@ def command_rows(
     return [
         Row(
             name="commands",
-            check="commands the steps run",
+            check="found on PATH",
             status=Status.FAIL,
             measured="missing: " + ", ".join(missing),
             needed=", ".join(sorted(needed)),

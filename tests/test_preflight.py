@@ -286,7 +286,7 @@ def test_unreachable_hosts_and_missing_commands_name_their_steps(sandbox: Sandbo
     assert "✘ fail  hosts    pypi.org:443 answers (PyPI) (step 4)" in done.stdout
     assert f"probed at {closed}" in done.stdout
     # Step 3 is not part of this run, so nothing installs virtualenv before step 4.
-    assert "✘ fail  commands commands the steps run (step 4)" in done.stdout
+    assert "✘ fail  commands found on PATH (step 4)" in done.stdout
     assert "virtualenv (step 4): run step 3 first" in done.stdout
     accepted = sandbox.run_cli(
         "run", "--yes", "--only-step", "4", "--skip-preflight", "hosts", env=env

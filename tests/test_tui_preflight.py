@@ -35,7 +35,7 @@ async def test_a_missing_command_is_shown_before_the_root_prompt_and_stop_runs_n
         await pilot.press("r")
         await wait_for(pilot, lambda: isinstance(app.screen, PreflightScreen))
         detail = text_of(app.screen.query_one("#detail", Static))
-        assert "✘ fail  commands commands the steps run (step 2)" in detail
+        assert "✘ fail  commands found on PATH (step 2)" in detail
         assert "missing: useradd" in detail and "useradd (step 2): install it" in detail
         await pilot.press("n")
         await wait_for(pilot, lambda: not app.busy)
