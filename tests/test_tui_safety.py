@@ -10,6 +10,7 @@ from collections import deque
 
 import pytest
 from rich.text import Text
+from textual.command import CommandList
 from textual.widgets import Button, Input, Static
 
 from steps.bazel.log import BuildTracker
@@ -44,6 +45,15 @@ def screen_rows(app: WizardApp) -> list[str]:
     return ["".join(v) for _, v in sorted(rows.items())]
 
 
+def _palette_offers(app: WizardApp, text: str) -> bool:
+    """The command palette has found a command with this text (its search runs in a worker)."""
+    found = app.screen.query(CommandList)
+    return bool(found) and any(
+        text in str(found.first().get_option_at_index(i).prompt)
+        for i in range(found.first().option_count)
+    )
+
+
 # -- 1: opening the build log runs nothing ------------------------------------------------
 @pytest.mark.parametrize("how", ["key b on step 5", "palette"])
 async def test_opening_the_build_log_on_a_fresh_system_starts_nothing(
@@ -57,7 +67,7 @@ async def test_opening_the_build_log_on_a_fresh_system_starts_nothing(
             await pilot.press("ctrl+p")
             await pilot.pause()
             await pilot.press(*"Build log")
-            await pilot.pause(0.3)
+            await wait_for(pilot, lambda: _palette_offers(app, "Build log"))
             await pilot.press("enter")
         else:
             await pilot.press("5")
@@ -154,7 +164,7 @@ async def test_welcome_says_a_step_is_running_not_that_a_run_stopped(
         await open_build_in_progress(pilot, app)
         app.open_welcome()
         await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
-        await pilot.pause(0.2)
+        await wait_for(pilot, lambda: bool(text_of(app.screen.query_one("#resume", Static))))
         assert app.busy
         offer = text_of(app.screen.query_one("#resume", Static))
         assert offer.startswith("▶ Step 5 is running"), offer
