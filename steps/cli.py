@@ -20,16 +20,15 @@ from checks.result import CheckResult, Status
 from steps import preflight
 from steps.background import add_run_options, check_rerun, start_in_background
 from steps.cli_help import check_summary, describe_commands, run_range_error
+from steps.cli_plan import dry_run, list_root_actions, print_plan
 from steps.console import check_line, confirmer, interrupt_handler, printer
-from steps.engine import NeedsConfirmation, NeedsUnmet, describe
+from steps.engine import NeedsConfirmation, NeedsUnmet
 from steps.fleet import STANDALONE, add_fleet_commands
 from steps.lock import LockedError, StateLock
-from steps.model import Action, Manual, Sql
 from steps.model_cli import add_model_commands, cmd_model
-from steps.plan import Plan
 from steps.report import FORMATS, render
 from steps.session import Options, Session, SessionError
-from steps.settings import Settings, SettingsError, message_line
+from steps.settings import SettingsError, message_line
 from steps.state import StateError
 from steps.status import where
 from steps.stdin_secrets import session_inputs
@@ -227,29 +226,6 @@ def cmd_plan(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     return EXIT_OK
 
 
-def print_plan(plan: Plan, settings: Settings, out: TextIO) -> None:
-    out.write(f"Plan for {plan.distro.name}, family {plan.family}\n")
-    if plan.route_title:
-        out.write(f"Route: {plan.route_title}\n")
-        out.write(
-            f"TF Serving: {plan.serving_route} ({plan.serving_duration}); "
-            'choose with serving.route = "build" | "container" | "apt"\n'
-        )
-    out.write(f"Build optimisation: {plan.optimisation_note}\n")
-    for step in plan.steps:
-        out.write(f"\n== Step {step.number}: {step.title}\n")
-        for note in step.corrections:
-            out.write(f"   note: {note}\n")
-        if step.checks:
-            out.write(f"   checks first: {'; '.join(c.name for c in step.checks)}\n")
-        for action in step.actions:
-            out.write(f" - [{_who(settings, action)}] {action.title}\n")
-            for line in describe(action).splitlines():
-                out.write(f"     {'$ ' if _is_command(action) else ''}{line}\n")
-        if step.results:
-            out.write(f"   then expects: {'; '.join(c.name for c in step.results)}\n")
-
-
 def cmd_check(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     plan = session.plan()
     engine = session.engine(plan, session.load_or_new_state(plan), sql=session.sql_backend())
@@ -275,7 +251,7 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     numbers = [only] if only else [s.number for s in plan.steps if first <= s.number <= last]
     check_rerun(plan, getattr(args, "rerun", []))
     if getattr(args, "dry_run", False):
-        return _dry_run(session, plan, numbers, out)
+        return dry_run(session, plan, numbers, out)
     session.store.ensure_folder()
     if getattr(args, "background", False):
         return start_in_background(session, args, out, cmd_run)
@@ -310,7 +286,7 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         trust = args.command == "resume"
         if not preflight.gate(session, plan, state, numbers, passwords, accepted, trust, out):
             return EXIT_FAILED
-        _list_root_actions(session, plan, numbers, out)
+        list_root_actions(session, plan, numbers, out)
         engine = session.engine(
             plan,
             state,
@@ -380,45 +356,6 @@ COMMANDS: dict[str, Callable[[Session, argparse.Namespace, TextIO], int]] = {
     "report": cmd_report,
     "model": cmd_model,
 }
-
-
-def _who(settings: Settings, action: Action) -> str:
-    if isinstance(action, Sql):
-        hana = settings.hana
-        return hana.system_user if action.role == "system" else hana.ml_user
-    run_as = getattr(action, "run_as", "root")
-    return {"admin": settings.admin.user, "sid_adm": settings.hana.sid_adm}.get(run_as, run_as)
-
-
-def _is_command(action: Action) -> bool:
-    return action.kind in ("command", "daemon")
-
-
-def _dry_run(session: Session, plan: Plan, numbers: list[int], out: TextIO) -> int:
-    engine = session.engine(plan, session.load_or_new_state(plan), sql=session.sql_backend())
-    for step in plan.steps:
-        if step.number not in numbers:
-            continue
-        out.write(f"== Step {step.number}: {step.title}\n")
-        for action, verdict in engine.preview(step):
-            who, first = _who(session.settings, action), describe(action).splitlines()[0]
-            out.write(f" - {verdict:<13} [{who}] {first}\n")
-    out.write("Dry run: nothing was changed.\n")
-    return EXIT_OK
-
-
-def _list_root_actions(session: Session, plan: Plan, numbers: list[int], out: TextIO) -> None:
-    root = [
-        (s.number, a)
-        for s in plan.steps
-        if s.number in numbers
-        for a in s.actions
-        if a.needs_root and not isinstance(a, Manual)
-    ]
-    if root:
-        out.write(f"{len(root)} actions of this run need root (each is skipped if already done):\n")
-        for n, a in root:
-            out.write(f"  step {n}: {describe(a).splitlines()[0]}\n")
 
 
 def _needs_hana(numbers: list[int]) -> bool:

@@ -15,7 +15,7 @@ from checks.evaluate import CheckContext, ProbeResult, all_pass
 from checks.preflight import Row
 from checks.result import CheckResult
 from steps import preflight
-from steps.cli import _who as who_runs
+from steps.cli_plan import who_runs
 from steps.engine import Engine, Event, NeedsConfirmation, NeedsUnmet
 from steps.lock import LockedError, StateLock
 from steps.model import Action, Command, Step
