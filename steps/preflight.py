@@ -218,12 +218,13 @@ def commands_needed(plan: Plan, runs: Runs, euid: int) -> dict[str, set[int]]:
 
 
 def commands_provided(plan: Plan, numbers: list[int]) -> dict[str, int]:
-    """Commands a step of the run puts in place (its expected results say so)."""
+    """Commands a step of the run puts in place: its expected results say so, or one of its
+    actions is done when they are present (step 5's podman install on the container route)."""
     out: dict[str, int] = {}
     for step in plan.steps:
         if step.number not in numbers:
             continue
-        for spec in step.results:
+        for spec in [*step.results, *(s for a in step.actions for s in a.done_when)]:
             if isinstance(spec, CommandsPresent):
                 for cmd in spec.commands:
                     out.setdefault(cmd, step.number)
