@@ -123,7 +123,10 @@ class WizardApp(App[int]):
     @work(thread=True, exclusive=True, group="run")
     def _run_thread(self, live: EventPump) -> None:
         try:
-            if not preflight.passes(self, self.driver, live.number):
+            # A step asked for before the step it needs says so (in run_step) rather than
+            # showing a preflight of what that earlier step would have put in place.
+            needs_met = self.driver.unmet_need(live.number) is None
+            if needs_met and not preflight.passes(self, self.driver, live.number):
                 outcome = Outcome(False, message=preflight.STOPPED)
             else:
                 confirm = Confirmer(self, self.driver.who)

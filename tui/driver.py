@@ -175,6 +175,10 @@ class Driver:
             self.plan, self.state, sql=sql, confirm=confirm, on_event=on_event
         )
 
+    def unmet_need(self, number: int) -> str | None:
+        """Why the step cannot run yet (an earlier step it needs), read from the system."""
+        return self._engine(hana=False).unmet_need([number])
+
     def inspect(self, number: int) -> tuple[list[CheckResult], list[tuple[Action, str]]]:
         """Prerequisites and what a run would do, read from the system; nothing changes."""
         engine = self._engine(hana=number in HANA_STEPS)
