@@ -23,6 +23,7 @@ from tui.app import WizardApp
 from tui.screens.build import BuildScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
+from tui.screens.preflight import PreflightScreen
 from tui.screens.report import ReportScreen
 from tui.screens.step import StepScreen
 from tui.screens.validation import ValidationScreen
@@ -326,6 +327,9 @@ async def test_the_footer_is_not_cut_at_80_columns(
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         await pilot.press("2", "r")  # a failed step: Retry joins the footer
+        # The preflight names the missing useradd first; the admin goes on anyway.
+        await wait_for(pilot, lambda: isinstance(app.screen, PreflightScreen))
+        await pilot.press("g")
         await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("a")
         await wait_for(pilot, lambda: not app.busy)
