@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
@@ -32,7 +33,8 @@ def open_app(sb: Sandbox, monkeypatch: pytest.MonkeyPatch, **extra: str) -> Wiza
 async def settle(pilot: Pilot[int]) -> None:
     """Screen switches, workers (probes, runs) and their repaints, all finished."""
     await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
+    # A worker waiting on a screen the test never answers fails the test instead of hanging CI.
+    await asyncio.wait_for(pilot.app.workers.wait_for_complete(), timeout=300)
     await pilot.pause()
     await pilot.pause()
 
