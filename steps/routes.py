@@ -58,6 +58,12 @@ APT_SIGNED = ["apt-py3"]  # a keyring file named by signed-by
 APT = APT_KEY + APT_SIGNED
 SLES15 = ["sles15", "sles15-py36"]
 RHEL_NEW = ["rhel8", "rhel9"]
+_RHEL_TOOLS = ["wget", "curl", "git", "freetype-devel", "swig", "zip"]
+
+
+def _epel(major: int) -> str:
+    return f"https://dl.fedoraproject.org/pub/epel/epel-release-latest-{major}.noarch.rpm"
+
 PY2 = ["sles12", "rhel7", "apt-py2", "apt-xenial"]
 PY3 = [r for r in (*CONTAINER, *APT_SIGNED)]
 
@@ -122,23 +128,23 @@ ROUTES: dict[str, dict[str, Value]] = {
     },
     "rhel7": {
         "route_title": "the tutorial's route (RHEL/CentOS 7, Python 2.7)",
-        "build_packages": ["wget", "curl", "git", "freetype-devel", "swig", "zip"],
+        "build_packages": _RHEL_TOOLS,
         "python_packages": ["numpy", "python", "python-devel", "python-pip", "python-virtualenv"],
-        "epel_url": "https://dl.fedoraproject.org/pub/epel/epel-release-latest-7.noarch.rpm",
+        "epel_url": _epel(7),
     },
     "rhel8": {
         "route_title": "RHEL 8: CodeReady Builder, EPEL 8, Python 3.9",
-        "build_packages": ["wget", "curl", "git", "freetype-devel", "swig", "zip", "podman"],
+        "build_packages": [*_RHEL_TOOLS, "podman"],
         "python_packages": ["python39", "python39-devel", "python39-pip"],
         "crb_repo": "codeready-builder-for-rhel-8-x86_64-rpms",
-        "epel_url": "https://dl.fedoraproject.org/pub/epel/epel-release-latest-8.noarch.rpm",
+        "epel_url": _epel(8),
     },
     "rhel9": {
         "route_title": "RHEL 9: CodeReady Builder, EPEL 9, Python 3.9",
-        "build_packages": ["wget", "curl", "git", "freetype-devel", "swig", "zip", "podman"],
+        "build_packages": [*_RHEL_TOOLS, "podman"],
         "python_packages": ["python3", "python3-devel", "python3-pip"],
         "crb_repo": "codeready-builder-for-rhel-9-x86_64-rpms",
-        "epel_url": "https://dl.fedoraproject.org/pub/epel/epel-release-latest-9.noarch.rpm",
+        "epel_url": _epel(9),
     },
     "apt-py2": {
         "route_title": "the tutorial's route (Python 2.7)",
