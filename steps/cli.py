@@ -139,7 +139,8 @@ def _skip_preflight(sp: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     args = parser().parse_args(argv)
-    if args.command is None:
+    if args.command is None:  # `emlsetup` alone starts the wizard (tui.entry); here it is an error
+        print("emlsetup: no command given (try emlsetup --help)", file=sys.stderr)
         return EXIT_USAGE
     contradiction = run_range_error(args)
     if contradiction is not None:
