@@ -4,8 +4,8 @@ stays responsive meanwhile.
 A TensorFlow Serving build can print hundreds of MB (Eigen and protobuf warnings). This
 generates a Bazel-like log of each size and sends it through the wizard's real build path,
 with ``cat log`` standing in for Bazel: the engine's ``Executor`` runs it as a long-running
-command (``Runner.start_build``: ``python -I -m steps.detach`` in its own session, whose
-child writes the log file), follows the file (``steps.follow``, blocks of whole lines),
+command (``Runner.start_build``: ``python -I -m steps.core.detach`` in its own session, whose
+child writes the log file), follows the file (``steps.core.follow``, blocks of whole lines),
 reads each block with its ``BuildTracker.feed_bytes`` and hands it on as the engine's
 "output" event to the TUI's ``EventPump``; the app drains the pump 10 times a second into
 the build screen's ``LogTail`` (a ``textual.widgets.Log``, 2000 lines) in a headless
@@ -15,7 +15,7 @@ Per size, side by side:
 
 - ``cat log > file``: the baseline; target >= 0.5x its throughput;
 - build: start_build to the exit file's mtime (cat done, its output in the log through
-  steps.detach; the build never waits for the wizard), measured while the wizard follows;
+  steps.core.detach; the build never waits for the wizard), measured while the wizard follows;
 - wizard: start_build to everything shown (the executor returned, the tracker has Bazel's
   verdict and the widget has the last line); lag = wizard - build;
 - peak RSS (VmHWM) of the wizard-side process: each measurement runs in a fresh child;
@@ -181,11 +181,11 @@ def follower(app: FloodApp, pump: EventPump, src: Path, work: Path, out: dict[st
     detached command and follows it to its end."""
 
     from checks.host import Host
-    from steps.actions import Executor
-    from steps.engine import Event
-    from steps.model import Command, Step
-    from steps.runner import Identity, Runner
-    from steps.state import ActionState
+    from steps.core.actions import Executor
+    from steps.core.engine import Event
+    from steps.core.model import Command, Step
+    from steps.core.runner import Identity, Runner
+    from steps.core.state import ActionState
 
     me = getpass.getuser()
     runner = Runner(Host(root=Path("/")), Identity(admin=me, sid_adm=me), work)
@@ -397,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{r['p50_ms']:6.1f} {r['p99_ms']:6.1f}  {'all' if ok else 'NOT ALL'}"
         )
     print(
-        "build: start_build -> exit file (cat done, log written via steps.detach); wizard: "
+        "build: start_build -> exit file (cat done, log written via steps.core.detach); wizard: "
         "-> all shown (verdict read, last line in the widget); lag: wizard - build; "
         "each row's cat ran just before it; median: of each column over the runs\n"
         "targets: x cat >= 0.5, RSS < 150 MB and flat, key-to-repaint p99 < 100 ms"

@@ -1,7 +1,7 @@
 """Tutorial step 1: the SAP HANA packages EML needs, and freeing memory afterwards."""
 
 from checks.spec import PathExists, SqlCount
-from steps.model import Command, Step
+from steps.core.model import Command, Step
 
 _AFL_FIX = (
     "install the SAP HANA External Machine Learning AFL package (eml.tgz) with the HXE "

@@ -1,7 +1,7 @@
 """Tutorial step 2: a dedicated TensorFlow Serving administrator with sudo rights."""
 
 from checks.spec import PasswordSet, SudoersGrant, UserExists
-from steps.model import Command, Manual, Step, WriteFile
+from steps.core.model import Command, Manual, Step, WriteFile
 
 SUDO_RULE = "{admin} ALL=(ALL) NOPASSWD: ALL"
 

@@ -1,7 +1,7 @@
 """Tutorial step 3: compiler, build tools and Python 2.7 tooling, per distro family."""
 
 from checks.spec import CheckSpec, CommandsPresent, PackagesInstalled, PathExists
-from steps.model import Command, Note, Step
+from steps.core.model import Command, Note, Step
 from steps.routes import RHEL_NEW, SLES15
 
 # Package names differ per release: {build_packages} and {python_packages} come from the

@@ -4,8 +4,8 @@ tutorial's Python 2.7 virtualenv with TensorFlow 1.15, or a Python 3 venv with T
 and the serving API of the same version."""
 
 from checks.spec import CommandSucceeds, PathExists, ToolVersion
-from steps.model import Command, Step
-from steps.needs import ADMIN_HOME
+from steps.core.model import Command, Step
+from steps.core.needs import ADMIN_HOME
 
 PIP_VERSION = ToolVersion(
     name="pip >= 9.0.1 in {venv}",

@@ -10,8 +10,8 @@ from checks.spec import (
     PathExists,
     ToolVersion,
 )
-from steps.model import AppendLine, Command, Family, Note, Step, WriteFile
-from steps.needs import ADMIN_HOME
+from steps.core.model import AppendLine, Command, Family, Note, Step, WriteFile
+from steps.core.needs import ADMIN_HOME
 from steps.routes import APT_KEY, APT_SIGNED, PODMAN_INSTALL
 
 INSTALLER = "{home}/bazel-{bazel_version}-installer-linux-x86_64.sh"

@@ -1,8 +1,8 @@
 """Tutorial step 6: an (empty) model configuration and the running model server."""
 
 from checks.spec import CommandSucceeds, PathExists, ServiceFresh, TfServingAnswers
-from steps.model import Command, EnsureDir, StartDaemon, Step, WriteFile
-from steps.needs import ADMIN_HOME
+from steps.core.model import Command, EnsureDir, StartDaemon, Step, WriteFile
+from steps.core.needs import ADMIN_HOME
 
 CONFIG = "{export}/config.cnf"
 # Where systemd runs (sd_booted(3): /run/systemd/system exists), the model server is a unit,

@@ -7,7 +7,7 @@ configured system changes nothing: the tutorial's commented-out DROP lines are n
 from typing import Literal
 
 from checks.spec import SqlCount
-from steps.model import Sql, Step
+from steps.core.model import Sql, Step
 
 ROLE = "AFL__SYS_AFL_EML_EXECUTE"
 PROCEDURE = """\

@@ -9,7 +9,7 @@ from steps import (
     step6_start_serving,
     step7_configure_eml,
 )
-from steps.model import Step
+from steps.core.model import Step
 
 STEPS: tuple[Step, ...] = tuple(
     m.STEP

@@ -21,7 +21,7 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from steps.follow import is_our_wrapper
+from steps.core.follow import is_our_wrapper
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.os_releases import OS_RELEASE
 from tests.sandbox import REPO, Sandbox

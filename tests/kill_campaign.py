@@ -40,8 +40,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from steps.state import StateError, StateStore
-from steps.status import where
+from steps.core.state import StateError, StateStore
+from steps.core.status import where
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.kill_events import StateSaves
 from tests.sandbox import REPO, Sandbox

@@ -15,9 +15,9 @@ from typing import Any
 
 from textual.pilot import Pilot
 
-from steps.engine import Event
-from steps.session import Options, Session
-from steps.state import ActionStatus, StepStatus
+from steps.core.engine import Event
+from steps.core.session import Options, Session
+from steps.core.state import ActionStatus, StepStatus
 from tests.sandbox import Sandbox
 from tests.tui_support import settle, wait_for
 from tui.app import WizardApp

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import example, given, seed
 from hypothesis import strategies as st
 
-from steps.cli import main
-from steps.settings import Settings
+from steps.cli.main import main
+from steps.core.settings import Settings
 from tests.property_seed import REPLAY, SEED, varied
 
 # A new seed each run, printed and replayable (tests/property_seed.py).
@@ -121,7 +121,8 @@ TOKENS = st.sampled_from([
 @seed(SEED)
 @SEEDED
 @given(argv=st.lists(TOKENS, max_size=6))
-@example(argv=["--set", "run"])  # CI found it: `run` eaten as --set's value left no command and no word
+# CI found it: `run` eaten as --set's value left no command and no word.
+@example(argv=["--set", "run"])
 def test_any_command_line_works_or_fails_in_one_line(
     argv: list[str], sandbox_dirs: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:

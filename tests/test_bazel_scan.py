@@ -46,7 +46,7 @@ def by_lines(text: str) -> BuildTracker:
 
 
 def in_blocks(data: bytes, seed: int, mean_lines: int) -> BuildTracker:
-    """Fed the way steps.follow reads the file: blocks of complete lines of random length."""
+    """Fed the way steps.core.follow reads the file: blocks of complete lines of random length."""
     rnd = random.Random(seed)
     tracker = BuildTracker()
     lines = data.splitlines(keepends=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from steps.buildenv import build_env, recordable, restore, strip_url_credentials
+from steps.core.buildenv import build_env, recordable, restore, strip_url_credentials
 from tests.sandbox import Sandbox
 
 PROXY_PW = "Proxy-5ecret-9f3"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from steps.cli import parser
+from steps.cli.main import parser
 from tests.sandbox import Sandbox
 
 

@@ -65,7 +65,7 @@ async def test_the_demo_passwords_are_shown_inside_the_wizard_only_in_the_demo(
 
 
 def _fake_left_build(sb: Sandbox) -> subprocess.Popen[bytes]:
-    """A process standing in for the detached build wrapper (steps/detach.py): it names its
+    """A process standing in for the detached build wrapper (steps/core/detach.py): it names its
     exit file on its command line, as the real one does, and carries the sandbox's
     environment, as every process the sandbox starts does."""
     exit_file = sb.path / "build.exit"

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from checks.host import Host
-from steps.follow import find_wrapper, follow, read_exit, reattach_offset
-from steps.runner import Identity, Runner
+from steps.core.follow import find_wrapper, follow, read_exit, reattach_offset
+from steps.core.runner import Identity, Runner
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -56,7 +56,7 @@ def test_the_build_outlives_the_process_that_started_it(tmp_path: Path) -> None:
     log, exit_file = tmp_path / "build.log", tmp_path / "build.exit"
     code = (
         "import sys, time; from pathlib import Path\n"
-        "from checks.host import Host; from steps.runner import Identity, Runner\n"
+        "from checks.host import Host; from steps.core.runner import Identity, Runner\n"
         "r = Runner(Host(), Identity('tmsadm', 'hxeadm'), Path(sys.argv[1]))\n"
         "Path(sys.argv[2]).touch()\n"
         "r.start_build(['sh', '-c', 'sleep 1; echo finished'], 'self', cwd=None, path_extra=[],"
@@ -85,7 +85,7 @@ def test_a_command_that_cannot_start_or_dies_by_a_signal_gets_a_shells_status(
     """127 with the reason in the log for a command that is not there; 128+N for signal N,
     as the exit-code sentences and resume's re-run decision expect."""
     log, exit_file = tmp_path / "build.log", tmp_path / "build.exit"
-    wrapper = [sys.executable, "-I", "-m", "steps.detach", str(exit_file), str(log), "--"]
+    wrapper = [sys.executable, "-I", "-m", "steps.core.detach", str(exit_file), str(log), "--"]
     subprocess.run([*wrapper, str(tmp_path / "no-bazel"), "build"], cwd=REPO, check=True)
     assert read_exit(exit_file) == 127
     assert log.read_text() == f"{tmp_path / 'no-bazel'}: cannot run it: No such file or directory\n"

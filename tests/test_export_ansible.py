@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from steps.export_ansible import export_ansible
+from steps.ansible.export import export_ansible
 
 
 def written_tree(folder: Path) -> set[str]:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-import steps.follow
-from steps.follow import follow
+import steps.core.follow
+from steps.core.follow import follow
 
 
 def test_a_build_ending_between_the_two_looks_is_finished(
@@ -25,7 +25,7 @@ def test_a_build_ending_between_the_two_looks_is_finished(
         path.write_text("0\n")
         return False
 
-    monkeypatch.setattr(steps.follow, "is_our_wrapper", ends_now)
+    monkeypatch.setattr(steps.core.follow, "is_our_wrapper", ends_now)
     lines: list[str] = []
     followed = follow(log, exit_file, 4_000_000, 0, lines.append, threading.Event(), lambda: None)
     assert followed.exit_code == 0

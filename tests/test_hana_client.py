@@ -24,9 +24,9 @@ from hdbcli import dbapi
 from checks.result import Status
 from checks.spec import SqlCount
 from checks.sql import NO_HANA_FIX, evaluate_sql_count
+from steps.core.settings import HanaSettings
 from steps.hana.client import HanaAccess, HanaSecrets
 from steps.hana.errors import HanaError, explain
-from steps.settings import HanaSettings
 
 TLS = Path(__file__).parent / "fixtures" / "tls"
 PASSWORD = "S3cret-Pw!"

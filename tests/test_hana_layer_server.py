@@ -17,11 +17,11 @@ import pytest
 from checks.result import Status
 from checks.spec import SqlCount
 from checks.sql import SqlRunner, evaluate_sql_count
+from steps.core.model import Sql, Step
+from steps.core.plan import render
+from steps.core.settings import HanaSettings
 from steps.hana.client import HanaAccess, HanaSecrets
 from steps.hana.errors import HanaError
-from steps.model import Sql, Step
-from steps.plan import render
-from steps.settings import HanaSettings
 from steps.step1_hana_packages import STEP as STEP1
 from steps.step7_configure_eml import STEP as STEP7
 from tests.hana_server import Catalogue, HanaTestServer

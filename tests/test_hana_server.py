@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from checks.spec import SqlCount
-from steps.model import Sql
+from steps.core.model import Sql
 from steps.step7_configure_eml import STEP as STEP7
 from tests.hana_server import Catalogue, HanaTestServer, Statement
 from tests.hana_server.auth import SCRAMSHA256, ScramExchange, client_proof, encode_fields

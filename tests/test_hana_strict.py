@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from steps.model import Sql
-from steps.plan import render
+from steps.core.model import Sql
+from steps.core.plan import render
 from steps.step7_configure_eml import PROCEDURE
 from steps.step7_configure_eml import STEP as STEP7
 from tests.hana_server import Catalogue, HanaTestServer

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from steps.state import RunState, StateStore
+from steps.core.state import RunState, StateStore
 from tests.sandbox import Sandbox
 
 BIG = 10 * 1024 * 1024

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from checks.host import Host
-from steps.runner import Identity, Runner
-from steps.session import Options, Session
-from steps.state import ActionStatus, StepStatus
+from steps.core.runner import Identity, Runner
+from steps.core.session import Options, Session
+from steps.core.state import ActionStatus, StepStatus
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.sandbox import REPO, Sandbox
 from tests.test_run_hana import ML_PW, SYSTEM_PW, hana_env

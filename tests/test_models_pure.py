@@ -235,8 +235,8 @@ def test_the_smoke_prediction_line_tells_the_last_answer_or_how_to_get_one(tmp_p
 def test_only_the_same_command_resumes_an_interrupted_one(tmp_path: Path) -> None:
     import io
 
+    from steps.core.session import Options, Session
     from steps.models.commands import ModelOps
-    from steps.session import Options, Session
     from tests.sandbox import Sandbox
 
     sb = Sandbox.create(tmp_path / "sb")

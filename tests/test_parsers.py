@@ -7,7 +7,7 @@ from pathlib import Path
 from checks.hardware import parse_cpu_count, parse_cpu_flags, parse_mem_total_mb
 from checks.system import find_sudoers_rule, parse_passwd, password_state
 from checks.versions import extract_version, satisfies
-from steps.output import Tail, meaningful_tail, redact
+from steps.core.output import Tail, meaningful_tail, redact
 
 PIP_OLD = "pip 8.1.1 from /home/tmsadm/tms/lib/python2.7/site-packages (python 2.7)\n"
 PIP_OK = "pip 9.0.1 from /home/tmsadm/tms/lib/python2.7/site-packages (python 2.7)\n"

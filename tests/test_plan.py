@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from checks.distro import DistroInfo
-from steps.cli import main, print_plan
-from steps.plan import Hardware, build_plan, optimisation_flags, resource_flags
-from steps.settings import Settings, load_settings
+from steps.cli.main import main, print_plan
+from steps.core.plan import Hardware, build_plan, optimisation_flags, resource_flags
+from steps.core.settings import Settings, load_settings
 from steps.tutorial import STEPS
 
 TUTORIAL = Path(__file__).parent / "fixtures" / "hxe-eml-tensorflow-tutorial.md"

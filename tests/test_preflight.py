@@ -335,9 +335,9 @@ def test_a_step_whose_checks_could_not_run_is_never_done(
 def test_a_build_to_re_attach_to_needs_no_new_disk(sandbox: Sandbox) -> None:
     """resume after a wizard left the build running: the output base is already being
     filled, so its 20 GB are not asked for again (the free space is smaller by now)."""
-    from steps import preflight
-    from steps.session import Options, Session
-    from steps.state import ActionStatus
+    from steps.core import preflight
+    from steps.core.session import Options, Session
+    from steps.core.state import ActionStatus
 
     env = sandbox.env()
     del env["EMLSETUP_PREFLIGHT__BAZEL_OUTPUT_GB"]

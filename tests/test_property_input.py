@@ -24,8 +24,8 @@ import pytest
 from hypothesis import given, seed
 from hypothesis import strategies as st
 
-from steps.cli import main
-from steps.settings import Settings
+from steps.cli.main import main
+from steps.core.settings import Settings
 from tests.property_seed import REPLAY, SEED, varied
 
 STATE = '{"schema_version": 1, "run_id": "keep", "distro": "x", "family": "sles"}'

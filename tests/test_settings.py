@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from steps.cli import main
-from steps.settings import SettingsError, load_settings
+from steps.cli.main import main
+from steps.core.settings import SettingsError, load_settings
 
 
 def test_answers_file_then_environment_then_flags(tmp_path: Path) -> None:

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from steps.lock import LockedError, StateLock
-from steps.state import (
+from steps.core.lock import LockedError, StateLock
+from steps.core.state import (
     ActionState,
     ActionStatus,
     RunState,
@@ -69,7 +69,7 @@ def test_a_full_disk_fails_in_one_sentence_and_keeps_the_previous_state(tmp_path
     store.save(_state())
     before = store.file.read_text()
     code = (
-        "import resource, signal, sys; from pathlib import Path; from steps.state import *\n"
+        "import resource, signal, sys; from pathlib import Path; from steps.core.state import *\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
         "s = RunState(run_id='big', distro='x', family='sles', settings={'pad': 'x' * 50000})\n"
@@ -109,7 +109,7 @@ def test_after_a_full_disk_the_message_names_what_continues_the_run(
                 action.status = ActionStatus.DONE
         store.save(state)
     code = (
-        "import resource, signal, sys; from pathlib import Path; from steps.state import *\n"
+        "import resource, signal, sys; from pathlib import Path; from steps.core.state import *\n"
         "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
         "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
         "s = RunState(run_id='big', distro='x', family='sles', settings={'pad': 'x' * 50000})\n"
@@ -129,7 +129,7 @@ def test_a_save_interrupted_by_sigkill_leaves_a_loadable_state(tmp_path: Path) -
     ... 5th report, in the middle of the next save: never a torn file. The kill waits for
     the child's report, never for a time (a busy machine may take seconds to start it)."""
     code = (
-        "import sys; from pathlib import Path; from steps.state import *\n"
+        "import sys; from pathlib import Path; from steps.core.state import *\n"
         "store = StateStore(Path(sys.argv[1])); i = 0\n"
         "while True:\n"
         "    s = RunState(run_id=str(i), distro='x', family='sles',\n"
@@ -163,7 +163,7 @@ def test_second_instance_is_refused_naming_the_first_pid(tmp_path: Path) -> None
         [
             sys.executable,
             "-c",
-            "import sys, time; from pathlib import Path; from steps.lock import "
+            "import sys, time; from pathlib import Path; from steps.core.lock import "
             "StateLock; l = StateLock(Path(sys.argv[1])); l.acquire(); print('held', flush=True); "
             "time.sleep(30)",
             str(tmp_path),
@@ -187,7 +187,7 @@ def test_second_instance_is_refused_naming_the_first_pid(tmp_path: Path) -> None
 
 
 def test_old_run_logs_are_pruned_but_the_current_run_is_kept(tmp_path: Path) -> None:
-    from steps.session import prune_logs
+    from steps.core.session import prune_logs
 
     for i in range(15):
         run = tmp_path / f"run-{i:02d}"

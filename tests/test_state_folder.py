@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from steps.state import RunState, StateStore
+from steps.core.state import RunState, StateStore
 from tests.sandbox import REPO, Sandbox
 
 # Absolute paths: the wizard's PATH holds only the sandbox's stand-ins.

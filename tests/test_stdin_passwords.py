@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from steps.stdin_secrets import StdinSecretsError, parse
+from steps.core.stdin_secrets import StdinSecretsError, parse
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.sandbox import Sandbox
 
@@ -122,7 +122,7 @@ def wait_gone(pid: int) -> None:
 
 def test_a_background_run_that_cannot_start_says_why(sandbox: Sandbox) -> None:
     """The state folder is held by another emlsetup: the reason, exit 2, nothing started."""
-    from steps.lock import StateLock
+    from steps.core.lock import StateLock
 
     sandbox.state_dir.mkdir(parents=True, exist_ok=True)
     with StateLock(sandbox.state_dir):

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import pytest
 
 from checks.locales import command_locale
-from steps.state import CommandRecord, RunState
+from steps.core.state import CommandRecord, RunState
 from tests.sandbox import Sandbox
 
 # Red Hat's own /etc/os-release of RHEL 7.4 (the tests' table has 7.5).

@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
-from steps.state import StepStatus
+from steps.core.state import StepStatus
 from tests.sandbox import Sandbox
 from tests.tui_support import open_app, settle, wait_for
 from tui.app import WizardApp

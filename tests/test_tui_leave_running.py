@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from steps.follow import is_our_wrapper
+from steps.core.follow import is_our_wrapper
 from tests.sandbox import REPO, Sandbox
 from tests.test_tui_pilot import prepare_steps
 

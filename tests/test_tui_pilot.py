@@ -11,8 +11,8 @@ import pytest
 from rich.text import Text
 from textual.widgets import Input, ProgressBar, Select, Static
 
-from steps.session import Options, Session
-from steps.state import ActionStatus, StepStatus
+from steps.core.session import Options, Session
+from steps.core.state import ActionStatus, StepStatus
 from tests.fakes.fakelib import install_tool
 from tests.sandbox import Sandbox
 from tests.tui_support import SIZES, open_app, open_build_in_progress, settle, wait_for

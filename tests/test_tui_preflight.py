@@ -8,7 +8,7 @@ import pytest
 from rich.text import Text
 from textual.widgets import Static
 
-from steps.state import StepStatus
+from steps.core.state import StepStatus
 from tests.sandbox import Sandbox
 from tests.tui_support import open_app, settle, wait_for
 from tui.preflight import STOPPED

@@ -14,7 +14,7 @@ from textual.command import CommandList
 from textual.widgets import Button, Input, Static
 
 from steps.bazel.log import BuildTracker
-from steps.state import StepStatus
+from steps.core.state import StepStatus
 from tests.sandbox import Sandbox
 from tests.test_tui_keys import started, statuses
 from tests.test_tui_pilot import prepare_steps

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from steps.session import Options, Session
+from steps.core.session import Options, Session
 from tests.sandbox import Sandbox
 from tui.app import WizardApp
 

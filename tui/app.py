@@ -13,9 +13,9 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
-from steps.session import Options, Session, SessionError
-from steps.settings import SettingsError
-from steps.state import StateError
+from steps.core.session import Options, Session, SessionError
+from steps.core.settings import SettingsError
+from steps.core.state import StateError
 from tui import preflight
 from tui.bridge import Confirmer, EventPump
 from tui.commands import WizardCommands

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from steps.bazel.log import BuildTracker
-from steps.engine import Event, describe
-from steps.model import Action
-from steps.output import Tail
+from steps.core.engine import Event, describe
+from steps.core.model import Action
+from steps.core.output import Tail
 from tui.driver import Outcome
 
 if TYPE_CHECKING:

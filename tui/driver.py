@@ -1,5 +1,5 @@
 """The wizard's hold on the engine: one plan, one run state (the state file is the truth),
-and the engine built the same way the headless CLI builds it (steps/cli.py cmd_run).
+and the engine built the same way the headless CLI builds it (steps/cli/main.py cmd_run).
 
 Everything here is blocking: call it from thread workers, never from the event loop."""
 
@@ -14,15 +14,15 @@ from pathlib import Path
 from checks.evaluate import CheckContext, ProbeResult, all_pass
 from checks.preflight import Row
 from checks.result import CheckResult
-from steps import preflight
-from steps.cli_plan import who_runs
-from steps.engine import Engine, Event, NeedsConfirmation, NeedsUnmet
-from steps.lock import LockedError, StateLock
-from steps.model import Action, Command, Step
-from steps.plan import Plan
-from steps.secret_input import held_secret
-from steps.session import Options, Session, SessionError
-from steps.state import ActionStatus, RunState, StateError, StepStatus
+from steps.cli.plan import who_runs
+from steps.core import preflight
+from steps.core.engine import Engine, Event, NeedsConfirmation, NeedsUnmet
+from steps.core.lock import LockedError, StateLock
+from steps.core.model import Action, Command, Step
+from steps.core.plan import Plan
+from steps.core.secret_input import held_secret
+from steps.core.session import Options, Session, SessionError
+from steps.core.state import ActionStatus, RunState, StateError, StepStatus
 
 HANA_STEPS = (1, 7)
 PASSWORD_VARS = ("EMLSETUP_SYSTEM_PASSWORD", "EMLSETUP_ML_USER_PASSWORD")
@@ -280,7 +280,7 @@ class Driver:
     def running_build(self) -> tuple[int, float] | None:
         """(pid, start as a time.time()) of step 5's build when it was left running and
         its process is still there (read from the system, not only the state)."""
-        from steps.follow import is_our_wrapper
+        from steps.core.follow import is_our_wrapper
 
         if self.state is None:
             return None

@@ -6,8 +6,8 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> None:
-    from steps.cli import main as cli_main
-    from steps.cli import parser
+    from steps.cli.main import main as cli_main
+    from steps.cli.main import parser
 
     args = sys.argv[1:] if argv is None else argv
     parsed = parser().parse_args(args)

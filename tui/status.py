@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 
 from checks.result import Status
-from steps.state import ActionStatus, StepState, StepStatus
+from steps.core.state import ActionStatus, StepState, StepStatus
 
 # (symbol + word, style): the style is decoration; the words carry the meaning.
 _STEP = {

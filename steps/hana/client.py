@@ -21,8 +21,8 @@ from typing import Any, Literal
 
 from hdbcli import dbapi
 
+from steps.core.settings import HanaSettings
 from steps.hana.errors import HanaError, explain
-from steps.settings import HanaSettings
 
 Role = Literal["system", "ml_user"]
 ROLES: tuple[Role, ...] = ("system", "ml_user")

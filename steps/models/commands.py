@@ -17,15 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from steps import files
-from steps.engine import SqlBackend
+from steps.core import files
+from steps.core.engine import SqlBackend
+from steps.core.session import Session
 from steps.models import config_text as ct
 from steps.models import hana_sql as hs
 from steps.models import journal as jn
 from steps.models.hana_types import table_types
 from steps.models.savedmodel import DEFAULT_SIGNATURE, Signature, layout_problem, read_signatures
 from steps.models.serving import ServingClient
-from steps.session import Session
 
 SHIPPED = Path(__file__).resolve().parent / "half_plus_two" / "1"
 

@@ -8,10 +8,10 @@ import os
 import signal
 import time
 
-from steps.follow import alive
-from steps.model import StartDaemon
-from steps.session import Session
-from steps.state import CommandRecord
+from steps.core.follow import alive
+from steps.core.model import StartDaemon
+from steps.core.session import Session
+from steps.core.state import CommandRecord
 
 STOP_TIMEOUT_S = 20.0
 

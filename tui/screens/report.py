@@ -10,8 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
-from steps.report import FORMATS, render
-from steps.state import RunState
+from steps.core.report import FORMATS, render
+from steps.core.state import RunState
 
 
 def write_report(state: RunState, path: Path, fmt: str) -> str:

@@ -10,8 +10,8 @@ from textual.containers import VerticalScroll
 from textual.widgets import Footer, Header, Label, Markdown, Static
 
 from checks.result import CheckResult
-from steps.model import Action, Step
-from steps.state import StepStatus
+from steps.core.model import Action, Step
+from steps.core.state import StepStatus
 from tui.driver import HANA_STEPS
 from tui.messages import RunDone
 from tui.screens.base import WizardScreen

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from steps.engine import describe
-from steps.model import Action, Manual, Sql
-from steps.state import ActionStatus, StepState
+from steps.core.engine import describe
+from steps.core.model import Action, Manual, Sql
+from steps.core.state import ActionStatus, StepState
 from tui.status import action_label
 
 _VERDICTS = {s.value: s for s in ActionStatus}

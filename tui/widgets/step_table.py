@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.widgets import DataTable
 
-from steps.state import RunState
+from steps.core.state import RunState
 from tui.status import step_label
 
 

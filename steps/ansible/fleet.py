@@ -8,8 +8,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from steps.export_ansible import cmd_export
-from steps.status import cmd_status
+from steps.ansible.export import cmd_export
+from steps.core.status import cmd_status
 
 STANDALONE: dict[str, Callable[[argparse.Namespace, TextIO], int]] = {
     "status": cmd_status,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from steps.buildenv import strip_url_credentials
+from steps.core.buildenv import strip_url_credentials
 
 _NOISE = re.compile(r"^\s*$|^\s*[-=*#.]{3,}\s*$|^\s*\[\s*[\d,]+\s*/\s*[\d,]+\s*\]")
 _ERRORISH = re.compile(r"error|fatal|failed|denied|not found|cannot|could not|unable", re.I)

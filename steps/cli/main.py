@@ -17,21 +17,21 @@ from typing import NoReturn, TextIO
 
 from checks.preflight import NAMES as PREFLIGHT_NAMES
 from checks.result import CheckResult, Status
-from steps import preflight
-from steps.background import add_run_options, check_rerun, start_in_background
-from steps.cli_help import check_summary, describe_commands, run_range_error
-from steps.cli_plan import dry_run, list_root_actions, print_plan
-from steps.console import check_line, confirmer, interrupt_handler, printer
-from steps.engine import NeedsConfirmation, NeedsUnmet
-from steps.fleet import STANDALONE, add_fleet_commands
-from steps.lock import LockedError, StateLock
-from steps.model_cli import add_model_commands, cmd_model
-from steps.report import FORMATS, render
-from steps.session import Options, Session, SessionError
-from steps.settings import SettingsError, message_line
-from steps.state import StateError
-from steps.status import where
-from steps.stdin_secrets import session_inputs
+from steps.ansible.fleet import STANDALONE, add_fleet_commands
+from steps.cli.help import check_summary, describe_commands, run_range_error
+from steps.cli.model import add_model_commands, cmd_model
+from steps.cli.plan import dry_run, list_root_actions, print_plan
+from steps.core import preflight
+from steps.core.background import add_run_options, check_rerun, start_in_background
+from steps.core.console import check_line, confirmer, interrupt_handler, printer
+from steps.core.engine import NeedsConfirmation, NeedsUnmet
+from steps.core.lock import LockedError, StateLock
+from steps.core.report import FORMATS, render
+from steps.core.session import Options, Session, SessionError
+from steps.core.settings import SettingsError, message_line
+from steps.core.state import StateError
+from steps.core.status import where
+from steps.core.stdin_secrets import session_inputs
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_UNVERIFIED = 4  # every step ran, but some checks could not (see `emlsetup status`)
@@ -166,7 +166,7 @@ def _write_crash_log(state_dir: Path | None) -> str:
     import tempfile
     import traceback
 
-    from steps.output import redact
+    from steps.core.output import redact
 
     folder = state_dir if state_dir is not None and state_dir.is_dir() else None
     try:

@@ -19,10 +19,10 @@ import sh
 
 from checks.evaluate import ProbeResult
 from checks.host import Host
-from steps.buildenv import build_env, recordable, restore, restore_argv, strip_url_credentials
-from steps.output import meaningful_tail
-from steps.secret_input import scrub
-from steps.state import CommandRecord
+from steps.core.buildenv import build_env, recordable, restore, restore_argv, strip_url_credentials
+from steps.core.output import meaningful_tail
+from steps.core.secret_input import scrub
+from steps.core.state import CommandRecord
 
 LineListener = Callable[[str], None]
 TAIL_LINES = 400
@@ -242,7 +242,7 @@ class Runner:
         exec_argv: list[str] | None = None,
         env: dict[str, str] | None = None,
     ) -> tuple[int, list[str], dict[str, str]]:
-        """Starts a long command under ``steps.detach`` in a session of its own. Given
+        """Starts a long command under ``steps.core.detach`` in a session of its own. Given
         ``exec_argv`` and ``env`` (from a build that died), that exact command is re-run."""
         fresh_line = self.command_line(argv, run_as, path_extra)
         fresh_env = build_env(self.host.child_env({"PATH": self.search_path(path_extra)}))
@@ -254,7 +254,7 @@ class Runner:
             sys.executable,
             "-I",
             "-m",
-            "steps.detach",
+            "steps.core.detach",
             str(exit_file),
             str(log_file),
             "--",

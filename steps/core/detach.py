@@ -1,4 +1,4 @@
-"""``python -m steps.detach EXIT_FILE LOG -- COMMAND...``
+"""``python -m steps.core.detach EXIT_FILE LOG -- COMMAND...``
 
 Runs a long command (the 2-4 hour Bazel build) so that it survives the wizard and the SSH
 session: the runner starts this wrapper in a session of its own; the command's output is
@@ -40,7 +40,7 @@ def run(command: list[str], out: int) -> int:
 
 def main(argv: list[str]) -> int:
     if len(argv) < 4 or argv[2] != "--":
-        print("usage: python -m steps.detach EXIT_FILE LOG -- COMMAND...", file=sys.stderr)
+        print("usage: python -m steps.core.detach EXIT_FILE LOG -- COMMAND...", file=sys.stderr)
         return 2
     exit_file, log, command = Path(argv[0]), Path(argv[1]), argv[3:]
     # The interrupt meant for the build reaches the whole process group; the wrapper must

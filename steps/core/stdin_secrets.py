@@ -28,7 +28,7 @@ import os
 import sys
 from typing import BinaryIO
 
-from steps.session import SessionError
+from steps.core.session import SessionError
 
 NAMES = ("EMLSETUP_SYSTEM_PASSWORD", "EMLSETUP_ML_USER_PASSWORD")
 STDIN_CONFIGS = ("-", "/dev/stdin")

@@ -15,8 +15,8 @@ from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, TextIO
 
-from steps.session import SessionError
-from steps.settings import SettingsError, load_settings
+from steps.core.session import SessionError
+from steps.core.settings import SettingsError, load_settings
 
 # (package data file, where it goes in the exported project, what it is for the README)
 FILES = (

@@ -104,7 +104,7 @@ class ServingSettings(_Section):
 
 
 class PreflightSettings(_Section):
-    """What a run needs, checked before it starts (steps/preflight.py cites the figures).
+    """What a run needs, checked before it starts (steps/core/preflight.py cites the figures).
 
     The disk and memory needs are what the tutorial's route takes; lower them only for a
     build that needs less (a warm Bazel cache, a stand-in build). ``hosts`` probes another

@@ -9,11 +9,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from checks.distro import DistroInfo
-from steps.model import Note, Step
+from steps.core.model import Note, Step
+from steps.core.settings import CPU_FLAGS as CPU_FLAG_ORDER
+from steps.core.settings import Settings
 from steps.routes import route_of
 from steps.routes import values as route_values
-from steps.settings import CPU_FLAGS as CPU_FLAG_ORDER
-from steps.settings import Settings
 from steps.tutorial import STEPS
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")

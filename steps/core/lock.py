@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from types import TracebackType
 
-from steps.state import StateError
+from steps.core.state import StateError
 
 LOCK_FILE = "emlsetup.lock"
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from checks.result import CheckResult
-from steps.buildenv import strip_url_credentials
+from steps.core.buildenv import strip_url_credentials
 
 SCHEMA = 1
 STATE_FILE = "state.json"

@@ -12,8 +12,8 @@ import sys
 from importlib import metadata
 from typing import Any
 
-from steps.output import redact
-from steps.state import RunState
+from steps.core.output import redact
+from steps.core.state import RunState
 
 FORMATS = ("md", "json", "html")
 

@@ -62,7 +62,7 @@ def find_wrapper(exit_file: Path) -> Wrapper | None:
             args = (entry / "cmdline").read_bytes().split(b"\0")[:-1]
         except OSError:
             continue
-        if b"steps.detach" not in args or name not in args or b"--" not in args:
+        if b"steps.core.detach" not in args or name not in args or b"--" not in args:
             continue
         try:
             pairs = (entry / "environ").read_bytes().split(b"\0")[:-1]

@@ -15,12 +15,12 @@ import platformdirs
 from checks.distro import DistroInfo, detect
 from checks.hardware import cpu_count, cpu_flags, mem_total_mb
 from checks.host import DEFAULT_PATH, Host
-from steps.engine import Engine, SqlBackend, new_state
-from steps.plan import Hardware, Plan, build_plan
+from steps.core.engine import Engine, SqlBackend, new_state
+from steps.core.plan import Hardware, Plan, build_plan
+from steps.core.runner import Identity, Runner
+from steps.core.settings import Settings, load_settings
+from steps.core.state import ActionState, RunState, StateStore, StepState
 from steps.routes import RouteError
-from steps.runner import Identity, Runner
-from steps.settings import Settings, load_settings
-from steps.state import ActionState, RunState, StateStore, StepState
 
 KEEP_RUN_LOGS = 10
 

@@ -1,7 +1,7 @@
 """The preflight of `run` and `resume` (and of the wizard, before its first root prompt):
 everything the steps of this run will need, measured before anything changes.
 
-What the route needs, and where the figures come from (defaults in steps/settings.py,
+What the route needs, and where the figures come from (defaults in steps/core/settings.py,
 ``PreflightSettings``; each can be changed with --set preflight.NAME=VALUE):
 
 - Bazel's output base (``~/.cache/bazel``, Bazel's default output root on Linux:
@@ -48,9 +48,9 @@ from checks.preflight import (
 from checks.result import Status
 from checks.spec import CommandsPresent, PackagesInstalled, SqlCount, ToolVersion
 from checks.sql import NO_HANA_FIX
-from steps.model import Command, Manual, Sql, StartDaemon, WriteFile
-from steps.plan import Plan
-from steps.settings import Settings
+from steps.core.model import Command, Manual, Sql, StartDaemon, WriteFile
+from steps.core.plan import Plan
+from steps.core.settings import Settings
 
 BUILD_ACTIONS = {"build", "test", "model-server"}
 REPO_FILES: dict[str, tuple[str, tuple[str, ...], str]] = {
@@ -302,7 +302,7 @@ def would_run(engine: Any, plan: Plan, numbers: list[int]) -> dict[int, set[str]
     """Per step of the run, the actions the engine's preview says would run (read from the
     system, nothing changed). A build still running from an earlier wizard is re-attached
     to, not started: it needs no new disk or memory."""
-    from steps.state import ActionStatus
+    from steps.core.state import ActionStatus
 
     def started(number: int, action_id: str) -> bool:
         return engine.state.step(number).action(action_id).status == ActionStatus.RUNNING

@@ -18,11 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
-from steps.lock import LockedError
-from steps.plan import Plan
-from steps.session import Session, SessionError
-from steps.settings import SettingsError
-from steps.state import StateError
+from steps.core.lock import LockedError
+from steps.core.plan import Plan
+from steps.core.session import Session, SessionError
+from steps.core.settings import SettingsError
+from steps.core.state import StateError
 
 LOG_NAME = "background-run.log"
 STARTED = b"started\n"

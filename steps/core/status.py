@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from steps.bazel.log import BuildTracker
-from steps.follow import alive, is_our_wrapper, read_exit
-from steps.lock import LOCK_FILE
-from steps.output import redact
-from steps.state import ActionStatus, RunState, StateStore, StepStatus
+from steps.core.follow import alive, is_our_wrapper, read_exit
+from steps.core.lock import LOCK_FILE
+from steps.core.output import redact
+from steps.core.state import ActionStatus, RunState, StateStore, StepStatus
 
 EXIT_DONE, EXIT_FAILED, EXIT_RUNNING, EXIT_UNVERIFIED = 0, 1, 3, 4
 TAIL_BYTES = 64 * 1024

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from typing import Any
 
-from steps.model import Command
+from steps.core.model import Command
 
 ROLE_OF = {"system_password": "system"}
 

@@ -11,7 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
-from steps.lock import StateLock
+from steps.core.lock import StateLock
 from steps.models.hana_sql import check_name
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

@@ -4,7 +4,7 @@ met runs nothing and says, in one sentence, which step to run first."""
 from __future__ import annotations
 
 from checks.spec import PathExists, UserExists
-from steps.model import Need
+from steps.core.model import Need
 
 ADMIN_HOME = Need(
     step=2,

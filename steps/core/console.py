@@ -9,8 +9,8 @@ from types import FrameType
 from typing import TextIO
 
 from checks.result import CheckResult, Status
-from steps.engine import Event, describe
-from steps.model import Action
+from steps.core.engine import Event, describe
+from steps.core.model import Action
 
 
 def check_line(step: int, r: CheckResult) -> str:
@@ -54,7 +54,7 @@ def printer(out: TextIO) -> Callable[[Event], None]:
 
 def interrupt_handler(engine: object, out: TextIO) -> Callable[[int, FrameType | None], None]:
     def handler(signum: int, frame: FrameType | None) -> None:
-        from steps.engine import Engine
+        from steps.core.engine import Engine
 
         assert isinstance(engine, Engine)
         if not engine.cancelled.is_set():

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from steps.engine import describe
-from steps.model import Action, Manual, Sql
-from steps.plan import Plan
-from steps.session import Session
-from steps.settings import Settings
+from steps.core.engine import describe
+from steps.core.model import Action, Manual, Sql
+from steps.core.plan import Plan
+from steps.core.session import Session
+from steps.core.settings import Settings
 
 
 def print_plan(plan: Plan, settings: Settings, out: TextIO) -> None:

@@ -13,14 +13,14 @@ from typing import Any
 from checks.evaluate import CheckContext, ProbeResult, all_pass, evaluate_all
 from checks.result import CheckResult, Status
 from checks.spec import CheckSpec
-from steps.actions import Executor, SqlBackend, describe
 from steps.bazel.log import BuildTracker
-from steps.model import Action, Command, Manual, Step
-from steps.plan import Plan
-from steps.runner import Runner
-from steps.secret_input import held_secret, missing_sentence
-from steps.settings import Settings
-from steps.state import ActionState, ActionStatus, RunState, StateStore, StepState, StepStatus
+from steps.core.actions import Executor, SqlBackend, describe
+from steps.core.model import Action, Command, Manual, Step
+from steps.core.plan import Plan
+from steps.core.runner import Runner
+from steps.core.secret_input import held_secret, missing_sentence
+from steps.core.settings import Settings
+from steps.core.state import ActionState, ActionStatus, RunState, StateStore, StepState, StepStatus
 
 __all__ = [
     "Engine",

@@ -13,10 +13,10 @@ from typing import Any, Protocol
 
 from checks.evaluate import CheckContext, all_pass
 from checks.system import PasswdEntry, read_passwd
-from steps import files
 from steps.bazel.exit_codes import sentence as bazel_exit_sentence
 from steps.bazel.log import BuildTracker
-from steps.follow import (
+from steps.core import files
+from steps.core.follow import (
     alive,
     find_wrapper,
     follow,
@@ -24,7 +24,7 @@ from steps.follow import (
     read_exit,
     reattach_offset,
 )
-from steps.model import (
+from steps.core.model import (
     Action,
     AppendLine,
     Command,
@@ -35,10 +35,10 @@ from steps.model import (
     Step,
     WriteFile,
 )
-from steps.output import Tail, meaningful_tail
-from steps.runner import Runner
-from steps.secret_input import held_secret
-from steps.state import ActionState, CommandRecord, now
+from steps.core.output import Tail, meaningful_tail
+from steps.core.runner import Runner
+from steps.core.secret_input import held_secret
+from steps.core.state import ActionState, CommandRecord, now
 
 
 class SqlBackend(Protocol):
