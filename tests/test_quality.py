@@ -36,6 +36,34 @@ def test_layers_import_only_downwards(package: str, forbidden: set[str]) -> None
     assert not offenders, offenders
 
 
+def _modules_imported(path: Path) -> set[str]:
+    """Every module a file imports, in full (``from tui import app`` counts as ``tui.app``),
+    those imported only for type checking included."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names |= {f"{node.module}.{a.name}" for a in node.names}
+    return names
+
+
+# Those that start the app; every other module reaches it through tui.shell.Wizard or
+# messages, so that screens, widgets and the palette never import the app that imports them.
+APP_STARTERS = {"tui/app.py", "tui/entry.py", "tui/__main__.py"}
+
+
+def test_only_the_app_and_its_starters_import_the_app() -> None:
+    offenders = sorted(
+        rel
+        for p in (REPO / "tui").rglob("*.py")
+        if (rel := str(p.relative_to(REPO))) not in APP_STARTERS
+        and "tui.app" in _modules_imported(p)
+    )
+    assert not offenders, offenders
+
+
 def test_modules_stay_small() -> None:
     big = {
         str(p.relative_to(REPO)): n
