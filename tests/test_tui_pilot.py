@@ -124,8 +124,8 @@ async def test_refusing_a_root_action_runs_nothing(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with wizard(sandbox, monkeypatch) as (app, pilot):
-        await pilot.press("2", "r")
-        await until_screen(pilot, ConfirmScreen)
+        await press_run_on_step(pilot, 2)
+        await until_root_prompt(pilot)
         await pilot.press("n")
         await settle(pilot)
         assert sandbox.calls("useradd") == []

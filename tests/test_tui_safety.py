@@ -30,6 +30,7 @@ from tests.tui_support import (
     until_screen,
     wait_for,
     wizard,
+    yes_to_all_until_done,
 )
 from tui.app import WizardApp
 from tui.screens.build import BuildScreen
@@ -140,8 +141,8 @@ async def test_no_at_the_root_prompt_leaves_the_step_pending_and_nothing_to_resu
     async with wizard(sandbox, monkeypatch) as (app, pilot):
         hint = text_of(app.screen.query_one("#hint", Static))
         assert "r: resume" not in hint and app.screen.check_action("resume", ()) is False
-        await pilot.press("2", "r")
-        await until_screen(pilot, ConfirmScreen)
+        await press_run_on_step(pilot, 2)
+        await until_root_prompt(pilot)
         await pilot.press("n")
         await settle(pilot)
         title = text_of(app.screen.query_one("#step-title", Static))
@@ -213,11 +214,9 @@ async def test_status_counts_what_every_step_of_the_wizard_changed(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with wizard(sandbox, monkeypatch) as (app, pilot):
-        await pilot.press("2", "r")
-        await until_screen(pilot, ConfirmScreen)
-        await pilot.press("a")
-        await wait_for(pilot, lambda: not app.busy)
-        await settle(pilot)
+        await press_run_on_step(pilot, 2)
+        await until_root_prompt(pilot)
+        await yes_to_all_until_done(pilot)
         await pilot.press("r")  # again: everything is found done, nothing changes now
         await wait_for(pilot, lambda: app.live is not None and app.live.outcome is not None)
         await wait_for(pilot, lambda: not app.busy)
@@ -268,13 +267,11 @@ async def test_yes_to_all_covers_the_later_steps_too(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with wizard(sandbox, monkeypatch) as (app, pilot):
-        await pilot.press("2", "r")
-        await until_screen(pilot, ConfirmScreen)
+        await press_run_on_step(pilot, 2)
+        await until_root_prompt(pilot)
         label = app.screen.query_one("#answer-all", Button).label
         assert "Yes to all until you quit (a)" in str(label)
-        await pilot.press("a")
-        await wait_for(pilot, lambda: not app.busy)
-        await settle(pilot)
+        await yes_to_all_until_done(pilot)
         assert statuses(app)[2] == StepStatus.DONE
         await pilot.press("n")  # step 3: its root actions are not asked again
         await settle(pilot)
@@ -313,14 +310,12 @@ async def test_the_footer_is_not_cut_at_80_columns(
 ) -> None:
     sb: Sandbox = make_sandbox(omit=("useradd",))  # type: ignore[operator]
     async with wizard(sb, monkeypatch) as (app, pilot):
-        await pilot.press("2", "r")  # a failed step: Retry joins the footer
+        await press_run_on_step(pilot, 2)  # a failed step: Retry joins the footer
         # The preflight names the missing useradd first; the admin goes on anyway.
         await until_screen(pilot, PreflightScreen)
         await pilot.press("g")
         await until_root_prompt(pilot)
-        await pilot.press("a")
-        await wait_for(pilot, lambda: not app.busy)
-        await settle(pilot)
+        await yes_to_all_until_done(pilot)
         assert app.screen.check_action("retry", ()) is True
         for where in ("step", "step 5", "build", "validation", "welcome"):
             if where == "step 5":

@@ -126,6 +126,16 @@ async def press_run_on_step(pilot: Pilot[int], number: int) -> None:
     await pilot.press("r")
 
 
+async def yes_to_all_until_done(pilot: Pilot[int]) -> None:
+    """At the root prompt: "a" (yes to all), then until the run has ended and its screen has
+    been redrawn."""
+    await pilot.press("a")
+    app = pilot.app
+    assert isinstance(app, WizardApp)
+    await wait_for(pilot, lambda: not app.busy)
+    await settle(pilot)
+
+
 async def open_build_in_progress(pilot: Pilot[int], app: WizardApp) -> None:
     """The build screen, started as the Run key on step 5 starts it, once Bazel has printed
     its first progress counter."""
