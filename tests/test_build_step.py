@@ -7,11 +7,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from typing import Any
 
 from tests.sandbox import Sandbox
-from tests.test_run_headless import _start_slow_build, _wait_for, count, state, statuses
+from tests.test_run_headless import (
+    _start_slow_build,
+    _wait_for,
+    build_has_printed,
+    count,
+    state,
+    statuses,
+)
 
 
 def _prepare(sb: Sandbox) -> None:
@@ -80,8 +86,7 @@ def test_a_build_that_died_with_the_wizard_is_rerun_identically(sandbox: Sandbox
     """The SSH session and the OOM killer took both: resume re-runs the same command in the
     same folder with the same environment, so Bazel keeps its finished actions."""
     proc = _start_slow_build(sandbox)
-    _wait_for(lambda: count(sandbox, "bazel", "build") >= 1)
-    time.sleep(1.0)
+    _wait_for(lambda: build_has_printed(sandbox))
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     # The build and its wrapper die together (a rebooted VM, an OOM kill of the session):

@@ -111,7 +111,9 @@ def test_a_running_build_is_found_by_its_exit_file_with_its_command_and_environm
 
 def test_a_build_killed_without_status_is_noticed(tmp_path: Path) -> None:
     r, pid, log, exit_file = start(tmp_path, "echo going; sleep 30")
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10
+    while "going" not in log.read_text() and time.monotonic() < deadline:  # it runs
+        time.sleep(0.05)
     os.killpg(pid, signal.SIGKILL)
     got = follow(log, exit_file, pid, 0, lambda _: None, threading.Event(), lambda: None)
     assert got.exit_code is None and read_exit(exit_file) is None

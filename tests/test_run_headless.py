@@ -53,6 +53,19 @@ def statuses(sb: Sandbox, step: int) -> dict[str, str]:
     return {a["id"]: a["status"] for a in st["actions"]}
 
 
+def build_has_printed(sb: Sandbox) -> bool:
+    """Step 5's detached build is recorded in the state (pid, log) and Bazel has written to
+    its log: it is under way, its interrupt handler installed."""
+    try:
+        st = next(s for s in state(sb)["steps"] if s["number"] == 5)
+    except (OSError, ValueError):  # not written yet, or being replaced
+        return False
+    commands = next(a for a in st["actions"] if a["id"] == "build")["commands"]
+    last = commands[-1] if commands else {}
+    log = last.get("log_file")
+    return bool(last.get("pid") and log and Path(log).exists() and Path(log).stat().st_size)
+
+
 def count(sb: Sandbox, tool: str, *words: str) -> int:
     return sum(1 for c in sb.calls(tool) if all(w in c["argv"] for w in words))
 
@@ -215,8 +228,7 @@ def test_killed_mid_build_then_resumed_repeats_no_finished_action(sandbox: Sandb
 
 def test_ctrl_c_interrupts_the_build_once_and_resume_continues(sandbox: Sandbox) -> None:
     proc = _start_slow_build(sandbox)
-    _wait_for(lambda: count(sandbox, "bazel", "build") >= 1)
-    time.sleep(0.5)
+    _wait_for(lambda: build_has_printed(sandbox))
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 130, out

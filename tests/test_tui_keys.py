@@ -5,18 +5,16 @@ so one key's effect cannot hide another's."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import pytest
-from rich.text import Text
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
 
 from steps.core.state import StepStatus
 from tests.sandbox import Sandbox
-from tests.tui_support import open_app, settle, wait_for
+from tests.tui_support import open_app, settle, started, statuses, text_of, wait_for
 from tui.app import WizardApp
 from tui.screens.build import BuildScreen
 from tui.screens.confirm import ConfirmScreen
@@ -27,29 +25,7 @@ from tui.screens.step import StepScreen
 from tui.screens.validation import ValidationScreen
 from tui.screens.welcome import WelcomeScreen
 
-# What the screens' checks may run: they read, never change (rpm -q, pip show...).
-READ_ONLY = re.compile(
-    r"\brpm -q\b|\bdpkg(-query)? |\bbazel version\b|\bpip (--version|show)\b|\bgit .*\b"
-    r"(describe|rev-parse)\b|\bpython[0-9.]* -c\b|\bwhich\b"
-)
 SCREENS = ["welcome", *[f"step-{n}" for n in range(1, 8)], "build", "validation"]
-
-
-def text_of(widget: Static) -> str:
-    content = widget.content
-    return content.plain if isinstance(content, Text) else str(content)
-
-
-def started(sb: Sandbox) -> list[str]:
-    """Every command a stand-in received that is not a read-only check."""
-    calls = [" ".join([c["tool"], *(a for a in c["argv"] if "=" not in a)]) for c in sb.calls()]
-    return [f"{c}" for c in calls if not READ_ONLY.search(c)]
-
-
-def statuses(app: WizardApp) -> dict[int, StepStatus]:
-    app.driver.reload()
-    assert app.driver.state is not None
-    return {s.number: s.status for s in app.driver.state.steps}
 
 
 async def goto(app: WizardApp, pilot: object, screen: str) -> None:

@@ -22,13 +22,14 @@ from typing import Any
 
 from steps.core.follow import is_our_wrapper
 from tests.sandbox import REPO, Sandbox
-from tests.test_tui_pilot import prepare_steps
+from tests.tui_support import prepare_steps
 
 CSI = re.compile(r"\x1b\[[0-9;?<>=]*[ -/]*[@-~]")
 
 
 class Terminal:
-    """A child process on a pty of a given size; what it writes is collected in a thread."""
+    """A child process on a pty of a given size; what it writes is collected in a thread,
+    which wakes whoever waits in `until` on every block."""
 
     def __init__(self, argv: list[str], env: dict[str, str], size: tuple[int, int]) -> None:
         master, slave = os.openpty()
@@ -40,6 +41,7 @@ class Terminal:
         os.close(slave)
         self.master = master
         self.output = bytearray()
+        self.changed = threading.Condition()
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.reader.start()
 
@@ -48,32 +50,40 @@ class Terminal:
             try:
                 data = os.read(self.master, 65536)
             except OSError:  # the child closed the terminal
-                return
+                data = b""
+            with self.changed:
+                self.output += data
+                self.changed.notify_all()
             if not data:
                 return
-            self.output += data
 
-    def shows(self, text: str) -> bool:
-        """Whether ``text`` has been drawn (cursor moves and colours taken out)."""
-        return text in CSI.sub("", bytes(self.output).decode(errors="replace"))
+    def shows(self, text: str, since: int = 0) -> bool:
+        """Whether ``text`` has been drawn (cursor moves and colours taken out), since the
+        output stood at ``since`` (what `press` returns)."""
+        return text in CSI.sub("", bytes(self.output[since:]).decode(errors="replace"))
 
-    def press(self, *keys: str) -> None:
-        for key in keys:
-            os.write(self.master, key.encode())
-            time.sleep(0.3)
+    def press(self, key: str) -> int:
+        """Types the key; returns where the output stood, so that the test waits for what
+        the key shows rather than for a time."""
+        at = len(self.output)
+        os.write(self.master, key.encode())
+        return at
+
+    def until(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
+        """Until the predicate holds: tested again on every block the wizard draws, and at
+        least every 0.5 s for what is not on screen (a file the build writes)."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while not predicate():
+                left = deadline - time.monotonic()
+                assert left > 0, f"timed out waiting for {what}"
+                self.changed.wait(min(left, 0.5))
 
     def close(self) -> None:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.wait()
         os.close(self.master)
-
-
-def until(predicate: Callable[[], bool], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
 
 
 def build_record(sandbox: Sandbox) -> dict[str, Any] | None:
@@ -94,16 +104,16 @@ def test_leaving_the_build_running_ends_the_wizard_and_resume_reattaches(
     env = sandbox.env(FAKE_BAZEL_SPEED="2", TERM="xterm-256color")
     term = Terminal(sandbox.cli_argv(), env, size=(80, 24))
     try:
-        until(lambda: term.shows("Validate"), 30, "the welcome screen")
-        term.press("5")
-        until(lambda: term.shows("Step 5"), 30, "step 5")
-        term.press("r")  # run: the build screen starts the build, detached
-        until(lambda: build_record(sandbox) is not None, 60, "the build to start")
-        until(lambda: term.shows("[0 / 4]"), 30, "the build's progress")
-        term.press("q")
-        until(lambda: term.shows("Quit, build keeps going (l)"), 30, "the question")
+        term.until(lambda: term.shows("Validate"), 30, "the welcome screen")
+        at = term.press("5")
+        term.until(lambda: term.shows("Step 5 of 7", since=at), 30, "step 5")
+        at = term.press("r")  # run: the build screen starts the build, detached
+        term.until(lambda: build_record(sandbox) is not None, 60, "the build to start")
+        term.until(lambda: term.shows("[0 / 4]", since=at), 30, "the build's progress")
+        at = term.press("q")
+        term.until(lambda: term.shows("Quit, build keeps going (l)", since=at), 30, "the question")
         term.press("l")
-        until(lambda: term.proc.poll() is not None, 20, "the wizard to exit")
+        term.proc.wait(timeout=20)  # the wizard exits
         term.reader.join(timeout=5)
     finally:
         term.close()

@@ -8,14 +8,27 @@ import os
 from pathlib import Path
 
 import pytest
-from rich.text import Text
 from textual.widgets import Input, ProgressBar, Select, Static
 
 from steps.core.session import Options, Session
 from steps.core.state import ActionStatus, StepStatus
 from tests.fakes.fakelib import install_tool
 from tests.sandbox import Sandbox
-from tests.tui_support import SIZES, open_app, open_build_in_progress, settle, wait_for
+from tests.tui_support import (
+    SIZES,
+    building,
+    open_app,
+    opened,
+    palette_offers,
+    prepare_steps,
+    press_run_on_step,
+    settle,
+    text_of,
+    until_root_prompt,
+    until_screen,
+    wait_for,
+    wizard,
+)
 from tui.screens.build import BuildScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.preflight import PreflightScreen
@@ -25,26 +38,14 @@ from tui.screens.validation import ValidationScreen
 from tui.screens.welcome import WelcomeScreen
 from tui.widgets.step_table import StepTable
 
-
-def text_of(widget: Static) -> str:
-    content = widget.content
-    return content.plain if isinstance(content, Text) else str(content)
-
-
-def prepare_steps(sb: Sandbox, *numbers: int) -> None:
-    """Earlier steps done headless, the way an admin may have started with the CLI."""
-    for n in numbers:
-        done = sb.run_cli("run", "--yes", "--only-step", str(n))
-        assert done.returncode == 0, done.stdout[-2000:] + done.stderr
+__all__ = ["prepare_steps"]  # still importable from here, as tests on other branches do
 
 
 @pytest.mark.parametrize("size", SIZES)
 async def test_welcome_shows_distro_and_seven_steps(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch, size) as (app, pilot):
         assert isinstance(app.screen, WelcomeScreen)
         assert "SUSE Linux Enterprise Server 12 SP2, family sles" in text_of(
             app.screen.query_one("#distro", Static)
@@ -59,9 +60,7 @@ async def test_welcome_shows_distro_and_seven_steps(
 async def test_every_step_is_reached_with_the_keyboard(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch, size) as (app, pilot):
         await pilot.press("enter")
         await settle(pilot)
         for number in range(1, 8):
@@ -91,20 +90,12 @@ async def test_a_failed_step_shows_its_output_and_fix_then_retry_succeeds(
     make_sandbox: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sb: Sandbox = make_sandbox(omit=("useradd",))  # type: ignore[operator]
-    app = open_app(sb, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
-        await pilot.press("r")
+    async with wizard(sb, monkeypatch) as (app, pilot):
+        await press_run_on_step(pilot, 2)
         # The preflight names the missing useradd first; the admin goes on anyway.
-        await wait_for(pilot, lambda: isinstance(app.screen, PreflightScreen))
+        await until_screen(pilot, PreflightScreen)
         await pilot.press("g")
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, ConfirmScreen)
-            and not isinstance(app.screen, PreflightScreen),
-        )  # seen first
+        await until_root_prompt(pilot)  # seen first
         assert "useradd -m -d /home/tmsadm" in text_of(app.screen.query_one("#detail", Static))
         await pilot.press("y")
         await settle(pilot)
@@ -119,7 +110,7 @@ async def test_a_failed_step_shows_its_output_and_fix_then_retry_succeeds(
 
         install_tool(sb.fakebin, "useradd")  # the admin fixes it
         await pilot.press("t")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await until_screen(pilot, ConfirmScreen)
         await pilot.press("a")  # yes to all root actions of this run
         await settle(pilot)
         state = app.driver.state
@@ -132,11 +123,9 @@ async def test_a_failed_step_shows_its_output_and_fix_then_retry_succeeds(
 async def test_refusing_a_root_action_runs_nothing(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("2", "r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await press_run_on_step(pilot, 2)
+        await until_root_prompt(pilot)
         await pilot.press("n")
         await settle(pilot)
         assert sandbox.calls("useradd") == []
@@ -147,19 +136,16 @@ async def test_build_screen_follows_a_replayed_bazel_build(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     prepare_steps(sandbox, 2, 3, 4)
-    app = open_app(sandbox, monkeypatch, FAKE_BAZEL_SPEED="20")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("5")
-        await settle(pilot)
-        await pilot.press("r")  # step 5 runs on the build screen
+    async with wizard(sandbox, monkeypatch, FAKE_BAZEL_SPEED="20") as (app, pilot):
+        await press_run_on_step(pilot, 5)  # step 5 runs on the build screen
         await wait_for(pilot, lambda: isinstance(app.screen, BuildScreen) and app.busy)
         seen: set[float] = set()
-        for _ in range(600):
-            await pilot.pause(0.05)
+
+        def bar_read_until_the_build_ends() -> bool:
             seen.add(app.screen.query_one("#bar", ProgressBar).percentage or 0.0)
-            if not app.busy:
-                break
+            return not app.busy
+
+        await wait_for(pilot, bar_read_until_the_build_ends, timeout=30)
         await settle(pilot)
         assert len(seen) > 3, seen  # the bar moved
         assert app.live is not None and app.live.outcome is not None and app.live.outcome.ok
@@ -172,10 +158,7 @@ async def test_build_screen_follows_a_replayed_bazel_build(
 async def test_cancel_sends_one_interrupt_and_the_run_can_resume(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prepare_steps(sandbox, 2, 3, 4)
-    app = open_app(sandbox, monkeypatch, FAKE_BAZEL_SPEED="2")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_build_in_progress(pilot, app)
+    async with building(sandbox, monkeypatch) as (app, pilot):
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)  # asks first
@@ -209,9 +192,7 @@ async def test_an_interrupted_run_is_offered_for_resume(
     state.requested = []  # as the wizard leaves it
     session.store.save(state)
 
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
         offer = app.screen.query_one("#resume", Static)
         assert offer.display
         assert f"Resume at step 3, action {st.actions[4].id}" in text_of(offer)
@@ -225,10 +206,8 @@ async def test_an_interrupted_run_is_offered_for_resume(
 async def test_report_is_exported_from_any_screen(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, fmt: str
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
     target = tmp_path / f"report.{fmt}"
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
         await pilot.press("4")
         await settle(pilot)
         await pilot.press("e")
@@ -249,9 +228,7 @@ async def test_report_is_exported_from_any_screen(
 async def test_help_and_palette_reach_everything(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
         await pilot.press("question_mark")
         await pilot.pause()
         help_text = text_of(app.screen.query_one("#help-text", Static))
@@ -262,7 +239,7 @@ async def test_help_and_palette_reach_everything(
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"step 6")
-        await pilot.pause(0.3)
+        await wait_for(pilot, lambda: palette_offers(app, "Step 6"))
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, StepScreen) and app.screen.number == 6
@@ -274,8 +251,7 @@ async def test_statuses_read_without_colour(
     monkeypatch.setenv("NO_COLOR", "1")
     app = open_app(sandbox, monkeypatch)
     assert os.environ.get("NO_COLOR") == "1"
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with opened(app):
         svg = app.export_screenshot()
         assert "○&#160;pending" in svg or "○ pending" in svg
 
@@ -283,12 +259,9 @@ async def test_statuses_read_without_colour(
 async def test_quitting_during_the_build_asks_then_stops_it_and_loses_nothing(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prepare_steps(sandbox, 2, 3, 4)
-    app = open_app(sandbox, monkeypatch, FAKE_BAZEL_SPEED="2")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_build_in_progress(pilot, app)
+    async with building(sandbox, monkeypatch) as (app, pilot):
         await pilot.press("q")
-        await pilot.pause(0.3)
+        await until_screen(pilot, ConfirmScreen)
         assert app.busy and app.return_value is None  # it asked instead of quitting
         await pilot.press("s")
         await wait_for(pilot, lambda: app.return_value is not None, timeout=30)

@@ -5,12 +5,18 @@ the welcome screen's "done, unverified" steps (item 1)."""
 from __future__ import annotations
 
 import pytest
-from rich.text import Text
 from textual.widgets import Static
 
 from steps.core.state import StepStatus
 from tests.sandbox import Sandbox
-from tests.tui_support import open_app, settle, wait_for
+from tests.tui_support import (
+    press_run_on_step,
+    text_of,
+    until_root_prompt,
+    until_screen,
+    wait_for,
+    wizard,
+)
 from tui.preflight import STOPPED
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.preflight import PreflightScreen
@@ -18,22 +24,13 @@ from tui.screens.welcome import WelcomeScreen
 from tui.widgets.step_table import StepTable
 
 
-def text_of(widget: Static) -> str:
-    content = widget.content
-    return content.plain if isinstance(content, Text) else str(content)
-
-
 async def test_a_missing_command_is_shown_before_the_root_prompt_and_stop_runs_nothing(
     make_sandbox, monkeypatch: pytest.MonkeyPatch  # type: ignore[no-untyped-def]
 ) -> None:
     sb: Sandbox = make_sandbox(omit=("useradd",))
-    app = open_app(sb, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
-        await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, PreflightScreen))
+    async with wizard(sb, monkeypatch) as (app, pilot):
+        await press_run_on_step(pilot, 2)
+        await until_screen(pilot, PreflightScreen)
         detail = text_of(app.screen.query_one("#detail", Static))
         assert "✘ fail  commands found on PATH (step 2)" in detail
         assert "missing: useradd" in detail and "useradd (step 2): install it" in detail
@@ -46,13 +43,9 @@ async def test_a_missing_command_is_shown_before_the_root_prompt_and_stop_runs_n
         assert not (sb.state_dir / "state.json").exists()
         # Asked again, the admin goes on: now the root prompt comes, and "g" is remembered.
         await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, PreflightScreen))
+        await until_screen(pilot, PreflightScreen)
         await pilot.press("g")
-        await wait_for(
-            pilot,
-            lambda: isinstance(app.screen, ConfirmScreen)
-            and not isinstance(app.screen, PreflightScreen),
-        )
+        await until_root_prompt(pilot)
         assert app.driver.accepted == {"commands"}
         await pilot.press("n")
         await wait_for(pilot, lambda: not app.busy)
@@ -62,13 +55,9 @@ async def test_a_missing_command_is_shown_before_the_root_prompt_and_stop_runs_n
 async def test_a_step_that_passes_its_preflight_goes_straight_to_the_root_prompt(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("2")
-        await settle(pilot)
-        await pilot.press("r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await press_run_on_step(pilot, 2)
+        await until_screen(pilot, ConfirmScreen)
         assert not isinstance(app.screen, PreflightScreen)
         await pilot.press("n")
         await wait_for(pilot, lambda: not app.busy)
@@ -79,9 +68,7 @@ async def test_the_welcome_screen_says_which_step_is_unverified_and_how_to_check
 ) -> None:
     done = sandbox.run_cli("run", "--yes", "--only-step", "1", "--skip-preflight", "hana")
     assert done.returncode == 4, done.stdout[-2000:]
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
         assert isinstance(app.screen, WelcomeScreen)
         assert "? unverified" in str(app.screen.query_one(StepTable).get_row_at(0)[1])
         said = text_of(app.screen.query_one("#unverified", Static))

@@ -9,16 +9,29 @@ import re
 from collections import deque
 
 import pytest
-from rich.text import Text
-from textual.command import CommandList
 from textual.widgets import Button, Input, Static
 
 from steps.bazel.log import BuildTracker
+from steps.core.engine import Event
 from steps.core.state import StepStatus
 from tests.sandbox import Sandbox
-from tests.test_tui_keys import started, statuses
-from tests.test_tui_pilot import prepare_steps
-from tests.tui_support import open_app, open_build_in_progress, settle, wait_for
+from tests.tui_support import (
+    building,
+    open_app,
+    opened,
+    palette_offers,
+    prepare_steps,
+    press_run_on_step,
+    settle,
+    started,
+    statuses,
+    text_of,
+    until_root_prompt,
+    until_screen,
+    wait_for,
+    wizard,
+    yes_to_all_until_done,
+)
 from tui.app import WizardApp
 from tui.screens.build import BuildScreen
 from tui.screens.confirm import ConfirmScreen
@@ -32,11 +45,6 @@ from tui.widgets.build_progress import eta_now
 from tui.widgets.log_view import CONTINUED, LogTail, wrap_lines
 
 
-def text_of(widget: Static) -> str:
-    content = widget.content
-    return content.plain if isinstance(content, Text) else str(content)
-
-
 def screen_rows(app: WizardApp) -> list[str]:
     """The characters on screen, one string per row."""
     rows: dict[float, list[str]] = {}
@@ -46,29 +54,25 @@ def screen_rows(app: WizardApp) -> list[str]:
     return ["".join(v) for _, v in sorted(rows.items())]
 
 
-def _palette_offers(app: WizardApp, text: str) -> bool:
-    """The command palette has found a command with this text (its search runs in a worker)."""
-    found = app.screen.query(CommandList)
-    return bool(found) and any(
-        text in str(found.first().get_option_at_index(i).prompt)
-        for i in range(found.first().option_count)
-    )
-
-
 # -- 1: opening the build log runs nothing ------------------------------------------------
 @pytest.mark.parametrize("how", ["key b on step 5", "palette"])
 async def test_opening_the_build_log_on_a_fresh_system_starts_nothing(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, how: str
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
         before = statuses(app)
+        ticks = [0]
+
+        def counting_clock() -> float:  # the build screen reads it on every tick
+            ticks[0] += 1
+            return 1000.0
+
+        app.clock = counting_clock
         if how == "palette":
             await pilot.press("ctrl+p")
             await pilot.pause()
             await pilot.press(*"Build log")
-            await wait_for(pilot, lambda: _palette_offers(app, "Build log"))
+            await wait_for(pilot, lambda: palette_offers(app, "Build log"))
             await pilot.press("enter")
         else:
             await pilot.press("5")
@@ -76,7 +80,10 @@ async def test_opening_the_build_log_on_a_fresh_system_starts_nothing(
             await pilot.press("b")
         await settle(pilot)
         assert isinstance(app.screen, BuildScreen)
-        await pilot.pause(0.5)  # the screen's tick has run a few times
+        seen = ticks[0]
+        # Five ticks of the screen, or a run started (then the clock is the run's, no longer
+        # read by every tick, and the assertions below say what went wrong).
+        await wait_for(pilot, lambda: ticks[0] >= seen + 5 or app.live is not None)
         await settle(pilot)
         assert app.live is None and not app.busy
         assert "Not running." in text_of(app.screen.query_one("#counters", Static))
@@ -89,10 +96,7 @@ async def test_opening_the_build_log_on_a_fresh_system_starts_nothing(
 async def test_cancel_asks_saying_what_is_lost_and_no_keeps_building(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prepare_steps(sandbox, 2, 3, 4)
-    app = open_app(sandbox, monkeypatch, FAKE_BAZEL_SPEED="2")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_build_in_progress(pilot, app)
+    async with building(sandbox, monkeypatch) as (app, pilot):
         await pilot.press("c")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
@@ -112,12 +116,8 @@ async def test_cancel_asks_saying_what_is_lost_and_no_keeps_building(
 async def test_a_step_run_before_step_2_says_so_and_stays_pending(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, number: int
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press(str(number))
-        await settle(pilot)
-        await pilot.press("r")
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await press_run_on_step(pilot, number)
         await settle(pilot)
         await wait_for(pilot, lambda: not app.busy)
         await settle(pilot)
@@ -138,13 +138,11 @@ async def test_a_step_run_before_step_2_says_so_and_stays_pending(
 async def test_no_at_the_root_prompt_leaves_the_step_pending_and_nothing_to_resume(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
         hint = text_of(app.screen.query_one("#hint", Static))
         assert "r: resume" not in hint and app.screen.check_action("resume", ()) is False
-        await pilot.press("2", "r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await press_run_on_step(pilot, 2)
+        await until_root_prompt(pilot)
         await pilot.press("n")
         await settle(pilot)
         title = text_of(app.screen.query_one("#step-title", Static))
@@ -159,12 +157,9 @@ async def test_no_at_the_root_prompt_leaves_the_step_pending_and_nothing_to_resu
 async def test_welcome_says_a_step_is_running_not_that_a_run_stopped(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    prepare_steps(sandbox, 2, 3, 4)
-    app = open_app(sandbox, monkeypatch, FAKE_BAZEL_SPEED="2")
-    async with app.run_test(size=(80, 24)) as pilot:
-        await open_build_in_progress(pilot, app)
+    async with building(sandbox, monkeypatch) as (app, pilot):
         app.open_welcome()
-        await wait_for(pilot, lambda: isinstance(app.screen, WelcomeScreen))
+        await until_screen(pilot, WelcomeScreen)
         await wait_for(pilot, lambda: bool(text_of(app.screen.query_one("#resume", Static))))
         assert app.busy
         offer = text_of(app.screen.query_one("#resume", Static))
@@ -182,8 +177,7 @@ async def test_after_the_build_the_clock_stops_and_the_counter_is_full(
     app = open_app(sandbox, monkeypatch)
     now = [1000.0]
     app.clock = lambda: now[0]
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         app.open_build(run=True)
         await wait_for(pilot, lambda: app.live is not None)
         now[0] += 65
@@ -193,7 +187,12 @@ async def test_after_the_build_the_clock_stops_and_the_counter_is_full(
         times = app.screen.query_one("#times", Static)
         assert text_of(times).startswith("Elapsed 0:01:05 · finished"), text_of(times)
         now[0] += 3600  # an hour later, the build's time has not grown
-        await pilot.pause(0.3)
+        # A late line through the run's pump: shown by the screen's next tick, which has
+        # then redrawn the times too.
+        assert app.live is not None
+        app.live.put(Event("line", 5, "a line after the hour"))
+        log = app.screen.query_one("#build-log", LogTail)
+        await wait_for(pilot, lambda: any("a line after the hour" in x for x in log.lines))
         assert text_of(times).startswith("Elapsed 0:01:05"), text_of(times)
         counters = text_of(app.screen.query_one("#counters", Static))
         done, total = re.match(r"\[(\d+) / (\d+)\]", counters).groups()  # type: ignore[union-attr]
@@ -214,14 +213,10 @@ def test_the_eta_counts_down_between_bazel_progress_lines() -> None:
 async def test_status_counts_what_every_step_of_the_wizard_changed(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("2", "r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("a")
-        await wait_for(pilot, lambda: not app.busy)
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await press_run_on_step(pilot, 2)
+        await until_root_prompt(pilot)
+        await yes_to_all_until_done(pilot)
         await pilot.press("r")  # again: everything is found done, nothing changes now
         await wait_for(pilot, lambda: app.live is not None and app.live.outcome is not None)
         await wait_for(pilot, lambda: not app.busy)
@@ -234,9 +229,7 @@ async def test_status_counts_what_every_step_of_the_wizard_changed(
 async def test_validation_screen_keys_work_and_type_nothing_into_passwords(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
         await pilot.press("v")
         await settle(pilot)
         screen = app.screen
@@ -257,9 +250,7 @@ async def test_validation_screen_keys_work_and_type_nothing_into_passwords(
 async def test_fast_typing_with_tab_fills_each_field(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
         app.open_validation()
         await settle(pilot)
         first, second = app.screen.query(Input)
@@ -275,16 +266,12 @@ async def test_fast_typing_with_tab_fills_each_field(
 async def test_yes_to_all_covers_the_later_steps_too(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("2", "r")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await press_run_on_step(pilot, 2)
+        await until_root_prompt(pilot)
         label = app.screen.query_one("#answer-all", Button).label
         assert "Yes to all until you quit (a)" in str(label)
-        await pilot.press("a")
-        await wait_for(pilot, lambda: not app.busy)
-        await settle(pilot)
+        await yes_to_all_until_done(pilot)
         assert statuses(app)[2] == StepStatus.DONE
         await pilot.press("n")  # step 3: its root actions are not asked again
         await settle(pilot)
@@ -306,8 +293,7 @@ async def test_the_reattach_command_is_one_line(
     app = open_app(sandbox, monkeypatch)
     command = "emlsetup --root /srv/hxe --state-dir /var/lib/emlsetup/state-of-this-run resume"
     app.reattach = command
-    async with app.run_test(size=size) as pilot:
-        await settle(pilot)
+    async with opened(app, size) as pilot:
         app.open_build()
         await settle(pilot)
         assert text_of(app.screen.query_one("#reattach", Static)) == command
@@ -323,17 +309,13 @@ async def test_the_footer_is_not_cut_at_80_columns(
     make_sandbox: object, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     sb: Sandbox = make_sandbox(omit=("useradd",))  # type: ignore[operator]
-    app = open_app(sb, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
-        await pilot.press("2", "r")  # a failed step: Retry joins the footer
+    async with wizard(sb, monkeypatch) as (app, pilot):
+        await press_run_on_step(pilot, 2)  # a failed step: Retry joins the footer
         # The preflight names the missing useradd first; the admin goes on anyway.
-        await wait_for(pilot, lambda: isinstance(app.screen, PreflightScreen))
+        await until_screen(pilot, PreflightScreen)
         await pilot.press("g")
-        await wait_for(pilot, lambda: isinstance(app.screen, ConfirmScreen))
-        await pilot.press("a")
-        await wait_for(pilot, lambda: not app.busy)
-        await settle(pilot)
+        await until_root_prompt(pilot)
+        await yes_to_all_until_done(pilot)
         assert app.screen.check_action("retry", ()) is True
         for where in ("step", "step 5", "build", "validation", "welcome"):
             if where == "step 5":
@@ -361,9 +343,7 @@ def test_long_log_lines_wrap_instead_of_being_cut() -> None:
 async def test_log_box_at_80_columns_shows_the_end_of_a_long_line(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
         app.open_build()
         await settle(pilot)
         log = app.screen.query_one("#build-log", LogTail)
@@ -374,9 +354,7 @@ async def test_log_box_at_80_columns_shows_the_end_of_a_long_line(
 
 async def test_step_6_shows_what_it_did(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
     prepare_steps(sandbox, 2, 3, 4, 5)
-    app = open_app(sandbox, monkeypatch)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
         await pilot.press("6", "r")
         await wait_for(pilot, lambda: app.live is not None and app.live.outcome is not None)
         await settle(pilot)

@@ -3,26 +3,19 @@
 from __future__ import annotations
 
 import pytest
-from rich.text import Text
 from textual.widgets import Input, Static
 
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.sandbox import Sandbox
 from tests.test_run_hana import ML_PW, SYSTEM_PW, hana_env
-from tests.tui_support import open_app, settle, wait_for
+from tests.tui_support import open_app, opened, settle, text_of, wait_for
 from tui.screens.validation import ValidationScreen
-
-
-def _text(widget: Static) -> str:
-    content = widget.content
-    return content.plain if isinstance(content, Text) else str(content)
 
 
 async def _validate(sb: Sandbox, srv: HanaTestServer, monkeypatch: pytest.MonkeyPatch) -> str:
     env = hana_env(sb, srv)
     app = open_app(sb, monkeypatch, **{k: v for k, v in env.items() if "PASSWORD" not in k})
-    async with app.run_test(size=(80, 24)) as pilot:
-        await settle(pilot)
+    async with opened(app) as pilot:
         app.push_screen(ValidationScreen())
         await settle(pilot)
         screen = app.screen
@@ -36,14 +29,16 @@ async def _validate(sb: Sandbox, srv: HanaTestServer, monkeypatch: pytest.Monkey
         assert SYSTEM_PW not in typed and ML_PW not in typed and "•" in typed
         await pilot.press("enter")
         summary = screen.query_one("#summary", Static)
-        await wait_for(pilot, lambda: "checks:" in _text(summary) or "No results" in _text(summary))
+        await wait_for(
+            pilot, lambda: "checks:" in text_of(summary) or "No results" in text_of(summary)
+        )
         await settle(pilot)
         table = screen.query_one("#results")
         rows = "\n".join(
             " ".join(str(c) for c in table.get_row_at(i))  # type: ignore[attr-defined]
             for i in range(table.row_count)  # type: ignore[attr-defined]
         )
-        shown = _text(summary) + "\n" + rows + "\n" + _text(screen.query_one("#models", Static))
+        shown = text_of(summary) + "\n" + rows + "\n" + text_of(screen.query_one("#models", Static))
         after = app.export_screenshot()
         assert SYSTEM_PW not in after and ML_PW not in after
         return shown

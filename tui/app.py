@@ -7,7 +7,7 @@ import argparse
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from textual import work
 from textual.app import App
@@ -30,6 +30,7 @@ from tui.screens.report import ReportScreen
 from tui.screens.step import StepScreen
 from tui.screens.validation import ValidationScreen
 from tui.screens.welcome import WelcomeScreen
+from tui.shell import Wizard
 
 LAST_STEP, BUILD_STEP = 7, 5
 
@@ -193,6 +194,10 @@ class WizardApp(App[int]):
     def _exit_when_stopped(self) -> None:
         if not self.busy:
             self.exit(130)
+
+
+if TYPE_CHECKING:  # mypy proves the app is what its screens and palette take it for
+    _IS_A_WIZARD: type[Wizard] = WizardApp
 
 
 def run_wizard(args: argparse.Namespace) -> int:

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
-if TYPE_CHECKING:
-    from tui.app import WizardApp
+from tui.shell import Wizard
 
 
 class WizardCommands(Provider):
     def entries(self) -> list[tuple[str, Callable[[], object], str]]:
-        app = cast("WizardApp", self.app)
+        app = cast(Wizard, self.app)
         found: list[tuple[str, Callable[[], object], str]] = [
             ("Welcome: the steps and their state", app.open_welcome, "the first screen"),
         ]

@@ -1,21 +1,20 @@
-"""What every wizard screen shares: typed access to the app and its driver."""
+"""What every wizard screen shares: typed access to the app (through tui.shell.Wizard, never
+the app's class) and its driver."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 from textual.screen import Screen
 
 from tui.driver import Driver
-
-if TYPE_CHECKING:
-    from tui.app import WizardApp
+from tui.shell import Wizard
 
 
 class WizardScreen(Screen[None]):
     @property
-    def wizard(self) -> WizardApp:
-        return cast("WizardApp", self.app)
+    def wizard(self) -> Wizard:
+        return cast(Wizard, self.app)
 
     @property
     def driver(self) -> Driver:
