@@ -106,8 +106,8 @@ mode in `~/bin`:
 
 On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repository.
 On **SLES 15 and RHEL 8/9** it is TensorFlow Serving's official container image,
-{serving_image}, run with podman. With `serving.route = "build"` it is compiled there too:
-TensorFlow Serving {ref}, with the Bazel that tag pins ({bazel_version}).""",
+{serving_image}, run with podman. With `serving.route = "build"` it is compiled there too,
+at the TensorFlow Serving tag of the TensorFlow it installs, with the Bazel that tag pins.""",
     corrections=[
         Note(
             routes=BUILD,
