@@ -29,6 +29,12 @@ Sources, beside the data they gave:
   Dockerfile.devel pinned Bazel 0.24.1. ``--local_cpu_resources`` came with it; both still
   work in Bazel 7 (deprecated in favour of ``--local_resources=memory=`` from 7.1,
   bazelbuild/bazel#21331).
+- What the build needs, measured by the preflight before it starts (steps/preflight.py has
+  the figures and their sources: 8 GB of RAM available plus swap, 20 GB for Bazel's output
+  base): TF Serving's own guidance gives no minimum for any tag, only "Building from sources
+  consumes a lot of RAM" and ``--local_ram_resources=2048`` to cap it (building_with_docker.md,
+  1.15.0 to 2.20.0), and the tutorial its "2 to 4 hours". The same figures hold for every
+  tag: the TensorFlow each one downloads has only grown since 1.8.0, so they are a floor.
 """
 
 from __future__ import annotations
