@@ -219,11 +219,16 @@ SERVING_DEFAULT = {
     **{r: "apt" for r in APT},
 }
 SERVING_ALLOWED = {
-    "build": BUILD,
+    "build": list(ROUTES),  # the tutorial's, or with the Bazel of the tag (serving_build.py)
     "container": [*CONTAINER, "rhel7", *APT_SIGNED],
     "apt": APT,
 }
 SERVING_DURATION = {"build": "2-4 hours", "container": "minutes", "apt": "minutes"}
+# What a source build needs beyond the route's build packages: the Bazel installer stops
+# without unzip (bazelbuild/bazel scripts/packages/template_bin.sh: "unzip not found"; Bazel's
+# install guide lists it, docs.bazel.build/versions/1.2.0/install-ubuntu.html). The tutorial's
+# own routes are left as the tutorial has them.
+BUILD_EXTRA = {r: ["unzip"] for r in ROUTES if r not in BUILD}
 # Installing podman where the release's route does not already (rhel8/9 and SLES 15 do).
 PODMAN_INSTALL = {
     "rhel7": ["yum", "install", "-y", "podman"],  # RHEL 7.6+ extras
@@ -293,10 +298,14 @@ def values(
             f"--model_config_file={config}",
         ]
     table = ROUTES[route]
+    build_packages = [*table["build_packages"]]
+    if chosen == "build":
+        build_packages += BUILD_EXTRA.get(route, [])
     return {
         **table,
+        "build_packages": build_packages,
         "repo_packages": [
-            *table["build_packages"],
+            *build_packages,
             *table["python_packages"],
             *table.get("extra_packages", []),
         ],

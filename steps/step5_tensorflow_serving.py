@@ -10,14 +10,13 @@ from checks.spec import (
     PathExists,
     ToolVersion,
 )
-from steps.core.model import AppendLine, Command, Family, Note, Step, WriteFile
+from steps.core.model import AppendLine, Command, Note, Step, WriteFile
 from steps.core.needs import ADMIN_HOME
-from steps.routes import APT_KEY, APT_SIGNED, PODMAN_INSTALL
+from steps.routes import APT_KEY, APT_SIGNED, BUILD, PODMAN_INSTALL, ROUTES
 
 INSTALLER = "{home}/bazel-{bazel_version}-installer-linux-x86_64.sh"
 SERVER_DIR = "{checkout}/bazel-bin/tensorflow_serving/model_servers"
 SERVER_BIN = SERVER_DIR + "/tensorflow_model_server"
-_BUILD: list[Family] = ["sles", "rhel"]
 _APT_LIST = "/etc/apt/sources.list.d/tensorflow-serving.list"
 _APT_LINE = (
     "deb [arch=amd64] http://storage.googleapis.com/tensorflow-serving-apt stable "
@@ -50,7 +49,6 @@ _APT_DONE: list[CheckSpec] = [
 BAZEL_VERSION = ToolVersion(
     name="bazel version is exactly {bazel_version}",
     run_as="admin",
-    families=list(_BUILD),
     serving=["build"],
     argv=["{home}/bin/bazel", "version"],
     pattern=r"^Build label: (?P<v>\S+)",
@@ -69,7 +67,6 @@ def _bazel_install(id: str, title: str, argv: list[str], fix: str = "") -> Comma
         run_as="admin",
         cwd="{home}",
         argv=argv,
-        families=_BUILD,
         serving=["build"],
         idempotent=True,
         done_when=[BAZEL_VERSION],
@@ -82,7 +79,6 @@ def _bazel(id: str, title: str, *args: str, optional: str | None = None) -> Comm
         title=title,
         run_as="admin",
         cwd="{checkout}",
-        families=_BUILD,
         serving=["build"],
         argv=["bazel", *args],
         long_running=True,
@@ -109,21 +105,30 @@ mode in `~/bin`:
 5. add the virtualenv and the model server's folder to `PATH` in `~/.profile`.
 
 On **Debian / Ubuntu** the model server comes from TensorFlow Serving's apt repository.
-On **SLES 15 and RHEL 8/9** (no Bazel {bazel_version} toolchain there) it is TensorFlow
-Serving's official container image, {serving_image}, run with podman.""",
+On **SLES 15 and RHEL 8/9** it is TensorFlow Serving's official container image,
+{serving_image}, run with podman. With `serving.route = "build"` it is compiled there too,
+at the TensorFlow Serving tag of the TensorFlow it installs, with the Bazel that tag pins.""",
     corrections=[
         Note(
-            families=_BUILD,
+            routes=BUILD,
+            serving=["build"],
             text="The checkout is pinned to {ref}: the newest TensorFlow Serving no longer "
             "builds with Bazel {bazel_version} (1.8.0's Dockerfile.devel is the last to use it).",
         ),
         Note(
-            families=_BUILD,
+            routes=[r for r in ROUTES if r not in BUILD],
+            serving=["build"],
+            text="Built at TensorFlow Serving's tag {ref} (the TensorFlow {tf_version} of this "
+            "release's route, or the nearest tag) with Bazel {bazel_version}, the version that "
+            "tag's Dockerfile.devel installs; serving.ref chooses another tag.",
+        ),
+        Note(
+            serving=["build"],
             text="Optimisation flags are passed only for instructions your CPU has (from "
             "/proc/cpuinfo): an -mavx2 build on a CPU without AVX2 crashes at start.",
         ),
         Note(
-            families=_BUILD,
+            serving=["build"],
             text="The tutorial runs `bazel test` and the final model-server build without "
             "the first build's flags, so Bazel compiles TensorFlow again (hours) and the "
             "binary that ends on PATH is not optimised; every bazel command of the wizard "
@@ -132,17 +137,19 @@ Serving's official container image, {serving_image}, run with podman.""",
         "The tutorial writes the expanded value of $PATH into .profile, freezing today's PATH "
         "forever; the wizard writes a literal $PATH, once.",
         Note(
-            families=_BUILD,
+            serving=["build"],
             text="~/bin is put first on PATH for the build so that Bazel {bazel_version} wins "
             "over any other Bazel on the system.",
         ),
         Note(
             families=["debian"],
+            serving=["apt"],
             text="Debian 11+ / Ubuntu 20.04+: the repository's key goes into its own keyring "
             "file, named by signed-by, instead of apt-key (deprecated, and gone from Debian 13).",
         ),
         Note(
             families=["sles", "rhel"],
+            serving=["container"],
             text="SLES 15 and RHEL 8/9: TensorFlow Serving's container image replaces the "
             "source build.",
         ),
@@ -151,7 +158,6 @@ Serving's official container image, {serving_image}, run with podman.""",
     checks=[
         GitCheckoutAt(
             name="an existing {checkout} is at {ref}",
-            families=list(_BUILD),
             serving=["build"],
             path="{checkout}",
             ref="{ref}",
@@ -174,7 +180,6 @@ Serving's official container image, {serving_image}, run with podman.""",
             title="Remove the installer",
             run_as="admin",
             cwd="{home}",
-            families=_BUILD,
             serving=["build"],
             argv=["rm", "-f", INSTALLER],
             idempotent=True,
@@ -185,7 +190,6 @@ Serving's official container image, {serving_image}, run with podman.""",
             title="Clone TensorFlow Serving {ref}",
             run_as="admin",
             cwd="{home}",
-            families=_BUILD,
             serving=["build"],
             argv=[
                 "git",
@@ -203,10 +207,9 @@ Serving's official container image, {serving_image}, run with podman.""",
             done_when=[
                 PathExists(name="checkout exists", path="{checkout}/.git"),
                 GitCheckoutAt(name="checkout at {ref}", path="{checkout}", ref="{ref}"),
-                PathExists(name="checkout complete", path="{checkout}/WORKSPACE"),
-                PathExists(
-                    name="tensorflow submodule checked out", path="{checkout}/tensorflow/WORKSPACE"
-                ),
+                # TensorFlow is no submodule since 2018 (Bazel downloads it): the last file
+                # git writes is the tag's last one under tools/ (steps/serving_build.py).
+                PathExists(name="checkout complete", path="{checkout}/{checkout_last}"),
             ],
             fix="if you have no network here, clone on another machine with the same command "
             "and copy {checkout} over",
@@ -337,7 +340,6 @@ Serving's official container image, {serving_image}, run with podman.""",
         AppendLine(
             id="profile-path",
             title="Add the model server to PATH in .profile",
-            families=_BUILD,
             serving=["build"],
             path="{home}/.profile",
             line='export PATH="$PATH:{venv}/bin:' + SERVER_DIR + '/"',

@@ -95,7 +95,7 @@ def check_system(sb: Sandbox) -> list[str]:
     lines = profile.read_text().count("export PATH=") if profile.exists() else 0
     if lines != 1:
         problems.append(f".profile has {lines} PATH lines")
-    if not sb.target("/home/tmsadm/serving/tensorflow/WORKSPACE").exists():
+    if not sb.target("/home/tmsadm/serving/tools/bazel.rc").exists():  # 1.8.0's last
         problems.append("the checkout is incomplete")
     return problems
 

@@ -154,10 +154,15 @@ class Note(BaseModel):
     text: str
     families: list[Family] | None = None  # None: every family
     distro_ids: list[str] | None = None  # narrower than a family, e.g. CentOS only
+    routes: list[str] | None = None  # only on these release routes (steps/routes.py)
+    serving: list[str] | None = None  # only for these TF Serving routes (build/container/apt)
 
-    def applies(self, family: str, distro_id: str) -> bool:
-        return (self.families is None or family in self.families) and (
-            self.distro_ids is None or distro_id in self.distro_ids
+    def applies(self, family: str, distro_id: str, route: str = "", serving: str = "") -> bool:
+        return (
+            (self.families is None or family in self.families)
+            and (self.distro_ids is None or distro_id in self.distro_ids)
+            and (self.routes is None or not route or route in self.routes)
+            and (self.serving is None or not serving or serving in self.serving)
         )
 
     def __str__(self) -> str:

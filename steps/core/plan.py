@@ -9,11 +9,13 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from checks.distro import DistroInfo
+from steps import serving_build
 from steps.core.model import Note, Step
 from steps.core.settings import CPU_FLAGS as CPU_FLAG_ORDER
 from steps.core.settings import Settings
-from steps.routes import route_of
+from steps.routes import RouteError, route_of
 from steps.routes import values as route_values
+from steps.serving_build import TUTORIAL_BAZEL
 from steps.tutorial import STEPS
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -56,13 +58,13 @@ def optimisation_flags(settings: Settings, hw: Hardware) -> tuple[list[str], str
     return [f"--copt=-m{f}" for f in have] + ["--copt=-O3"], note
 
 
-def resource_flags(hw: Hardware) -> list[str]:
+def resource_flags(hw: Hardware, bazel: str = TUTORIAL_BAZEL) -> list[str]:
     """On a small VM, cap Bazel's memory and jobs so the build does not take HANA down."""
     if hw.mem_mb is None or hw.mem_mb >= SMALL_VM_MB:
         return []
     ram = max(1024, int(hw.mem_mb * 0.6))
     jobs = max(1, min(hw.cpus, hw.mem_mb // 2048))
-    return [f"--local_resources={ram},{float(hw.cpus):.1f},1.0", f"--jobs={jobs}"]
+    return serving_build.resource_flags(bazel, ram, hw.cpus, jobs)
 
 
 def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str, Any]:
@@ -70,10 +72,12 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
     s = settings.serving
     route, python = route_of(info)
     venv, export = settings.expand(s.venv), settings.expand(s.export_dir)
+    values = route_values(
+        route, python, venv, export, str(s.port), s.route, settings.expand(s.checkout)
+    )
+    ref, bazel, last = _build_tag(settings, python, values)
     return {
-        **route_values(
-            route, python, venv, export, str(s.port), s.route, settings.expand(s.checkout)
-        ),
+        **values,
         "admin": settings.admin.user,
         "home": settings.admin.home_dir,
         "venv": settings.expand(s.venv),
@@ -81,9 +85,10 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
         "export": settings.expand(s.export_dir),
         "port": str(s.port),
         "serving_host": s.host,
-        "ref": s.ref,
+        "ref": ref,
         "git_url": s.git_url,
-        "bazel_version": s.bazel_version,
+        "bazel_version": bazel,
+        "checkout_last": last,
         "sid_adm": settings.hana.sid_adm,
         "hxe_bin": settings.hana.hxe_bin_dir,
         "ml_user": settings.hana.ml_user,
@@ -91,14 +96,29 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
         "tenant": settings.hana.tenant,
         "sles_release": info.sles_release,
         "sles_sp_repo": info.sles_sp_repo,
-        "build_flags": copts + resource_flags(hw),
-        "installer_fetch": _installer_fetch(settings),
+        "build_flags": copts + resource_flags(hw, bazel),
+        "installer_fetch": _installer_fetch(settings, bazel),
     }
 
 
-def _installer_fetch(settings: Settings) -> list[str]:
+def _build_tag(settings: Settings, python: str, values: dict[str, Any]) -> tuple[str, str, str]:
+    """(TF Serving tag, Bazel version, the clone's last file): serving.ref and
+    serving.bazel_version where the admin set them, else the table's (steps/serving_build.py)
+    for the route's TensorFlow version. An unknown tag stops only a build that would use it."""
+    s = settings.serving
+    given = s.model_fields_set
+    ref = s.ref if "ref" in given else None
+    bazel = s.bazel_version if "bazel_version" in given else None
+    try:
+        return serving_build.resolve(ref, bazel, python, values["tf_version"])
+    except serving_build.UnknownTag as exc:
+        if values["serving_route"] == "build":
+            raise RouteError(str(exc)) from None
+        return s.ref, bazel or TUTORIAL_BAZEL, "WORKSPACE"
+
+
+def _installer_fetch(settings: Settings, version: str) -> list[str]:
     """The tutorial downloads the installer; an offline server copies one already on disk."""
-    version = settings.serving.bazel_version
     target = f"{settings.admin.home_dir}/bazel-{version}-installer-linux-x86_64.sh"
     if settings.serving.bazel_installer:
         return ["cp", settings.serving.bazel_installer, target]
@@ -133,10 +153,17 @@ def _text(value: Any, original: str) -> str:
     return " ".join(value) if isinstance(value, list) else str(value)
 
 
-def notes_for(corrections: list[str | Note], info: DistroInfo) -> list[str | Note]:
-    """The corrections that hold on this system, as text: a RHEL plan never speaks of SUSE."""
+def notes_for(
+    corrections: list[str | Note], info: DistroInfo, route: str = "", serving: str = ""
+) -> list[str | Note]:
+    """The corrections that hold on this system, as text: a RHEL plan never speaks of SUSE,
+    a plan that pulls the container image never of the Bazel build."""
     family = info.family or ""
-    return [str(n) for n in corrections if isinstance(n, str) or n.applies(family, info.id)]
+    return [
+        str(n)
+        for n in corrections
+        if isinstance(n, str) or n.applies(family, info.id, route, serving)
+    ]
 
 
 def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
@@ -162,7 +189,7 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
         ]
         checks = [c for c in rendered.checks if here(c)]
         results = [c for c in rendered.results if here(c)]
-        notes = notes_for(rendered.corrections, info)
+        notes = notes_for(rendered.corrections, info, route, serving)
         steps.append(
             rendered.model_copy(
                 update={

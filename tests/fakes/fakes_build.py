@@ -92,11 +92,17 @@ def git(argv: list[str]) -> int:
     (path / ".git" / "fake-tag").write_text((_target(argv, "--branch") or "master") + "\n")
     event("clone middle")
     time.sleep(float(os.environ.get("FAKE_CLONE_S", "0")))
-    (path / "tensorflow_serving").mkdir()
-    (path / "tensorflow").mkdir()
-    (path / "tensorflow" / "WORKSPACE").write_text("workspace(name = 'org_tensorflow')\n")
+    # In index order, as git checks them out; TensorFlow is no submodule since February
+    # 2018 (tensorflow/serving 2c450d29: Bazel downloads it), so --recurse-submodules finds
+    # none. The last files are under tools/ (`git ls-tree -r --name-only TAG`): 1.8.0 has only
+    # tools/bazel.rc, later tags gen_status_stamp.sh and run_in_docker.sh.
+    tag = _target(argv, "--branch") or "master"
+    tools = ["bazel.rc"] if tag == "1.8.0" else ["gen_status_stamp.sh", "run_in_docker.sh"]
     (path / "WORKSPACE").write_text("workspace(name = 'tf_serving')\n")
-    say("Submodule 'tensorflow' registered for path 'tensorflow'")
+    for folder in ("tensorflow_serving", "third_party", "tools"):
+        (path / folder).mkdir()
+    for name in tools:
+        (path / "tools" / name).write_text("# fake\n")
     event("clone end")
     return 0
 
