@@ -1,9 +1,11 @@
 """The demo (tests/demo.py): its passwords shown inside the wizard, the admin's NO_COLOR
-kept, and a build left running surviving the demo's end unless --stop."""
+kept, a build left running surviving the demo's end unless --stop, and the model chain
+at its end."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +15,7 @@ from rich.text import Text
 from textual.widgets import Label, Static
 
 from tests.demo import ML_PW, SYSTEM_PW, build_left_running, demo_env, finish, open_sandbox
-from tests.sandbox import Sandbox
+from tests.sandbox import REPO, Sandbox
 from tests.tui_support import open_app, settle, wait_for
 from tui.demo_notice import DEMO_NOTICE_VAR
 from tui.screens.passwords import PasswordScreen
@@ -106,3 +108,42 @@ def test_quitting_the_demo_leaves_a_running_build_and_its_folder(tmp_path: Path)
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_the_demo_ends_with_the_model_chain_read_back_through_hdbcli(tmp_path: Path) -> None:
+    """Headless to step 7 (the passwords passed through, as README shows), then the chain:
+    the shipped model added, HANA asks the TF Serving stand-in (2.5 for 1.0, the value read
+    back from HANA's output table through hdbcli), and a second add that changes nothing."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMLSETUP_", "FAKE_"))}
+    env.update(EMLSETUP_SYSTEM_PASSWORD=SYSTEM_PW, EMLSETUP_ML_USER_PASSWORD=ML_PW, NO_COLOR="1")
+    kept = tmp_path / "kept"
+    argv = [sys.executable, "-m", "tests.demo", "--speed", "2000", "--keep", str(kept)]
+    done = subprocess.run(
+        [*argv, "--", "run", "--yes"], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=600,
+    )  # fmt: skip
+    out = done.stdout
+    assert done.returncode == 0, out[-3000:] + done.stderr[-2000:]
+    assert "All steps done." in out
+    chain = out[out.index("All steps done.") :]
+    first, test, second = (
+        chain.split("$ emlsetup ")[i] for i in (1, 2, 3)
+    )  # each command's output, in order
+    assert first.startswith("model add half_plus_two\n")
+    assert "  copy: copied to /home/tmsadm/export/half_plus_two/1" in first
+    assert "half_plus_two version 1 is served and callable from SQL (6 changes)" in first
+    assert test.startswith("model test half_plus_two\n")
+    assert "HANA asked TensorFlow and got 2.5 for 1\n" in test
+    assert "Read back through hdbcli: EML_DATA.HALF_PLUS_TWO_OUTPUT holds y = 2.5\n" in test
+    assert second.startswith("model add half_plus_two\n")
+    assert "half_plus_two version 1 is served and callable from SQL (0 changes)" in second
+    assert "\x1b[" not in out  # NO_COLOR reached the wizard
+    assert f"The sandbox is kept in {kept}." in out
+    # --keep re-opens the sandbox with a new (empty) HANA test server: step 7's checks
+    # fail there, so the chain is not tried, and the demo says when it runs
+    again = subprocess.run(
+        [*argv, "--", "status"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert again.returncode == 0, again.stdout[-3000:]
+    assert "$ emlsetup model" not in again.stdout
+    assert "once step 7's checks pass (emlsetup check --step 7)" in again.stdout
