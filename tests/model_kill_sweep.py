@@ -292,10 +292,23 @@ def _diff(got: Any, want: Any) -> str:
     return f"{str(got)[:200]} != {str(want)[:200]}"
 
 
+@dataclass
+class Sweep:
+    points: list[str]  # every point of an unkilled `model add`, in order
+    killed: list[int]  # the points killed at
+    problems: list[str]
+
+
 def sweep(
-    folder: Path, route: str, sample: int | None, seed: int, out: Any = sys.stdout
-) -> tuple[int, list[str]]:
-    """Kills (all points, or a seeded sample) on one route; (kills, problems)."""
+    folder: Path,
+    route: str,
+    sample: int | None,
+    seed: int,
+    out: Any = sys.stdout,
+    must: tuple[str, ...] = (),
+) -> Sweep:
+    """Kills at every point of one route, or at a seeded sample of them plus the points
+    named in ``must``."""
     cat = Catalogue(tenant="HXE", users={"SYSTEM": SYSTEM_PW, "ML_USER": ML_PW})
     with HanaTestServer(cat) as srv:
         bench = Bench.open(folder, srv, route)
@@ -303,15 +316,18 @@ def sweep(
             base = census(bench)
             chosen = list(range(len(base.points)))
             if sample is not None:
-                chosen = sorted(random.Random(seed).sample(chosen, min(sample, len(chosen))))
+                named = {base.points.index(p) for p in must if p in base.points}
+                rest = [i for i in chosen if i not in named]
+                picked = random.Random(seed).sample(rest, min(sample, len(rest)))
+                chosen = sorted(named | set(picked))
             print(f"{route}: {len(base.points)} points, killing at {len(chosen)}", file=out)
-            problems = []
+            result = Sweep(base.points, chosen, [])
             for i in chosen:
                 found = one_round(bench, base, i)
                 print(f"  {i:3} {base.points[i]}: {'; '.join(found) or 'same end'}", file=out,
                       flush=True)  # fmt: skip
-                problems += [f"{route} point {i} ({base.points[i]}): {p}" for p in found]
-            return len(chosen), problems
+                result.problems += [f"{route} point {i} ({base.points[i]}): {p}" for p in found]
+            return result
         finally:
             bench.sb.cleanup()
 
@@ -323,11 +339,11 @@ def main() -> int:
     ap.add_argument("--seed", type=int, default=1)
     opts = ap.parse_args()
     routes = ["reload", "restart"] if opts.route == "both" else [opts.route]
-    kills, problems = 0, []
+    kills, problems = 0, list[str]()
     with tempfile.TemporaryDirectory(prefix="model-kill-sweep-") as tmp:
         for route in routes:
-            n, found = sweep(Path(tmp) / route, route, opts.sample, opts.seed)
-            kills, problems = kills + n, problems + found
+            done = sweep(Path(tmp) / route, route, opts.sample, opts.seed)
+            kills, problems = kills + len(done.killed), problems + done.problems
     print(f"kills: {kills}, problems: {len(problems)}")
     for p in problems:
         print(f"  {p}")

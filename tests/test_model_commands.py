@@ -92,15 +92,19 @@ def test_model_add_then_test_answers_2_5_for_1_0_from_sql_and_again_changes_noth
         ("half_plus_two", "RemoteSource", "TensorFlow")
     ]
 
-    changes = ("INSERT INTO _SYS_AFL", "CREATE", "CALL SYS.AFLLANG")
+    assert "half_plus_two version 1 is served and callable from SQL (6 changes)" in out
+    changes = ("INSERT INTO _SYS_AFL", "CREATE", "CALL SYS.AFLLANG", "CALL UPDATE_CONFIGURATION")
     before = {k: len(sent(srv, k)) for k in changes}
     again = sb.run_cli("model", "add", "half_plus_two", env=env)
     assert again.returncode == 0, again.stdout[-3000:]
     for said in (
         "is already there with the same files",
         "config.cnf already says so",
+        "TF Serving serves half_plus_two version 1 already",  # no reload
         "EML_MODEL_CONFIGURATION has half_plus_two already",
+        "EML has half_plus_two loaded already",  # no UpdateModelConfiguration
         "PREDICT_HALF_PLUS_TWO exists already",
+        "half_plus_two version 1 is served and callable from SQL (0 changes)",
     ):
         assert said in again.stdout
     assert sb.target(f"/{EXPORT}/config.cnf").read_text() == config
