@@ -110,20 +110,29 @@ def test_quitting_the_demo_leaves_a_running_build_and_its_folder(tmp_path: Path)
             proc.wait()
 
 
-def test_the_demo_ends_with_the_model_chain_read_back_through_hdbcli(tmp_path: Path) -> None:
-    """Headless to step 7 (the passwords passed through, as README shows), then the chain:
-    the shipped model added, HANA asks the TF Serving stand-in (2.5 for 1.0, the value read
-    back from HANA's output table through hdbcli), and a second add that changes nothing."""
+@pytest.fixture(scope="module")
+def chain_demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str], str]:
+    """The demo headless to step 7 (the passwords passed through, as README shows), with
+    --keep: (the kept folder, its command line, what it printed)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EMLSETUP_", "FAKE_"))}
     env.update(EMLSETUP_SYSTEM_PASSWORD=SYSTEM_PW, EMLSETUP_ML_USER_PASSWORD=ML_PW, NO_COLOR="1")
-    kept = tmp_path / "kept"
+    kept = tmp_path_factory.mktemp("demo") / "kept"
     argv = [sys.executable, "-m", "tests.demo", "--speed", "2000", "--keep", str(kept)]
     done = subprocess.run(
         [*argv, "--", "run", "--yes"], cwd=REPO, env=env, capture_output=True, text=True,
         timeout=600,
     )  # fmt: skip
-    out = done.stdout
-    assert done.returncode == 0, out[-3000:] + done.stderr[-2000:]
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
+    return kept, argv, done.stdout
+
+
+def test_the_demo_ends_with_the_model_chain_read_back_through_hdbcli(
+    chain_demo: tuple[Path, list[str], str],
+) -> None:
+    """After step 7: the shipped model added, HANA asks the TF Serving stand-in (2.5 for
+    1.0, the value read back from HANA's output table through hdbcli), and a second add
+    that changes nothing."""
+    kept, argv, out = chain_demo
     assert "All steps done." in out
     chain = out[out.index("All steps done.") :]
     first, test, second = (
@@ -141,9 +150,32 @@ def test_the_demo_ends_with_the_model_chain_read_back_through_hdbcli(tmp_path: P
     assert f"The sandbox is kept in {kept}." in out
     # --keep re-opens the sandbox with a new (empty) HANA test server: step 7's checks
     # fail there, so the chain is not tried, and the demo says when it runs
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EMLSETUP_", "FAKE_"))}
     again = subprocess.run(
         [*argv, "--", "status"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
     )
     assert again.returncode == 0, again.stdout[-3000:]
     assert "$ emlsetup model" not in again.stdout
     assert "once step 7's checks pass (emlsetup check --step 7)" in again.stdout
+
+
+async def test_the_validation_screen_shows_the_demo_s_smoke_prediction(
+    chain_demo: tuple[Path, list[str], str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The answer `model test` got in the demo, on the wizard's validation screen once it
+    has checked (the demo's HANA test server is gone by now: the check says so, the last
+    answer is from the journal)."""
+    kept, _, _ = chain_demo
+    sb = open_sandbox(kept / "sandbox", "sles12sp2")
+    closed = {"EMLSETUP_HANA__ADDRESS": "127.0.0.1", "EMLSETUP_HANA__SQL_PORT": "1"}
+    app = open_app(sb, monkeypatch, **closed)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("v")
+        await settle(pilot)
+        assert isinstance(app.screen, ValidationScreen)
+        await pilot.press("enter")  # "Connect and check", focused on opening
+        await settle(pilot)
+        shown = _text(app.screen.query_one("#models", Static))
+        assert "Smoke prediction (half_plus_two, " in shown
+        assert shown.endswith("): HANA asked TensorFlow and got 2.5 for 1.")
