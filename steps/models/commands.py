@@ -61,6 +61,7 @@ class ModelOps:
         self.serving = ServingClient(s.host, s.port)
         self.folder = self.session.store.folder
         self.journal = jn.load(self.folder)
+        self.settled = False  # set by record()
 
     # -- places --------------------------------------------------------------------------
     @property
@@ -82,6 +83,13 @@ class ModelOps:
 
     # -- journal -------------------------------------------------------------------------
     def record(self, command: str, model: str, **kw: Any) -> jn.ModelRecord:
+        last = next(
+            (r for r in reversed(self.journal.records) if (r.command, r.model) == (command, model)),
+            None,
+        )
+        # The same command finished last time: what the system shows is that command's end,
+        # not a half-done one (which HANA's catalogue alone cannot tell).
+        self.settled = last is not None and last.status == "done"
         old = self.journal.interrupted(command, model)
         if old is not None and (old.version, old.source) != (
             kw.get("version"),
@@ -232,14 +240,16 @@ class ModelOps:
 
     def register(self, rec: jn.ModelRecord, name: str) -> None:
         with self.phase(rec, "HANA model row") as ph:
-            if self.count(hs.COUNT_ROW, name, "RemoteSource"):
+            there = bool(self.count(hs.COUNT_ROW, name, "RemoteSource"))
+            if there:
                 ph.said = f"{hs.CONFIG_TABLE} has {name} already"
             else:
                 self.run_sql([hs.register(name)])
                 ph.said = f"{name} -> RemoteSource TensorFlow in {hs.CONFIG_TABLE}"
                 ph.changed = True
         with self.phase(rec, "UpdateModelConfiguration") as ph:
-            if self.destinations().get(name) == "OK":
+            # After a kill or a failure the row may be there but never loaded: reload then.
+            if there and self.settled and self.destinations().get(name) == "OK":
                 ph.said = f"EML has {name} loaded already"
             else:
                 ph.said, ph.changed = self.reload_eml(), True
