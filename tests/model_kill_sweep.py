@@ -199,14 +199,18 @@ class Bench:
         }
 
     def servers(self) -> list[int]:
+        """The stand-in model servers of this sandbox that run (their pid files stay after
+        they end, and pids are recycled: the command line must be the stand-in's)."""
+        program = str(self.sb.fakebin / "tensorflow_model_server").encode()
         pids = []
         for f in (self.sb.path / "pids").glob("server-*"):
             pid = int(f.read_text())
             try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
                 status = Path(f"/proc/{pid}/status").read_text()
             except OSError:
                 continue
-            if "State:\tZ" not in status:
+            if program in cmdline and "State:\tZ" not in status:
                 pids.append(pid)
         return pids
 

@@ -55,6 +55,27 @@ def listening_pid(port: int, proc: Path = Path("/proc")) -> int | None:
     return None
 
 
+def runs(pid: int, program: str, proc: Path = Path("/proc")) -> bool:
+    """``pid`` is a live process whose command line names ``program``: pids are recycled
+    (pid_max is often 32768), so a recorded pid alone may be another process by now."""
+    try:
+        cmdline = (proc / str(pid) / "cmdline").read_bytes()
+        zombie = "State:\tZ" in (proc / str(pid) / "status").read_text()
+    except OSError:
+        return False
+    return not zombie and os.path.basename(program).encode() in cmdline
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a server whose parent has not reaped it has stopped)."""
+    try:
+        return "State:\tZ" not in Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return alive(pid)
+
+
 def _stop(pid: int, group: bool) -> None:
     from steps.models.commands import ModelError
 
@@ -65,9 +86,9 @@ def _stop(pid: int, group: bool) -> None:
             os.kill(pid, signal.SIGTERM)
     reached("restart: SIGTERM sent to the old server")
     deadline = time.monotonic() + STOP_TIMEOUT_S
-    while alive(pid) and time.monotonic() < deadline:
+    while _running(pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    if alive(pid):
+    if _running(pid):
         raise ModelError(
             f"tensorflow_model_server (pid {pid}) did not stop within {STOP_TIMEOUT_S:.0f}s; "
             "stop it yourself, then run the command again"
@@ -93,9 +114,10 @@ def restart_server(session: Session) -> str:
     serving = session.settings.serving
     pid = next((r.pid for r in reversed(records) if r.pid), None)
     said = "restarted TensorFlow Serving (it has no HandleReloadConfigRequest)"
-    if pid is not None and alive(pid):
+    other = listening_pid(int(serving.port))
+    if pid is not None and runs(pid, action.argv[0]):
         _stop(pid, group=True)
-    elif (other := listening_pid(int(serving.port))) is not None:
+    elif other is not None and runs(other, action.argv[0]):
         _stop(other, group=False)  # started by a restart that was cut short
     else:
         said = "started TensorFlow Serving again (it was not running)"
