@@ -277,7 +277,7 @@ def values(
     serving: str = "auto",
     checkout: str = "~/serving",
 ) -> dict[str, Any]:
-    """The placeholders of a route, ready for steps.plan.render."""
+    """The placeholders of a route, ready for steps.core.plan.render."""
     chosen = serving_route(route, serving)
     py = PYTHONS[python]
     tf1 = python == "2.7"

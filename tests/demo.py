@@ -7,6 +7,11 @@ server, and a replayed real Bazel build, all in a temporary folder.
 Nothing outside the folder is touched. The demo's made-up HANA passwords are shown inside
 the wizard (its validation screen and password prompt). A build left running when you quit
 keeps running and its folder is kept (`--keep DIR` re-opens it); `--stop` stops it instead.
+
+Once steps 1-7 are done, the demo ends with the model chain: `emlsetup model add
+half_plus_two` (the shipped model), `emlsetup model test half_plus_two` (HANA asks the
+TF Serving stand-in, which computes the model's graph: 2.5 for 1.0), the answer read back
+from HANA's output table through hdbcli, and `model add` again, which changes nothing.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from hdbcli import dbapi
+
 from steps.core.follow import is_our_wrapper
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.os_releases import OS_RELEASE
@@ -29,6 +36,8 @@ from tui.demo_notice import DEMO_NOTICE_VAR
 
 SYSTEM_PW, ML_PW = "Demo-System1", "Demo-MlUser1"
 NOTICE = f"Demo only: the HANA passwords are SYSTEM {SYSTEM_PW} and ML_USER {ML_PW}."
+MODEL = "half_plus_two"
+MODEL_CHAIN = (("model", "add", MODEL), ("model", "test", MODEL), ("model", "add", MODEL))
 
 
 def open_sandbox(path: Path, distro: str) -> Sandbox:
@@ -96,6 +105,42 @@ def passed_through(environ: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in environ.items() if k.startswith("EMLSETUP_")}
 
 
+def model_chain(sb: Sandbox, env: Mapping[str, str], srv: HanaTestServer) -> int:
+    """The shipped model served and asked from SQL, when step 7's checks pass (read from
+    the sandbox and this demo's HANA test server); else one line on how to get there."""
+    # The demo's own made-up passwords (printed above), for the commands it runs itself.
+    chain_env = {"EMLSETUP_SYSTEM_PASSWORD": SYSTEM_PW, "EMLSETUP_ML_USER_PASSWORD": ML_PW}
+    chain_env.update(env)
+    check = sb.cli_argv("check", "--step", "7")
+    if subprocess.run(check, cwd=REPO, env=chain_env, capture_output=True).returncode != 0:
+        print(
+            f"The model chain (emlsetup model add / test {MODEL}) runs at the end of the demo "
+            "once step 7's checks pass (emlsetup check --step 7)."
+        )
+        return 0
+    for args in MODEL_CHAIN:
+        print(f"\n$ emlsetup {' '.join(args)}", flush=True)
+        code = subprocess.call(sb.cli_argv(*args), cwd=REPO, env=chain_env)
+        if code != 0:
+            return code
+        if args[1] == "test":
+            table = f"EML_DATA.{MODEL.upper()}_OUTPUT"
+            print(f"Read back through hdbcli: {table} holds {read_back(srv, table)}", flush=True)
+    return 0
+
+
+def read_back(srv: HanaTestServer, table: str) -> str:
+    conn = dbapi.connect(
+        address="127.0.0.1", port=srv.port, user="ML_USER", password=ML_PW, databaseName="HXE"
+    )
+    try:
+        cur = conn.cursor()
+        cur.execute(f"SELECT * FROM {table}")
+        return ", ".join(f"y = {float(v):g}" for row in cur.fetchall() for v in row) or "no rows"
+    finally:
+        conn.close()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--distro", default="sles12sp2", choices=sorted(OS_RELEASE))
@@ -116,6 +161,8 @@ def main() -> int:
             env = demo_env(sb, srv.port, opts.speed)
             print(f"Sandbox in {sb.path}. {NOTICE}")
             code = subprocess.call(sb.cli_argv(*opts.args), cwd=REPO, env=env)
+            if code == 0:
+                code = model_chain(sb, env, srv)
     finally:
         said = finish(sb, folder, kept=opts.keep is not None, stop=opts.stop)
         if said:

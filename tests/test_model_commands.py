@@ -7,12 +7,14 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hdbcli import dbapi
 
+from steps.core.state import StateStore
 from tests.fakes.fakelib import install_tool
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.sandbox import REPO, Sandbox
@@ -92,15 +94,19 @@ def test_model_add_then_test_answers_2_5_for_1_0_from_sql_and_again_changes_noth
         ("half_plus_two", "RemoteSource", "TensorFlow")
     ]
 
-    changes = ("INSERT INTO _SYS_AFL", "CREATE", "CALL SYS.AFLLANG")
+    assert "half_plus_two version 1 is served and callable from SQL (6 changes)" in out
+    changes = ("INSERT INTO _SYS_AFL", "CREATE", "CALL SYS.AFLLANG", "CALL UPDATE_CONFIGURATION")
     before = {k: len(sent(srv, k)) for k in changes}
     again = sb.run_cli("model", "add", "half_plus_two", env=env)
     assert again.returncode == 0, again.stdout[-3000:]
     for said in (
         "is already there with the same files",
         "config.cnf already says so",
+        "TF Serving serves half_plus_two version 1 already",  # no reload
         "EML_MODEL_CONFIGURATION has half_plus_two already",
+        "EML has half_plus_two loaded already",  # no UpdateModelConfiguration
         "PREDICT_HALF_PLUS_TWO exists already",
+        "half_plus_two version 1 is served and callable from SQL (0 changes)",
     ):
         assert said in again.stdout
     assert sb.target(f"/{EXPORT}/config.cnf").read_text() == config
@@ -184,12 +190,14 @@ def test_a_kill_after_each_phase_of_model_add_resumes_to_the_same_end(
 
 
 def _alive(pid: int) -> bool:
+    """A stand-in model server runs as ``pid`` (its pid file stays after it ends, and pids
+    are recycled: the command line must be the stand-in's)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        status = Path(f"/proc/{pid}/status").read_text()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
         return False
-    status = Path(f"/proc/{pid}/status").read_text()
-    return "State:\tZ" not in status
+    return "State:\tZ" not in status and b"tensorflow_model_server" in cmdline
 
 
 def _restart_without_reload(sb: Sandbox, env: dict[str, str]) -> None:
@@ -211,3 +219,35 @@ def test_bad_input_is_one_sentence_and_copies_nothing(sandbox: Sandbox, tmp_path
     bad = sandbox.run_cli("model", "add", "1bad;drop", env=env)
     assert bad.returncode == 2 and "use a letter" in bad.stdout
     assert "Traceback" not in done.stdout + done.stderr + bad.stderr
+
+
+def test_a_restart_never_stops_a_process_that_got_the_saved_pid_of_the_server(
+    ready: tuple[Sandbox, dict[str, str], HanaTestServer],
+) -> None:
+    """Pids are recycled (pid_max is often 32768): the pid step 6 saved may be another
+    program by now. The restart stops the server that listens on the port instead, and
+    the other program keeps running."""
+    sb, env, _ = ready
+    _restart_without_reload(sb, env)
+    other = subprocess.Popen(
+        [sys.executable, "-c", "import sys; print('up', flush=True); sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, start_new_session=True,
+    )  # fmt: skip
+    try:
+        assert other.stdout is not None and other.stdout.readline() == b"up\n"
+        store = StateStore(sb.state_dir)
+        state = store.load()
+        assert state is not None
+        state.step(6).action("start-server").commands[-1].pid = other.pid
+        store.save(state)
+        added = sb.run_cli("model", "add", "half_plus_two", env=env)
+        assert added.returncode == 0, added.stdout[-3000:]
+        assert "restarted TensorFlow Serving (it has no HandleReloadConfigRequest)" in added.stdout
+        assert other.poll() is None  # not stopped
+        running = [p for p in (sb.path / "pids").glob("server-*") if _alive(int(p.read_text()))]
+        assert len(running) == 1, running  # the old server stopped, the new one runs
+    finally:
+        other.kill()
+        other.wait()
+        assert other.stdout is not None
+        other.stdout.close()

@@ -256,3 +256,26 @@ def test_only_the_same_command_resumes_an_interrupted_one(tmp_path: Path) -> Non
         (1, "abandoned"),
         (2, "running"),
     ]
+
+
+def test_the_restart_finds_the_server_on_its_port_and_trusts_no_recycled_pid() -> None:
+    """A restart cut short leaves a server whose pid was never saved: it is the process
+    listening on the port. A saved pid may belong to another program by now."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    from steps.models.restart import listening_pid, runs
+
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        assert listening_pid(port) == os.getpid()
+    assert listening_pid(port) is None
+    assert runs(os.getpid(), sys.executable)
+    assert not runs(os.getpid(), "/usr/bin/tensorflow_model_server")
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    assert not runs(int(done.stdout), sys.executable)  # it has ended

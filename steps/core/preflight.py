@@ -326,7 +326,7 @@ def measure(
     passwords: Mapping[str, str] | None = None,
     login: Callable[[str], str | None] | None = None,
 ) -> list[Row]:
-    """Every row for this run. ``session`` is a steps.session.Session (its settings, host and
+    """Every row for this run. ``session`` is a steps.core.session.Session (its settings, host and
     environment); ``runs`` what the engine's preview says would run, per step."""
     settings: Settings = session.settings
     host = session.host

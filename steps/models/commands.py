@@ -9,20 +9,19 @@ EML reload (Status 0 OK) -> EML_CHECKDESTINATION_PROC lists NAME -> PREDICT wrap
 from __future__ import annotations
 
 import contextlib
-import filecmp
 import os
-import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
-from steps.core import files
 from steps.core.engine import SqlBackend
 from steps.core.session import Session
 from steps.models import config_text as ct
 from steps.models import hana_sql as hs
 from steps.models import journal as jn
+from steps.models.checkpoints import reached
+from steps.models.copying import copy_version, same_tree
 from steps.models.hana_types import table_types
 from steps.models.savedmodel import DEFAULT_SIGNATURE, Signature, layout_problem, read_signatures
 from steps.models.serving import ServingClient
@@ -30,16 +29,11 @@ from steps.models.serving import ServingClient
 SHIPPED = Path(__file__).resolve().parent / "half_plus_two" / "1"
 
 
+UPDATED = "config.cnf updated"
+
+
 class ModelError(Exception):
     """One sentence with the fix; exit 1."""
-
-
-def _same_tree(a: Path, b: Path) -> bool:
-    cmp = filecmp.dircmp(a, b)
-    if cmp.left_only or cmp.right_only or cmp.funny_files:
-        return False
-    _, mismatch, errors = filecmp.cmpfiles(a, b, cmp.common_files, shallow=False)
-    return not mismatch and not errors and all(_same_tree(a / d, b / d) for d in cmp.common_dirs)
 
 
 def choose_signature(sigs: dict[str, Signature], model: str) -> Signature:
@@ -67,6 +61,7 @@ class ModelOps:
         self.serving = ServingClient(s.host, s.port)
         self.folder = self.session.store.folder
         self.journal = jn.load(self.folder)
+        self.settled = False  # set by record()
 
     # -- places --------------------------------------------------------------------------
     @property
@@ -88,6 +83,13 @@ class ModelOps:
 
     # -- journal -------------------------------------------------------------------------
     def record(self, command: str, model: str, **kw: Any) -> jn.ModelRecord:
+        last = next(
+            (r for r in reversed(self.journal.records) if (r.command, r.model) == (command, model)),
+            None,
+        )
+        # The same command finished last time: what the system shows is that command's end,
+        # not a half-done one (which HANA's catalogue alone cannot tell).
+        self.settled = last is not None and last.status == "done"
         old = self.journal.interrupted(command, model)
         if old is not None and (old.version, old.source) != (
             kw.get("version"),
@@ -108,6 +110,7 @@ class ModelOps:
     def phase(self, rec: jn.ModelRecord, name: str) -> Iterator[jn.Phase]:
         ph = rec.phase(name)
         jn.save(self.folder, self.journal)
+        reached(f"{name}: begins")
         try:
             yield ph
         except Exception as exc:
@@ -117,6 +120,7 @@ class ModelOps:
             raise
         ph.status = "done"
         jn.save(self.folder, self.journal)
+        reached(f"{name}: done")
         self.out.write(f"  {name}: {ph.said}\n")
         self.out.flush()  # progress as it happens, also into a pipe
 
@@ -138,7 +142,13 @@ class ModelOps:
         return int(rows[0][0]) if rows else 0
 
     def run_sql(self, statements: list[str]) -> list[list[tuple[Any, ...]]]:
-        return self._sql().execute_all("ml_user", statements)
+        """Each statement committed on its own: a kill between two leaves the first done,
+        and every phase reads HANA before it writes, so the next run goes on from there."""
+        out = []
+        for statement in statements:
+            out += self._sql().execute_all("ml_user", [statement])
+            reached(f"sql done: {statement}")
+        return out
 
     # -- add -----------------------------------------------------------------------------
     def add(self, name: str, source: Path, version: int) -> jn.ModelRecord:
@@ -153,10 +163,15 @@ class ModelOps:
             ph.said = f"{source}: signature {sig.name}, {_shape(sig)}"
         with self.phase(rec, "copy") as ph:
             ph.said = self.copy(source, self.local(f"{target}/{version}"))
+            ph.changed = ph.said.startswith("copied")
         with self.phase(rec, "config.cnf") as ph:
             ph.said = self.edit_config(lambda text: ct.add_model(text, name, target))
+            ph.changed = ph.said == UPDATED
         with self.phase(rec, "reload TF Serving") as ph:
-            ph.said = self.reload()
+            if self.serving.state(name, version) == "AVAILABLE":
+                ph.said = f"TF Serving serves {name} version {version} already"
+            else:
+                ph.said, ph.changed = self.reload(), True
         with self.phase(rec, "AVAILABLE") as ph:
             self.serving.wait_available(name, version, self.timeout_s)
             ph.said = f"{name} version {version} is AVAILABLE"
@@ -167,26 +182,25 @@ class ModelOps:
         self.register(rec, name)
         with self.phase(rec, "PREDICT wrapper") as ph:
             ph.said = self.wrapper(name, sig, inputs, outputs)
-        self.finish(rec, f"{name} version {version} is served and callable from SQL")
+            ph.changed = ph.said.endswith("created")
+        changes = sum(p.changed for p in rec.phases)
+        self.finish(
+            rec,
+            f"{name} version {version} is served and callable from SQL "
+            f"({changes} change{'' if changes == 1 else 's'})",
+        )
         return rec
 
     def copy(self, source: Path, dest: Path) -> str:
         shown = self.session.host.unmap(dest)  # the path on the server, not under --root
         if dest.exists():
-            if _same_tree(source, dest):
+            if same_tree(source, dest):
                 return f"{shown} is already there with the same files"
             raise ModelError(
                 f"{shown} exists with other files: it is left as it is; give another "
                 "--version, or remove that folder yourself"
             )
-        owner = self.admin()
-        files.ensure_dir(dest.parent, owner)
-        tmp = dest.with_name(f".{dest.name}.emlsetup-new")
-        shutil.rmtree(tmp, ignore_errors=True)  # a copy cut short by a kill
-        shutil.copytree(source, tmp)
-        for path in [tmp, *tmp.rglob("*")]:
-            files.chown_to(path, owner)
-        os.replace(tmp, dest)
+        copy_version(source, dest, self.admin())
         return f"copied to {shown}"
 
     def edit_config(self, edit: Callable[[str], str]) -> str:
@@ -207,39 +221,51 @@ class ModelOps:
         os.chmod(tmp, st.st_mode & 0o7777)
         if os.geteuid() == 0:
             os.chown(tmp, st.st_uid, st.st_gid)
+        reached("config.cnf: the new text written next to it")
         os.replace(tmp, path)
-        return "config.cnf updated"
+        reached("config.cnf: renamed into place")
+        return UPDATED
 
     def reload(self) -> str:
         entries = ct.models(self.config_file.read_text())
         if self.serving.reload(entries):
+            reached("reload TF Serving: HandleReloadConfigRequest answered")
             return f"HandleReloadConfigRequest: serving {', '.join(e.name for e in entries)}"
         if self.restart is not None:
             self.restart()
-        else:
-            from steps.models.restart import restart_server
+            return "restarted TensorFlow Serving (it has no HandleReloadConfigRequest)"
+        from steps.models.restart import restart_server
 
-            restart_server(self.session)
-        return "restarted TensorFlow Serving (it has no HandleReloadConfigRequest)"
+        return restart_server(self.session)
 
     def register(self, rec: jn.ModelRecord, name: str) -> None:
         with self.phase(rec, "HANA model row") as ph:
-            if self.count(hs.COUNT_ROW, name, "RemoteSource"):
+            there = bool(self.count(hs.COUNT_ROW, name, "RemoteSource"))
+            if there:
                 ph.said = f"{hs.CONFIG_TABLE} has {name} already"
             else:
                 self.run_sql([hs.register(name)])
                 ph.said = f"{name} -> RemoteSource TensorFlow in {hs.CONFIG_TABLE}"
+                ph.changed = True
         with self.phase(rec, "UpdateModelConfiguration") as ph:
-            ph.said = self.reload_eml()
+            # After a kill or a failure the row may be there but never loaded: reload then.
+            if there and self.settled and self.destinations().get(name) == "OK":
+                ph.said = f"EML has {name} loaded already"
+            else:
+                ph.said, ph.changed = self.reload_eml(), True
         with self.phase(rec, "EML_CHECKDESTINATION_PROC") as ph:
-            rows = self.run_sql(hs.CHECK_DESTINATION)[-1]
-            listed = {str(r[0]): str(r[1]) for r in rows}
+            listed = self.destinations()
             if listed.get(name) != "OK":
                 raise ModelError(
                     f"EML_CHECKDESTINATION_PROC does not list {name} as OK "
                     f"({listed.get(name, 'missing')}); check the remote source and TF Serving"
                 )
             ph.said = f"lists {name}: OK"
+
+    def destinations(self) -> dict[str, str]:
+        """{model: status} as EML_CHECKDESTINATION_PROC lists its loaded configuration."""
+        rows = self.run_sql(hs.CHECK_DESTINATION)[-1]
+        return {str(r[0]): str(r[1]) for r in rows}
 
     def reload_eml(self) -> str:
         rows = self.run_sql(hs.RELOAD)[-1]

@@ -26,6 +26,7 @@ class Phase(BaseModel):
     name: str
     status: str = "running"  # running, done, failed
     said: str = ""
+    changed: bool = False  # the phase changed the system (a copy, an edit, a reload, a row)
 
 
 class ModelRecord(BaseModel):
@@ -45,7 +46,7 @@ class ModelRecord(BaseModel):
             found = Phase(name=name)
             self.phases.append(found)
         else:
-            found.status, found.said = "running", ""
+            found.status, found.said, found.changed = "running", "", False
         return found
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from steps.models import protowire as pw
+from steps.models.checkpoints import reached
 from steps.models.config_text import ModelEntry
 from steps.models.savedmodel import Signature, parse_signature_map
 
@@ -49,7 +50,7 @@ class ServingClient:
 
     def reload(self, entries: list[ModelEntry]) -> bool:
         """The server serves exactly ``entries`` (config.cnf's list). False when it has no
-        HandleReloadConfigRequest (then it must be restarted)."""
+        HandleReloadConfigRequest or does not answer (then it must be (re)started)."""
         from checks import tf_serving_proto as pb
 
         grpc = _grpc()
@@ -62,8 +63,8 @@ class ServingClient:
                 pb.HANDLE_RELOAD_CONFIG, request, pb.message_class("ReloadConfigResponse")
             )
         except grpc.RpcError as exc:
-            if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
-                return False
+            if exc.code() in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAVAILABLE):
+                return False  # no reload method, or nothing answers (stopped): a (re)start
             raise ServingError(
                 f"TensorFlow Serving on {self.where} refused the new configuration "
                 f"({exc.code().name}: {exc.details()}); check config.cnf and its log"
@@ -106,6 +107,7 @@ class ServingClient:
         last = ""
         while True:
             last = self.state(name, version)
+            reached(f"AVAILABLE: GetModelStatus answered {last or 'not loaded'}")
             if last == "AVAILABLE":
                 return
             if time.monotonic() >= deadline:
