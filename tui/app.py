@@ -202,15 +202,7 @@ if TYPE_CHECKING:  # mypy proves the app is what its screens and palette take it
 
 def run_wizard(args: argparse.Namespace) -> int:
     try:
-        session = Session.open(
-            Options(
-                config=args.config,
-                root=args.root,
-                state_dir=args.state_dir,
-                distro=args.distro,
-                overrides=args.overrides,
-            )
-        )
+        session = Session.open(Options.from_args(args))
         app = WizardApp(session)
     except (SettingsError, SessionError, StateError) as exc:
         print(f"emlsetup: {exc}")

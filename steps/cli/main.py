@@ -183,18 +183,7 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
         if args.command in STANDALONE:  # no session: works on any controller, never locks
             return STANDALONE[args.command](args, out)
         environ, config_text = session_inputs(args)
-        session = Session.open(
-            Options(
-                config=args.config,
-                root=args.root,
-                state_dir=args.state_dir,
-                distro=args.distro,
-                overrides=args.overrides,
-                environ=environ,
-                config_text=config_text,
-                chroot=getattr(args, "chroot", False),
-            )
-        )
+        session = Session.open(Options.from_args(args, environ=environ, config_text=config_text))
         return COMMANDS[args.command](session, args, out)
     except (SettingsError, SessionError, StateError, LockedError) as exc:
         print(f"emlsetup: {message_line(str(exc))}", file=sys.stderr)

@@ -83,6 +83,14 @@ def unverified_reason(number: int, unread: list[CheckResult]) -> str:
     )
 
 
+def first_failure(label: str, results: list[CheckResult]) -> str | None:
+    """The step's reason: its first failed check, with what was measured and the fix."""
+    failed = next((c for c in results if c.status == Status.FAIL), None)
+    if failed is None:
+        return None
+    return f"{label}: {failed.name} ({failed.measured}); fix: {failed.fix}"
+
+
 class Engine:
     def __init__(
         self,
@@ -173,13 +181,8 @@ class Engine:
         self._emit("step", f"Step {step.number}: {step.title}")
         st.checks = self.check(step, step.checks)
         self._emit("checks", "prerequisites", results=st.checks)
-        blocking = [c for c in st.checks if c.status == Status.FAIL]
-        if blocking:
-            return self._fail_step(
-                st,
-                f"prerequisite failed: {blocking[0].name} "
-                f"({blocking[0].measured}); fix: {blocking[0].fix}",
-            )
+        if blocking := first_failure("prerequisite failed", st.checks):
+            return self._fail_step(st, blocking)
         for action in step.actions:
             if self.cancelled.is_set():
                 return self._stop(st, "cancelled")
@@ -187,13 +190,8 @@ class Engine:
                 return False
         st.results = self.check(step, step.results)
         self._emit("results", "expected results", results=st.results)
-        failed = [c for c in st.results if c.status == Status.FAIL]
-        if failed:
-            return self._fail_step(
-                st,
-                f"expected result not met: {failed[0].name} "
-                f"({failed[0].measured}); fix: {failed[0].fix}",
-            )
+        if failed := first_failure("expected result not met", st.results):
+            return self._fail_step(st, failed)
         self.state.current = None
         unread = [c for c in st.checks + st.results if c.status == Status.SKIP]
         if unread:  # a check that could not run proves nothing: the step is not "done"

@@ -3,6 +3,7 @@ once, the same way for the headless CLI and the TUI."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 from collections.abc import Mapping
@@ -54,6 +55,20 @@ class Options:
     chroot: bool = False  # --chroot: run commands inside --root (a real system's root)
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     config_text: str | None = None  # the answers file, read from standard input
+
+    @classmethod
+    def from_args(cls, args: argparse.Namespace, **more: Any) -> Options:
+        """The global options (steps/cli/main.py's parser), the same for a command and the
+        wizard so that neither forgets one (the wizard once ignored --chroot)."""
+        return cls(
+            config=args.config,
+            root=args.root,
+            state_dir=args.state_dir,
+            distro=args.distro,
+            overrides=args.overrides,
+            chroot=getattr(args, "chroot", False),
+            **more,
+        )
 
 
 @dataclass
