@@ -37,19 +37,16 @@ from checks.preflight import (
     disk_rows,
     endpoint,
     host_rows,
-    knock,
     measure_space,
     memory_row,
     parse_meminfo,
     proxies_from,
     repo_urls,
-    steps_text,
 )
-from checks.result import Status
-from checks.spec import CommandsPresent, PackagesInstalled, SqlCount, ToolVersion
-from checks.sql import NO_HANA_FIX
+from checks.spec import CommandsPresent, PackagesInstalled, ToolVersion
 from steps.core.model import Command, Manual, Sql, StartDaemon, WriteFile
 from steps.core.plan import Plan
+from steps.core.preflight_hana import hana_login, hana_rows, roles_needed
 from steps.core.settings import Settings
 
 BUILD_ACTIONS = {"build", "test", "model-server"}
@@ -67,107 +64,6 @@ PYPI = (("pypi.org", 443), ("files.pythonhosted.org", 443))
 BAZEL_FETCH = (("mirror.bazel.build", 443), ("github.com", 443))
 
 Runs = Mapping[int, set[str]]  # per step, the ids of the actions that would run
-
-
-# -- HANA --------------------------------------------------------------------------------------
-def roles_needed(plan: Plan, numbers: list[int]) -> dict[str, set[int]]:
-    """Which HANA login each step of the run uses: its SQL checks and SQL actions."""
-    roles: dict[str, set[int]] = {}
-    for step in plan.steps:
-        if step.number not in numbers:
-            continue
-        specs = [*step.checks, *step.results]
-        for a in step.actions:
-            specs += [*a.done_when, *a.only_if, *a.unneeded_when]
-            if isinstance(a, Sql):
-                roles.setdefault(a.role, set()).add(step.number)
-        for spec in specs:
-            if isinstance(spec, SqlCount):
-                roles.setdefault(spec.role, set()).add(step.number)
-    return roles
-
-
-def hana_rows(
-    settings: Settings,
-    roles: Mapping[str, set[int]],
-    given: Mapping[str, str],
-    login: Callable[[str], str | None],
-    timeout: float,
-) -> list[Row]:
-    """Credentials for each login the run needs, HANA answering, and each login working."""
-    if not roles:
-        return []
-    hana = settings.hana
-    users = {"system": hana.system_user, "ml_user": hana.ml_user}
-    keys = {"system": hana.system_key, "ml_user": hana.ml_user_key}
-    env = {"system": "EMLSETUP_SYSTEM_PASSWORD", "ml_user": "EMLSETUP_ML_USER_PASSWORD"}
-    have = {r: bool(keys[r] or given.get(env[r])) for r in roles}
-    rows = []
-    missing = [r for r in roles if not have[r]]
-    if missing:
-        rows.append(
-            Row(
-                name="hana",
-                check="HANA credentials",
-                status=Status.FAIL,
-                measured="none for " + ", ".join(users[r] for r in missing),
-                needed="a password or hdbuserstore key for "
-                + ", ".join(f"{users[r]} ({steps_text(roles[r])})" for r in roles),
-                fix=NO_HANA_FIX,
-                steps=tuple(sorted({s for r in missing for s in roles[r]})),
-            )
-        )
-    all_steps = tuple(sorted({s for steps in roles.values() for s in steps}))
-    answered: str | None = None
-    if any(have[r] and not keys[r] for r in roles):  # a key holds its own address
-        answered = knock(hana.address, hana.sql_port, timeout)
-        rows.append(
-            Row(
-                name="hana",
-                check=f"HANA answers at {hana.address}:{hana.sql_port}",
-                status=Status.OK if answered is None else Status.FAIL,
-                measured="answers" if answered is None else answered,
-                needed=f"reachable in {timeout:g} s",
-                fix=""
-                if answered is None
-                else "start HANA (HDB start as the <sid>adm user) or correct hana.address / "
-                "hana.sql_port (3<instance>15 for the tenant)",
-                steps=all_steps,
-            )
-        )
-    for role in roles:
-        if not have[role]:
-            continue
-        error = "not tried: HANA does not answer" if answered else login(role)
-        rows.append(
-            Row(
-                name="hana",
-                check=f"HANA login as {users[role]}",
-                status=Status.OK if error is None else Status.FAIL,
-                measured="works" if error is None else error,
-                needed=f"works ({steps_text(roles[role])})",
-                fix="" if error is None else f"check {users[role]}'s password or key",
-                steps=tuple(sorted(roles[role])),
-            )
-        )
-    return rows
-
-
-def hana_login(settings: Settings, given: Mapping[str, str]) -> Callable[[str], str | None]:
-    """A login as a role through the real client: None when it works, else the sentence."""
-
-    def login(role: str) -> str | None:
-        from checks.sql import SqlFailure
-        from steps.hana.client import HanaAccess, HanaSecrets
-
-        with HanaAccess(settings.hana, HanaSecrets.from_env(given)) as access:
-            try:
-                access.login(role)
-            except SqlFailure as exc:
-                return exc.message
-        return None
-
-    return login
 
 
 # -- disk, memory ------------------------------------------------------------------------------
