@@ -27,6 +27,15 @@ Sources, beside the data they gave:
   Debian 11 and Ubuntu 20.04 on (Python 2 was removed), python3-venv gives `python3 -m venv`.
   apt-key is deprecated ("Manage keyring files in trusted.gpg.d instead", apt-key(8)) and gone
   from Debian 13 / Ubuntu 24.10: the key is a keyring file named by signed-by (sources.list(5)).
+- unzip, which Bazel's installer needs, is the package `unzip` on every release: Debian 9-13
+  and Ubuntu 16.04-24.04 (packages.debian.org/<codename>/unzip, packages.ubuntu.com/<codename>/
+  unzip; `apt-cache policy unzip` on this Debian 12 machine: 6.0-28, bookworm/main; Bazel's
+  guide: `apt-get install pkg-config zip g++ zlib1g-dev unzip`, docs.bazel.build/versions/
+  1.2.0/install-ubuntu.html); RHEL/CentOS 7 and RHEL 8/9 (base repository / BaseOS: docs.
+  redhat.com RHEL 9 "Package manifest", chapter "The BaseOS repository"; `yum install -y unzip
+  zip` before the Bazel installer on centos:7, github.com/hellozmz/WeChat Dockerfile); SLES 12
+  and 15 (the SLES pool / Basesystem module, Info-ZIP's unzip-6.00 as built by
+  build.opensuse.org; `zypper --non-interactive install unzip` in scripts for SLES).
 - TensorFlow: TF 1.15 is the last 1.x with cp27 wheels; its manylinux2010 wheels need
   pip >= 19.0 (tensorflow.org/install/pip, "Requires pip >= 19.0"); pip 21.0 dropped Python 2
   (pip.pypa.io/en/stable/news/#v21-0), so a 2.7 venv upgrades to pip<21 (pip 8 ignores
@@ -224,11 +233,12 @@ SERVING_ALLOWED = {
     "apt": APT,
 }
 SERVING_DURATION = {"build": "2-4 hours", "container": "minutes", "apt": "minutes"}
-# What a source build needs beyond the route's build packages: the Bazel installer stops
-# without unzip (bazelbuild/bazel scripts/packages/template_bin.sh: "unzip not found"; Bazel's
-# install guide lists it, docs.bazel.build/versions/1.2.0/install-ubuntu.html). The tutorial's
-# own routes are left as the tutorial has them.
-BUILD_EXTRA = {r: ["unzip"] for r in ROUTES if r not in BUILD}
+# What a source build needs beyond the route's build packages, on every route that runs the
+# Bazel installer, the tutorial's included: the installer stops without unzip (bazelbuild/bazel
+# scripts/packages/template_bin.sh: "unzip not found", exit 1, 0.11.1 as 7.x; Bazel's install
+# guide lists it, docs.bazel.build/versions/1.2.0/install-ubuntu.html). The tutorial's step 3
+# installs zip only. The package is named unzip on every release (see the sources above).
+BUILD_EXTRA = {r: ["unzip"] for r in ROUTES}
 # Installing podman where the release's route does not already (rhel8/9 and SLES 15 do).
 PODMAN_INSTALL = {
     "rhel7": ["yum", "install", "-y", "podman"],  # RHEL 7.6+ extras

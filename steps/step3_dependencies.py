@@ -116,6 +116,11 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
             text="CentOS has no subscription-manager; its extras repository is on by default.",
         ),
         "Repository set-up is skipped when every package it serves is already installed.",
+        Note(
+            serving=["build"],
+            text="unzip is installed too, which the tutorial omits: Bazel's installer (step 5) "
+            'stops without it ("unzip not found, please install the corresponding package.").',
+        ),
     ],
     actions=[
         _sles(
@@ -302,6 +307,12 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
             name="compiler, git, swig, zip",
             fix="re-run step 3",
             commands=["gcc", "g++", "make", "git", "swig", "zip", "curl"],
+        ),
+        CommandsPresent(
+            name="unzip, which Bazel's installer needs",
+            serving=["build"],
+            fix="re-run step 3",
+            commands=["unzip"],
         ),
         CommandsPresent(
             name="Python {python} and its virtual environments",

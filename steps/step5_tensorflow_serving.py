@@ -174,7 +174,14 @@ at the TensorFlow Serving tag of the TensorFlow it installs, with the Bazel that
             "another machine, copy it over, and set serving.bazel_installer=/path/to/it",
         ),
         _bazel_install("bazel-chmod", "Make the installer executable", ["chmod", "+x", INSTALLER]),
-        _bazel_install("bazel-install", "Install Bazel in user mode", [INSTALLER, "--user"]),
+        _bazel_install(
+            "bazel-install",
+            "Install Bazel in user mode",
+            [INSTALLER, "--user"],
+            # The installer's own dependency test (template_bin.sh): unzip, or exit 1.
+            fix="if it says unzip not found, install unzip with step 3 (emlsetup run "
+            "--only-step 3), then run step 5 again",
+        ),
         Command(
             id="bazel-cleanup",
             title="Remove the installer",

@@ -7,7 +7,10 @@ from __future__ import annotations
 import json
 import os
 import signal
+from collections.abc import Callable
 from typing import Any
+
+import pytest
 
 from tests.sandbox import Sandbox
 from tests.test_run_headless import (
@@ -48,6 +51,32 @@ def test_offline_bazel_download_says_how_to_use_an_installer_on_disk(sandbox: Sa
     assert count(sandbox, "cp", f"/root/{installer.name}") == 1
     assert statuses(sandbox, 5)["bazel-install"] == "done"
     assert "clone on another machine" in done.stdout
+
+
+@pytest.mark.parametrize("sample", ["sles12sp2", "rhel7"])
+def test_without_unzip_the_bazel_installer_stops_and_the_fix_is_step_3(
+    make_sandbox: Callable[..., Sandbox], sample: str
+) -> None:
+    """A server whose step 3 was done the tutorial's way (zip, no unzip): Bazel's installer
+    refuses as the real one does, the wizard says what to do, and step 3 then installs it."""
+    sb = make_sandbox(sample)
+    _prepare(sb)
+    sb.target("/usr/bin/unzip").unlink()
+    packages = sb.target("/var/lib/fake-packages")
+    packages.write_text(packages.read_text().replace("unzip\n", ""))
+    stopped = sb.run_cli("run", "--yes", "--only-step", "5")
+    assert stopped.returncode == 1
+    assert "unzip not found, please install the corresponding package." in stopped.stdout
+    assert "Install Bazel in user mode failed: exit 1" in stopped.stdout
+    assert "fix: if it says unzip not found, install unzip with step 3" in stopped.stdout
+    assert statuses(sb, 5)["bazel-install"] == "failed"
+    assert not sb.target("/home/tmsadm/bin/bazel").exists() and sb.calls("git") == []
+    # The fix as told: step 3 installs unzip (only the build tools' install runs again).
+    assert sb.run_cli("run", "--yes", "--only-step", "3").returncode == 0
+    assert "unzip" in packages.read_text().split()
+    done = sb.run_cli("run", "--yes", "--only-step", "5")
+    assert done.returncode == 0, done.stdout[-2000:]
+    assert statuses(sb, 5)["bazel-install"] == "done"
 
 
 def test_a_wrong_bazel_version_is_a_failed_check_with_the_fix(sandbox: Sandbox) -> None:

@@ -213,3 +213,7 @@ def test_a_second_run_of_step_3_on_the_tutorials_systems_changes_nothing(
     assert again.returncode == 0, again.stdout[-2000:]
     assert len(_changers(sb)) == before, _changers(sb)[before:]
     assert "found done on the system" in again.stdout
+    if sample in ("sles12sp2", "rhel7", "centos7"):  # TF Serving built: Bazel's installer
+        assert sb.target("/usr/bin/unzip").exists()  # needs unzip, which step 3 installed
+        asked = [c["argv"] for c in sb.calls("rpm") if "--whatprovides" in c["argv"]]
+        assert any("unzip" in a for a in asked[len(asked) // 2 :])  # and found the 2nd time

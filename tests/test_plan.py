@@ -74,8 +74,9 @@ EXPECT: dict[str, tuple[set[str], str | None, str | None]] = {
     ),
     "sudo zypper install wget curl git freetype-devel libpng12-devel swig zip": (
         SLES,
-        "$ zypper --non-interactive install wget curl git freetype-devel libpng12-devel swig zip",
-        None,
+        "$ zypper --non-interactive install wget curl git freetype-devel libpng12-devel swig zip "
+        "unzip",
+        "unzip is installed too",  # Bazel's installer stops without it
     ),
     "sudo zypper install python python-devel python-numpy python-numpy-devel python-setuptools": (
         SLES,
@@ -116,8 +117,8 @@ EXPECT: dict[str, tuple[set[str], str | None, str | None]] = {
     ),
     "sudo yum install wget curl git freetype-devel swig zip": (
         RHEL,
-        "$ yum install -y wget curl git freetype-devel swig zip",
-        None,
+        "$ yum install -y wget curl git freetype-devel swig zip unzip",
+        "unzip is installed too",
     ),
     "sudo rpm -ivh https://dl.fedoraproject.org/pub/epel/epel-release-latest-7.noarch.rpm": (
         RHEL,

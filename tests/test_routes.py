@@ -185,3 +185,41 @@ def test_plans_on_the_tutorials_systems_show_the_pinned_pip(
     assert "$ /home/tmsadm/tms/bin/pip install --upgrade 'pip<21'" in plan
     assert "$ virtualenv --python=python2.7 --system-site-packages /home/tmsadm/tms" in plan
     assert "pip install --upgrade pip\n" not in plan
+
+
+# Step 3's install of the build tools on each release's build route, as the plan shows it.
+BUILD_TOOLS = {
+    "sles12sp2": "zypper --non-interactive install wget curl git freetype-devel libpng12-devel "
+    "swig zip unzip",
+    "rhel7": "yum install -y wget curl git freetype-devel swig zip unzip",
+    "centos7": "yum install -y wget curl git freetype-devel swig zip unzip",
+    "ubuntu1604": "apt-get install -y build-essential curl libcurl4-openssl-dev git "
+    "libfreetype6-dev libpng12-dev libzmq3-dev pkg-config software-properties-common swig zip "
+    "zlib1g-dev unzip",
+    "sles15sp5": "zypper --non-interactive install wget curl git freetype2-devel libpng16-devel "
+    "swig zip podman unzip",
+    "rhel94": "yum install -y wget curl git freetype-devel swig zip podman unzip",
+    "debian12": "apt-get install -y build-essential ca-certificates curl git pkg-config swig zip "
+    "zlib1g-dev unzip",
+}
+
+
+@pytest.mark.parametrize("sample", sorted(BUILD_TOOLS))
+def test_every_route_that_runs_the_bazel_installer_installs_unzip_in_step_3(
+    make_sandbox: Callable[..., Sandbox], sample: str
+) -> None:
+    """Bazel's installer exits 1 without unzip (template_bin.sh), on the tutorial's build
+    routes (SLES 12, RHEL 7) as on the newer ones; the tutorial's step 3 installs only zip.
+    A route that never runs the installer (container, apt) does not get it."""
+    sb = make_sandbox(sample)
+    build = sb.env(EMLSETUP_SERVING__ROUTE="build")
+    plan = sb.run_cli("plan", env=build)
+    assert plan.returncode == 0, plan.stderr
+    three = plan.stdout.split("== Step 3")[1].split("== Step 4")[0]
+    assert f"$ {BUILD_TOOLS[sample]}\n" in three
+    assert "unzip is installed too, which the tutorial omits" in three
+    if sample in ("sles12sp2", "rhel7", "centos7"):
+        assert sb.run_cli("plan").stdout == plan.stdout  # the build is their default
+        return
+    other = sb.run_cli("plan").stdout.split("== Step 3")[1].split("== Step 4")[0]
+    assert "unzip" not in other

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import sys
 import time
@@ -51,9 +52,26 @@ def wget(argv: list[str]) -> int:
     return curl(argv)
 
 
+# What every Bazel installer, 0.11.1 (the tutorial's) to 7.x, does without unzip on PATH
+# (bazelbuild/bazel scripts/packages/template_bin.sh, "# Test for dependencies": `if ! which
+# unzip >/dev/null; then` these lines to stderr, `exit 1`), after its banner on stdout.
+UNZIP_MISSING = (
+    "\nunzip not found, please install the corresponding package.\n"
+    "See http://bazel.build/docs/install.html for more information on\n"
+    "dependencies of Bazel."
+)
+
+
 def bazel_installer(argv: list[str]) -> int:
+    """bazel-X-installer-linux-x86_64.sh: its banner, its unzip test, then $HOME/bin/bazel
+    (--user). A real 0.27.0 run without unzip prints "Bazel installer", its release notes,
+    then exactly the three lines above (the oldest templates say bazel.io instead)."""
     if "--user" not in argv:
         err("Bazel installer: use --user for a user-mode install in $HOME/bin")
+        return 1
+    say("Bazel installer\n---------------\n")
+    if shutil.which("unzip") is None:
+        err(UNZIP_MISSING)
         return 1
     label = os.environ.get("FAKE_BAZEL_LABEL", "0.11.1")
     bin_dir = Path(os.environ["HOME"]) / "bin"
@@ -325,7 +343,7 @@ TOOLS: dict[str, Callable[[list[str]], int]] = {
         t: system_python
         for t in ("python3", "python3.6", "python3.9", "python3.10", "python3.11", "python3.12")
     },
-    **{t: quiet for t in ("gcc", "g++", "make", "swig", "zip", "python2.7")},
+    **{t: quiet for t in ("gcc", "g++", "make", "swig", "zip", "unzip", "python2.7")},
 }
 
 if __name__ == "__main__":

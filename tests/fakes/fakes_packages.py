@@ -18,6 +18,7 @@ PROVIDES: dict[str, list[str]] = {
     "git": ["git"],
     "swig": ["swig"],
     "zip": ["zip"],
+    "unzip": ["unzip"],  # Info-ZIP's /usr/bin/unzip, the package's name on every release
     "wget": ["wget"],
     "python": ["python2.7"],
     "python-dev": ["python2.7"],
