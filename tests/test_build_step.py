@@ -67,7 +67,7 @@ def test_without_unzip_the_bazel_installer_stops_and_the_fix_is_step_3(
     stopped = sb.run_cli("run", "--yes", "--only-step", "5")
     assert stopped.returncode == 1
     assert "unzip not found, please install the corresponding package." in stopped.stdout
-    assert "Install Bazel in user mode failed: exit 1" in stopped.stdout
+    assert "Install Bazel in user mode failed: exit 1: unzip not found" in stopped.stdout
     assert "fix: if it says unzip not found, install unzip with step 3" in stopped.stdout
     assert statuses(sb, 5)["bazel-install"] == "failed"
     assert not sb.target("/home/tmsadm/bin/bazel").exists() and sb.calls("git") == []

@@ -7,7 +7,9 @@ from pathlib import Path
 from checks.hardware import parse_cpu_count, parse_cpu_flags, parse_mem_total_mb
 from checks.system import find_sudoers_rule, parse_passwd, password_state
 from checks.versions import extract_version, satisfies
-from steps.core.output import Tail, meaningful_tail, redact
+from steps.core.output import Tail, error_line, meaningful_tail, redact
+
+FIXTURES = Path(__file__).parent / "fixtures" / "bazel"
 
 PIP_OLD = "pip 8.1.1 from /home/tmsadm/tms/lib/python2.7/site-packages (python 2.7)\n"
 PIP_OK = "pip 9.0.1 from /home/tmsadm/tms/lib/python2.7/site-packages (python 2.7)\n"
@@ -82,6 +84,29 @@ def test_tail_keeps_the_error_and_drops_noise() -> None:
     tail = meaningful_tail(lines, limit=4)
     assert tail[0].startswith("ERROR:") and len(tail) == 4
     assert all("[12 / 30]" not in x for x in meaningful_tail(lines, limit=20))
+
+
+def test_a_failure_is_quoted_by_the_line_that_says_what_went_wrong() -> None:
+    # Bazel's installer without unzip (bazelbuild/bazel scripts/packages/template_bin.sh):
+    # its last line is the end of a sentence, not the reason.
+    installer = [
+        "Bazel installer",
+        "---------------",
+        "",
+        "unzip not found, please install the corresponding package.",
+        "See http://bazel.build/docs/install.html for more information on",
+        "dependencies of Bazel.",
+    ]
+    assert error_line(installer) == "unzip not found, please install the corresponding package."
+    # A real failed build (tests/fixtures/bazel/04-compile-error) ends with its verdict.
+    raw = (FIXTURES / "04-compile-error.stderr.raw").read_text(errors="replace")
+    build = raw.replace("\r", "\n").splitlines()
+    assert error_line(build) == "FAILED: Build did NOT complete successfully"
+    # Output with no error word is quoted by its last line, as before.
+    apt = ["Reading package lists...", "E: Package 'x' has no installation candidate"]
+    assert error_line(apt) == apt[-1]
+    assert error_line(["one", "two", ""]) == "two"
+    assert error_line([]) == ""
 
 
 def test_credentials_in_output_are_redacted() -> None:

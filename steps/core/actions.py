@@ -35,7 +35,7 @@ from steps.core.model import (
     Step,
     WriteFile,
 )
-from steps.core.output import Tail, meaningful_tail
+from steps.core.output import Tail, error_line, meaningful_tail
 from steps.core.runner import Runner
 from steps.core.secret_input import held_secret
 from steps.core.state import ActionState, CommandRecord, now
@@ -367,8 +367,8 @@ def bazel_failure(code: int, tracker: BuildTracker) -> str:
 
 def command_error(rec: CommandRecord, expect: str | None) -> str | None:
     if rec.exit_code != 0:
-        last = rec.tail[-1] if rec.tail else ""
-        return f"exit {rec.exit_code}" + (f": {last}" if last else "")
+        said = error_line(rec.tail)
+        return f"exit {rec.exit_code}" + (f": {said}" if said else "")
     if expect and not any(re.search(expect, line) for line in rec.tail):
         return f"its output did not show {expect!r}"
     return None

@@ -29,6 +29,14 @@ def meaningful_tail(lines: list[str], limit: int = 8) -> list[str]:
     return tail
 
 
+def error_line(lines: list[str]) -> str:
+    """The one line a failure is quoted by: the last that says what went wrong, not the
+    last printed (Bazel's installer ends "unzip not found, ..." with "dependencies of Bazel.")."""
+    kept = [x.strip() for x in lines if not _NOISE.match(x)][-8:]
+    errorish = [x for x in kept if _ERRORISH.search(x)]
+    return (errorish or kept or [""])[-1]
+
+
 def redact(line: str) -> str:
     """Anything that looks like a credential in captured output is hidden in reports."""
 
