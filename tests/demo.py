@@ -26,8 +26,6 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from hdbcli import dbapi
-
 from steps.core.follow import is_our_wrapper
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.os_releases import OS_RELEASE
@@ -130,15 +128,8 @@ def model_chain(sb: Sandbox, env: Mapping[str, str], srv: HanaTestServer) -> int
 
 
 def read_back(srv: HanaTestServer, table: str) -> str:
-    conn = dbapi.connect(
-        address="127.0.0.1", port=srv.port, user="ML_USER", password=ML_PW, databaseName="HXE"
-    )
-    try:
-        cur = conn.cursor()
-        cur.execute(f"SELECT * FROM {table}")
-        return ", ".join(f"y = {float(v):g}" for row in cur.fetchall() for v in row) or "no rows"
-    finally:
-        conn.close()
+    rows = srv.query(f"SELECT * FROM {table}", "ML_USER", ML_PW)
+    return ", ".join(f"y = {float(v):g}" for row in rows for v in row) or "no rows"
 
 
 def main() -> int:

@@ -228,14 +228,7 @@ class Bench:
         return problems
 
     def hana_rows(self, sql: str) -> list[tuple[Any, ...]]:
-        conn = dbapi.connect(address="127.0.0.1", port=self.srv.port, user="ML_USER",
-                             password=ML_PW, databaseName="HXE")  # fmt: skip
-        try:
-            cur = conn.cursor()
-            cur.execute(sql)
-            return [tuple(r) for r in cur.fetchall()]
-        finally:
-            conn.close()
+        return self.srv.query(sql, "ML_USER", ML_PW)
 
     def reset(self) -> None:
         """Back to before `model add`: remove it, and delete its files as the admin would."""

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hdbcli import dbapi
 
 from steps.core.state import StateStore
 from tests.fakes.fakelib import install_tool
@@ -46,15 +45,7 @@ def ready(
 
 
 def _ml_user_sql(srv: HanaTestServer, sql: str) -> list[tuple[object, ...]]:
-    conn = dbapi.connect(
-        address="127.0.0.1", port=srv.port, user="ML_USER", password=ML_PW, databaseName="HXE"
-    )
-    try:
-        cur = conn.cursor()
-        cur.execute(sql)
-        return [tuple(r) for r in cur.fetchall()]
-    finally:
-        conn.close()
+    return srv.query(sql, "ML_USER", ML_PW)
 
 
 def _admin_uid(sb: Sandbox) -> int:

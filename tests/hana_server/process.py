@@ -207,6 +207,20 @@ class HanaTestServer:
         """Always 127.0.0.1."""
         return "127.0.0.1"
 
+    def query(self, sql: str, user: str, password: str) -> list[tuple[Any, ...]]:
+        """The rows of one query, read as an admin would: through the real hdbcli client."""
+        from hdbcli import dbapi
+
+        conn = dbapi.connect(
+            address=self.host, port=self.port, user=user, password=password, databaseName="HXE"
+        )
+        try:
+            cur = conn.cursor()
+            cur.execute(sql)
+            return [tuple(r) for r in cur.fetchall()]
+        finally:
+            conn.close()
+
     @property
     def statements(self) -> list[Statement]:
         """Every statement received so far, in order."""
