@@ -39,7 +39,7 @@ class Host:
         p = Path(target_path)
         if not p.is_absolute() or not self.sandboxed:
             return p
-        return self.root / p.relative_to("/")
+        return self.root / str(p).lstrip("/")  # "//x" is absolute too (POSIX leaves it open)
 
     def unmap(self, local: Path) -> str:
         """The target system's name for a local path under the root."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from checks.hardware import parse_cpu_count, parse_cpu_flags, parse_mem_total_mb
+from checks.host import Host
 from checks.system import find_sudoers_rule, parse_passwd, password_state
 from checks.versions import extract_version, satisfies
 from steps.core.output import Tail, error_line, meaningful_tail, redact
@@ -132,3 +133,11 @@ def test_output_tail_keeps_whole_last_lines_of_any_volume() -> None:
     big = Tail(64)
     big.add(b"x" * 100 + b"\nlast\n")
     assert big.lines() == ["last"]
+
+
+def test_a_target_path_with_two_leading_slashes_stays_inside_the_root(tmp_path: Path) -> None:
+    # POSIX lets "//x" mean something else than "/x"; pathlib keeps both slashes as its root,
+    # so a setting that ends in "//config.cnf" crashed the sandbox mapping (exit 70).
+    host = Host(root=tmp_path)
+    assert host.path("//etc/config.cnf") == tmp_path / "etc" / "config.cnf"
+    assert host.path("/etc/config.cnf") == tmp_path / "etc" / "config.cnf"

@@ -35,6 +35,11 @@ def test_defaults_are_the_tutorials() -> None:
         (["admin.user=Root Admin"], "admin.user"),
         (['serving.optimisation=["avx", "sse9"]'], "serving.optimisation"),
         (["serving.venv=relative/path"], "serving.venv"),
+        # A venv, clone or export folder of / or ~ would take over the system or the home.
+        (["serving.export_dir=/"], "serving.export_dir"),
+        (["serving.checkout=//"], "serving.checkout"),
+        (["serving.venv=~/"], "serving.venv"),
+        (["serving.export_dir=/.."], "serving.export_dir"),
         (["hana.colour=blue"], "hana.colour"),
         (["nodots=1"], "nodots"),
         (["serving.port"], "serving.port"),

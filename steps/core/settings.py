@@ -100,7 +100,12 @@ class ServingSettings(_Section):
     def _home_or_absolute(cls, value: str) -> str:
         if not (value.startswith("~/") or value.startswith("/")):
             raise ValueError("must be an absolute path or start with ~/ (the admin's home)")
-        return value.rstrip("/") or "/"
+        value = value.rstrip("/")
+        if value in ("", "~"):  # a venv, clone or export there would take over / or the home
+            raise ValueError("must be a folder of its own, not / or the admin's home itself")
+        if ".." in value.split("/"):
+            raise ValueError("must name the folder itself, without ..")
+        return value
 
 
 class PreflightSettings(_Section):
