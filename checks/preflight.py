@@ -277,6 +277,8 @@ def knock(host: str, port: int, timeout: float) -> str | None:
             return None
     except socket.gaierror:
         return "name not resolved"
+    except UnicodeError:  # a label of over 63 characters, or an empty one (IDNA, RFC 1035)
+        return "not a valid host name"
     except TimeoutError:
         return f"no answer in {timeout:g} s"
     except OSError as exc:

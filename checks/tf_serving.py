@@ -52,6 +52,8 @@ def _listening(host: str, port: int, timeout: float) -> str | None:
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return None
+    except UnicodeError:  # a label of over 63 characters, or an empty one (IDNA, RFC 1035)
+        return "not a valid host name"
     except OSError as exc:
         return exc.strerror or str(exc)
 

@@ -20,6 +20,7 @@ from checks.preflight import (
     command_rows,
     disk_rows,
     endpoint,
+    knock,
     memory_row,
     parse_meminfo,
     probe_address,
@@ -352,3 +353,10 @@ def test_a_build_to_re_attach_to_needs_no_new_disk(sandbox: Sandbox) -> None:
     again = preflight.would_run(session.engine(plan, state), plan, [5])
     assert "build" not in again[5] and "model-server" in again[5]
     assert not any("Bazel" in n.what for n in preflight.disk_needs(plan, session.settings, again))
+
+
+def test_a_repository_host_no_resolver_can_take_is_a_row_not_a_crash() -> None:
+    # A repository file may name anything; a 64-character label fails IDNA encoding before any
+    # lookup (RFC 1035 caps a label at 63), which crashed the preflight with exit 70.
+    assert knock("a" * 64 + ".example.com", 443, 1.0) == "not a valid host name"
+    assert knock("mirror..example.com", 443, 1.0) == "not a valid host name"

@@ -40,6 +40,9 @@ def test_defaults_are_the_tutorials() -> None:
         (["serving.checkout=//"], "serving.checkout"),
         (["serving.venv=~/"], "serving.venv"),
         (["serving.export_dir=/.."], "serving.export_dir"),
+        # A DNS label has at most 63 characters (RFC 1035); a longer one crashed the socket.
+        (["serving.host=" + "a" * 64 + ".example"], "serving.host"),
+        (["hana.address=hxe..example"], "hana.address"),
         (["hana.colour=blue"], "hana.colour"),
         (["nodots=1"], "nodots"),
         (["serving.port"], "serving.port"),

@@ -13,9 +13,16 @@ import stat
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -32,6 +39,20 @@ CONFIG_MAX = 1024 * 1024  # an answers file is a few lines; a bigger one is a mi
 SHOWN_MAX = 60  # of a value echoed in a message
 
 
+def _dns_labels(value: str) -> str:
+    """A name's dot-separated labels are 1-63 characters (RFC 1035); an IPv6 address has none."""
+    if ":" not in value and any(not 0 < len(x) <= 63 for x in value.removesuffix(".").split(".")):
+        raise ValueError("not a host name: each part between dots has 1 to 63 characters")
+    return value
+
+
+HostName = Annotated[
+    str,
+    Field(max_length=HOST_MAX, pattern=r"^[A-Za-z0-9_.:-]+$"),
+    AfterValidator(_dns_labels),
+]
+
+
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -39,7 +60,7 @@ class _Section(BaseModel):
 class HanaSettings(_Section):
     """Where SAP HANA is and who the wizard connects as."""
 
-    address: str = Field("localhost", max_length=HOST_MAX, pattern=r"^[A-Za-z0-9_.:-]+$")
+    address: HostName = "localhost"
     sql_port: int = Field(39015, ge=1, le=65535)
     tenant: str = Field("HXE", max_length=NAME_MAX, pattern=_NAME)
     system_user: str = Field("SYSTEM", max_length=NAME_MAX, pattern=_NAME)
@@ -76,7 +97,7 @@ class ServingSettings(_Section):
     bazel_version: str = Field("0.11.1", pattern=r"^\d+\.\d+\.\d+$")
     bazel_installer: str | None = Field(None, max_length=PATH_MAX)
     export_dir: str = Field("~/export", max_length=PATH_MAX)
-    host: str = Field("localhost", max_length=HOST_MAX, pattern=r"^[A-Za-z0-9_.:-]+$")
+    host: HostName = "localhost"
     port: int = Field(8500, ge=1, le=65535)
     optimisation: Literal["auto", "off"] | list[str] = Field("auto", max_length=len(CPU_FLAGS))
     run_tests: bool = False
