@@ -223,7 +223,7 @@ def test_killed_mid_build_then_resumed_repeats_no_finished_action(sandbox: Sandb
     assert "Resuming at step 5, action build" in resumed.stdout
     assert count(sandbox, "git", "clone") == clones == 1
     assert len(sandbox.calls("useradd")) == 1
-    assert statuses(sandbox, 5)["build"] in ("done", "already done")
+    assert statuses(sandbox, 5)["build"] in ("done", "already done"), resumed.stdout[-3000:]
 
 
 def test_ctrl_c_interrupts_the_build_once_and_resume_continues(sandbox: Sandbox) -> None:
@@ -235,9 +235,18 @@ def test_ctrl_c_interrupts_the_build_once_and_resume_continues(sandbox: Sandbox)
     assert "Interrupted. Nothing done is lost" in out
     assert "Bazel caught interrupt signal" in out
     assert statuses(sandbox, 5)["build"] == "pending"
+    # A resume within the same second as the interrupted build once took that build's files
+    # and its exit status 8 (CI met it): here every second of the next two minutes has them.
+    st = next(s for s in state(sandbox)["steps"] if s["number"] == 5)
+    interrupted = next(a for a in st["actions"] if a["id"] == "build")["commands"][-1]
+    folder, now = Path(interrupted["log_file"]).parent, time.time()
+    for second in range(120):
+        name = f"5-build-{time.strftime('%H%M%S', time.localtime(now + second))}"
+        (folder / f"{name}.log").write_text("ERROR: build interrupted\n")
+        (folder / f"{name}.exit").write_text("8\n")
     resumed = sandbox.run_cli("resume", "--yes", env=sandbox.env(FAKE_BAZEL_SPEED="200"))
     assert resumed.returncode in (0, 1), resumed.stdout
-    assert statuses(sandbox, 5)["build"] in ("done", "already done")
+    assert statuses(sandbox, 5)["build"] in ("done", "already done"), resumed.stdout[-3000:]
 
 
 def test_a_second_instance_is_refused_in_one_line(sandbox: Sandbox) -> None:

@@ -183,15 +183,21 @@ class Executor:
     ) -> CommandRecord:
         folder = self.runner.log_dir
         folder.mkdir(parents=True, exist_ok=True)
-        stamp = time.strftime("%H%M%S")
-        log = folder / f"{step.number}-{action.id}-{stamp}.log"
+        # Names of their own: a build interrupted and resumed within the same second would
+        # otherwise share the old one's files, and its exit file ended the new build at once.
+        base = name = f"{step.number}-{action.id}-{time.strftime('%H%M%S')}"
+        attempt = 1
+        while (folder / f"{name}.log").exists() or (folder / f"{name}.exit").exists():
+            attempt += 1
+            name = f"{base}-{attempt}"
+        log = folder / f"{name}.log"
         log.touch()
         return CommandRecord(
             display=describe(action),
             user=self.runner.identity.name(action.run_as),
             cwd=action.cwd,
             log_file=str(log),
-            exit_file=str(folder / f"{step.number}-{action.id}-{stamp}.exit"),
+            exit_file=str(folder / f"{name}.exit"),
             exec_argv=exec_argv,
             env=env,
         )
