@@ -32,8 +32,8 @@ from checks.result import Status
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.loopback import closed_port
 from tests.sandbox import REPO, Sandbox
+from tests.test_run_hana import ML_PW, SYSTEM_PW, hana_env
 
-SYSTEM_PW, ML_PW = "Manager1-Known", "Secret1-Known"
 MUTATING = ("useradd", "visudo", "zypper", "SUSEConnect", "virtualenv", "git", "bazel", "curl")
 
 # /proc/meminfo of an HXE VM with 24 GB: HANA holds most of it (kernel 4.4, SLES 12 SP2).
@@ -155,17 +155,6 @@ def hana() -> Iterator[HanaTestServer]:
     cat = Catalogue(tenant="HXE", users={"SYSTEM": SYSTEM_PW, "ML_USER": ML_PW})
     with HanaTestServer(cat) as srv:
         yield srv
-
-
-def hana_env(sb: Sandbox, srv: HanaTestServer, **extra: str) -> dict[str, str]:
-    settings = {
-        "EMLSETUP_HANA__ADDRESS": "127.0.0.1",
-        "EMLSETUP_HANA__SQL_PORT": str(srv.port),
-        "EMLSETUP_HANA__CONNECT_TIMEOUT_S": "3",
-        "EMLSETUP_SYSTEM_PASSWORD": SYSTEM_PW,
-        "EMLSETUP_ML_USER_PASSWORD": ML_PW,
-    }
-    return sb.env(**{**settings, **extra})
 
 
 def test_run_without_hana_credentials_stops_before_step_1_and_changes_nothing(
