@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from steps.core.session import Options
 from tests.demo import ML_PW, SYSTEM_PW, demo_command, runs_steps
 from tests.demo_keep import CATALOGUE_FILE, REATTACHED, hana_server
 from tests.hana_server.persist import CatalogueFileError, load
-from tests.sandbox import REPO
+from tests.sandbox import REPO, Sandbox
 from tests.test_tui_leave_running import Terminal
 from tui.driver import reattach_command
 
@@ -52,10 +53,12 @@ def _build(kept: Path) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="module")
-def left_running(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
+def left_running(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str, str]]:
     """Steps 2-4 done headless in the demo, then the demo's wizard in a terminal: step 5's
-    build started, and the admin quits with "build keeps going". Returns (the kept folder,
-    the re-attach command the demo should show, what the terminal showed)."""
+    build started, and the admin quits with "build keeps going". Yields (the kept folder,
+    the re-attach command the demo should show, what the terminal showed); afterwards
+    whatever still runs in the sandbox (the build, when a test failed before stopping it)
+    is ended."""
     kept = tmp_path_factory.mktemp("demo") / "kept"
     argv = _demo_argv(kept)
     early = [*argv, "--", "run", "--from-step", "2", "--to-step", "4", "--yes"]
@@ -76,9 +79,12 @@ def left_running(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, s
         term.proc.wait(timeout=60)  # the wizard, then the demo, end
         term.reader.join(timeout=5)
     finally:
+        if term.proc.poll() is None:  # the wizard too, not only the demo
+            os.killpg(term.proc.pid, signal.SIGKILL)
         term.close()
     assert term.proc.returncode == 0
-    return kept, command, bytes(term.output).decode(errors="replace")
+    yield kept, command, bytes(term.output).decode(errors="replace")
+    Sandbox(kept / "sandbox", "sles12sp2").cleanup()
 
 
 def test_the_demo_s_wizard_shows_the_demo_s_own_reattach_command(
