@@ -25,6 +25,7 @@ from steps.core import preflight
 from steps.core.background import add_run_options, check_rerun, start_in_background
 from steps.core.console import check_line, confirmer, interrupt_handler, printer
 from steps.core.engine import NeedsConfirmation, NeedsUnmet
+from steps.core.invocation import resume_command
 from steps.core.lock import LockedError, StateLock
 from steps.core.report import FORMATS, render
 from steps.core.session import Options, Session, SessionError
@@ -303,7 +304,8 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
         if engine.cancelled.is_set():
-            out.write("Interrupted. Nothing done is lost: `emlsetup resume` continues.\n")
+            resume = resume_command(session.options.environ)
+            out.write(f"Interrupted. Nothing done is lost: `{resume}` continues.\n")
             return EXIT_INTERRUPTED
     everything = len(numbers) == len(plan.steps)
     done = "All steps done.\n" if everything else f"Done: step {', '.join(map(str, numbers))}.\n"
@@ -312,7 +314,8 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         for n in unread:
             out.write(f"Step {n} is done, unverified: {state.step(n).reason}\n")
         return EXIT_UNVERIFIED
-    out.write(done if ok else "Stopped: fix the problem above, then `emlsetup resume`.\n")
+    resume = resume_command(session.options.environ)
+    out.write(done if ok else f"Stopped: fix the problem above, then `{resume}`.\n")
     return EXIT_OK if ok else EXIT_FAILED
 
 

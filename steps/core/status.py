@@ -18,6 +18,7 @@ from typing import Any, TextIO
 
 from steps.bazel.log import BuildTracker
 from steps.core.follow import alive, is_our_wrapper, read_exit
+from steps.core.invocation import resume_command
 from steps.core.lock import LOCK_FILE
 from steps.core.output import redact
 from steps.core.state import ActionStatus, RunState, StateStore, StepStatus
@@ -146,7 +147,7 @@ def status_data(store: StateStore) -> dict[str, Any]:
         reason = f"step {failed['number']}: {failed['reason']}"
     else:
         status, code = "stopped", EXIT_FAILED
-        reason = f"the run stopped at {where(point)}; `emlsetup resume` continues"
+        reason = f"the run stopped at {where(point)}; `{resume_command()}` continues"
     return {
         "state_dir": str(store.folder),
         "run_id": state.run_id,
