@@ -19,19 +19,9 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures" / "savedmodels" / "tf-2.
 MANIFEST = json.loads((FIXTURES / "manifest.json").read_text())
 
 
-def compare_with_saved_model_cli(base: Path, key: str) -> None:
-    """Assert our parser reads ``base/models/key`` as saved_model_cli did (its text in
-    ``base/cli``); TF2's init op is left out on both sides, as no Predict names it."""
-    name, version = key.split("/")
-    cli = parse_show_all((base / "cli" / f"{name}-{version}.txt").read_text())
-    ours = adapter.parsed_signatures(base / "models" / name / version)
-    assert cli, f"saved_model_cli showed no signature for {key}"
-    assert adapter.servable(ours) == adapter.servable(cli), key
-
-
 @pytest.mark.parametrize("key", sorted(MANIFEST))
 def test_the_parser_reads_what_saved_model_cli_shows(key: str) -> None:
-    compare_with_saved_model_cli(FIXTURES, key)
+    adapter.assert_reads_like_saved_model_cli(FIXTURES, key)
 
 
 def test_the_fixtures_cover_what_issue_24_names() -> None:

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from tests.real_tf.cli_text import SignatureView, TensorView
+from tests.real_tf.cli_text import SignatureView, TensorView, parse_show_all
 
 # TensorFlow's init op of a TF2 SavedModel (tf.saved_model.save): an entry of the signature
 # map that no client calls (tensorflow/python/saved_model/constants.py, INIT_OP_SIGNATURE_KEY).
@@ -36,6 +36,17 @@ def parsed_signatures(folder: Path) -> dict[str, SignatureView]:
 def servable(signatures: dict[str, SignatureView]) -> dict[str, SignatureView]:
     """The signatures a Predict can name: all but TF2's init op."""
     return {k: v for k, v in signatures.items() if k != INIT_OP}
+
+
+def assert_reads_like_saved_model_cli(base: Path, key: str) -> None:
+    """Our parser reads ``base/models/KEY`` (KEY = NAME/VERSION) as ``saved_model_cli show
+    --all`` did (its text in ``base/cli/NAME-VERSION.txt``, write_savedmodels.py's layout);
+    TF2's init op is left out on both sides, as no Predict names it."""
+    name, version = key.split("/")
+    cli = parse_show_all((base / "cli" / f"{name}-{version}.txt").read_text())
+    ours = parsed_signatures(base / "models" / name / version)
+    assert cli, f"saved_model_cli showed no signature for {key}"
+    assert servable(ours) == servable(cli), key
 
 
 _GOT = re.compile(r"HANA asked TensorFlow and got (.*?)(?: for .*)?$", re.M)
