@@ -37,6 +37,7 @@ import pytest
 
 from tests.real_tf import adapter
 from tests.real_tf import model_cycle as mc
+from tests.real_tf.cli_text import parse_show_all
 
 REPO = Path(__file__).resolve().parent.parent
 SUITE = "bookworm"  # Debian 12: the apt-py3 route (steps/routes.py)
@@ -171,7 +172,7 @@ def tf_models(
         VENV_PYTHON, "/tmp/write_savedmodels.py", "/tmp/real-tf", timeout=600,
     )  # fmt: skip
     assert wrote.returncode == 0, wrote.stdout[-2000:] + wrote.stderr[-4000:]
-    return mc.Written(root / "tmp/real-tf")
+    return mc.Written(root / "tmp/real-tf", root)
 
 
 @pytest.fixture(scope="module")
@@ -193,6 +194,15 @@ def test_our_parser_reads_each_model_as_this_tensorflows_saved_model_cli(
     assert len(manifest) == 14 and all(m["tags"] == ["serve"] for m in manifest.values())
     for key in sorted(manifest):
         adapter.assert_reads_like_saved_model_cli(tf_models.base, key)
+    if tf_models.root is not None:  # the recorded text is what the command itself prints
+        shown = _sh(
+            "chroot", str(tf_models.root), "sudo", "-n", "-u", "tmsadm", "--",
+            str(Path(VENV_PYTHON).with_name("saved_model_cli")), "show", "--all",
+            "--dir", "/tmp/real-tf/models/iris/1", timeout=300,
+        )  # fmt: skip
+        assert shown.returncode == 0, shown.stderr[-3000:]
+        recorded = (tf_models.base / "cli/iris-1.txt").read_text()
+        assert parse_show_all(shown.stdout) == parse_show_all(recorded)
 
 
 def _xfail(what: str) -> pytest.MarkDecorator:

@@ -41,6 +41,7 @@ class Written:
     """The folder write_savedmodels.py filled: models/, cli/, manifest.json."""
 
     base: Path
+    root: Path | None = None  # the chroot it was written in, if any
 
     @property
     def manifest(self) -> dict[str, Any]:

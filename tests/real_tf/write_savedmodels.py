@@ -279,13 +279,13 @@ def _serving_ops(graph: Any) -> list[str]:
 
 
 def show_all(folder: Path, real_cli: bool) -> str:
-    if real_cli:
+    from tensorflow.python.tools import saved_model_cli
+
+    if real_cli or not hasattr(saved_model_cli, "_show_all"):  # a private name: may go
         exe = Path(sys.executable).with_name("saved_model_cli")
         argv = [str(exe), "show", "--all", "--dir", str(folder)]
         done = subprocess.run(argv, capture_output=True, text=True, check=True)
         return done.stdout
-    from tensorflow.python.tools import saved_model_cli
-
     buf = io.StringIO()
     with contextlib.redirect_stdout(buf):
         saved_model_cli._show_all(str(folder))  # what `show --all` calls
