@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from steps.models import config_text as ct
-from steps.models.hana_types import SignatureMappingError, table_types
+from steps.models.hana_types import SignatureMappingError, layout
 from steps.models.savedmodel import (
     SavedModelError,
     Signature,
@@ -175,39 +175,39 @@ def test_a_config_we_cannot_edit_is_one_sentence(text: str, words: str) -> None:
 # -- HANA column types --------------------------------------------------------------------
 
 
-def test_the_shipped_signature_maps_to_double_columns() -> None:
-    sig = read_signatures(SHIPPED)["serving_default"]
-    assert table_types(sig, "half_plus_two") == ([("x", "DOUBLE")], [("y", "DOUBLE")])
+def test_the_shipped_signature_maps_to_float_columns() -> None:
+    lay = layout(read_signatures(SHIPPED)["serving_default"])
+    assert [[(c.name, c.sql) for c in t] for t in lay.inputs] == [[("x", "FLOAT")]]
+    assert [(c.name, c.sql) for c in lay.outputs] == [("y", "FLOAT")]
 
 
-def test_a_vector_tensor_becomes_one_column_per_element() -> None:
+def test_a_vector_tensor_becomes_one_column_per_element_and_each_input_a_table() -> None:
     sig = Signature(
         "predict",
         "tensorflow/serving/predict",
         (Tensor("features", "DT_FLOAT", (-1, 3)), Tensor("id", "DT_INT64", (-1,))),
         (Tensor("classes", "DT_STRING", (-1, 1)),),
     )
-    inputs, outputs = table_types(sig, "iris")
-    assert inputs == [
-        ("features_0", "DOUBLE"),
-        ("features_1", "DOUBLE"),
-        ("features_2", "DOUBLE"),
-        ("id", "BIGINT"),
+    lay = layout(sig)
+    assert [[(c.name, c.sql) for c in t] for t in lay.inputs] == [
+        [("features_0", "FLOAT"), ("features_1", "FLOAT"), ("features_2", "FLOAT")],
+        [("id", "INTEGER")],
     ]
-    assert outputs == [("classes", "NVARCHAR(5000)")]
+    assert [(c.name, c.sql) for c in lay.outputs] == [("classes", "VARCHAR(100)")]
 
 
 @pytest.mark.parametrize(
     ("tensor", "words"),
     [
-        (Tensor("z", "DT_COMPLEX64", (-1, 1)), "DT_COMPLEX64, which EML cannot map"),
+        (Tensor("z", "DT_COMPLEX64", (-1, 1)), "DT_COMPLEX64, which no SAP source maps"),
         (Tensor("img", "DT_FLOAT", (-1, 28, 28)), r"shape \[-1, 28, 28\]"),
+        (Tensor("v", "DT_FLOAT", (-1, -1)), r"shape \[-1, -1\]"),
     ],
 )
 def test_an_unsupported_tensor_is_a_sentence(tensor: Tensor, words: str) -> None:
-    sig = Signature("s", "tensorflow/serving/predict", (tensor,), (Tensor("y", "DT_FLOAT", None),))
+    sig = Signature("s", "tensorflow/serving/predict", (tensor,), (Tensor("y", "DT_FLOAT", (-1,)),))
     with pytest.raises(SignatureMappingError, match=words):
-        table_types(sig, "m")
+        layout(sig)
 
 
 # -- the validation screen's line -----------------------------------------------------------

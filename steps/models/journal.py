@@ -34,9 +34,13 @@ class ModelRecord(BaseModel):
     model: str
     version: int | None = None
     source: str = ""
+    signature: str = ""  # the one --signature chose ("" when the model's default)
+    # What this command changed, recorded before each change: a failed add undoes them
+    # (steps/models/rollback.py); "copy:PATH", "config", "row", "wrapper".
+    undo: list[str] = Field(default_factory=list)
     started: datetime = Field(default_factory=_now)
     finished: datetime | None = None
-    status: str = "running"  # running, done, failed
+    status: str = "running"  # running, done, failed, abandoned, rolled back
     phases: list[Phase] = Field(default_factory=list)
     result: str = ""
 
