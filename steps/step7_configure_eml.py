@@ -139,7 +139,9 @@ wrappers) and write access to `_SYS_AFL.EML_MODEL_CONFIGURATION`. As
 `server={serving_host};port={port}`), then reload EML's configuration, which is read only
 at start-up: the procedure `EML_DATA.UPDATE_CONFIGURATION` calls
 `_SYS_AFL.EML_CTL_PROC('UpdateModelConfiguration', ...)` on every indexserver volume and
-must return **Status 0 OK**. Finally `EML_CHECKDESTINATION_PROC` lists the registered models.
+must return **Status 0 OK**. Finally `EML_CHECKDESTINATION_PROC` is called: its answer is
+shown for information (SAP publishes its layout, not its content); a model is proven by a
+PREDICT call (`emlsetup model add`).
 
 The Script Server must be enabled on the tenant.""",
     corrections=[
@@ -149,7 +151,7 @@ The Script Server must be enabled on the tenant.""",
         "the tutorial's script adds a duplicate row every time.",
         "The remote source's host and port come from your settings ({serving_host}:{port}).",
         "The tutorial's ML user is made by SAP's ML setup tutorial, which grants "
-        "AFLPM_CREATOR_ERASER_EXECUTE; step 7 grants it too, so `emlsetup model add` can "
+        "AFLPM_CREATOR_ERASER_EXECUTE; step 7 grants it too, so emlsetup model add can "
         "create a model's PREDICT wrapper.",
     ],
     checks=[SCRIPT_SERVER, ML_USER_EXISTS, SYSTEM_MAY_GRANT],

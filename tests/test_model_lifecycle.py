@@ -110,6 +110,21 @@ def test_a_failed_add_is_rolled_back_then_added_with_inputs_it_takes(bench: Benc
     assert (bench.target(EXPORT) / "parse/1/saved_model.pb").is_file()
 
 
+def test_a_failed_new_version_says_how_to_call_the_served_one_again(bench: Bench) -> None:
+    """The wrapper of version 1 was replaced for version 2, whose proof failed: version 2
+    goes, and so does the wrapper; the sentence says how to make it for version 1."""
+    bench.ok("model", "add", "half", FIXTURES / "versions/1")
+    said = bench.failed("model", "add", "half", FIXTURES / "parse/1", "--version", "2")
+    assert "the copy /home/tmsadm/export/half/2." in said
+    assert said.endswith(
+        "To call version 1 from SQL again: emlsetup model add half "
+        "/home/tmsadm/export/half/1 --version 1"
+    )
+    assert not (bench.target(EXPORT) / "half/2").exists()
+    bench.ok("model", "add", "half", bench.target(f"{EXPORT}/half/1"), "--version", "1")
+    assert "got 2.5 for 1" in bench.ok("model", "test", "half")
+
+
 def test_a_malformed_savedmodel_is_one_sentence(sandbox: Sandbox, tmp_path: Path) -> None:
     """Item 8: invalid UTF-8 in saved_model.pb used to exit 70 with a traceback file."""
     bad = tmp_path / "bad"

@@ -230,6 +230,9 @@ def test_the_smoke_prediction_line_tells_the_last_answer_or_how_to_get_one(tmp_p
     j.records.append(failed)
     jn.save(tmp_path, j)
     assert jn.smoke_prediction(tmp_path).endswith("failed: EML: no model m")
+    j.records.append(jn.ModelRecord(command="remove", model="m", status="done"))
+    jn.save(tmp_path, j)  # a removed model's test is not today's smoke prediction
+    assert jn.smoke_prediction(tmp_path).endswith("HANA asked TensorFlow and got 2.5 for 1.")
 
 
 def test_only_the_same_command_resumes_an_interrupted_one(tmp_path: Path) -> None:
@@ -279,3 +282,32 @@ def test_the_restart_finds_the_server_on_its_port_and_trusts_no_recycled_pid() -
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     assert not runs(int(done.stdout), sys.executable)  # it has ended
+
+
+def test_a_rollback_that_cannot_undo_everything_says_what_is_left_and_how_to_finish(
+    tmp_path: Path,
+) -> None:
+    """Item 10: the copy goes; the row cannot (no HANA now): said, with both ways out."""
+    import io
+
+    from steps.core.session import Options, Session
+    from steps.models.commands import ModelOps
+    from steps.models.rollback import roll_back
+    from tests.sandbox import Sandbox
+
+    sb = Sandbox.create(tmp_path / "sb")
+    session = Session.open(Options(root=sb.root, state_dir=sb.state_dir, environ={}))
+    ops = ModelOps(session, None, io.StringIO())
+    rec = ops.record("add", "m", version=3, source="/models/m/3")
+    copy = sb.target("/home/tmsadm/export/m/3")
+    shutil.copytree(SHIPPED, copy)
+    ops.intend(rec, "copy:/home/tmsadm/export/m/3")
+    ops.intend(rec, "row")
+    said = roll_back(ops, rec)
+    assert not copy.exists() and not copy.parent.exists()
+    assert said.startswith("Rolled back: the copy /home/tmsadm/export/m/3. Left: the ")
+    assert "_SYS_AFL.EML_MODEL_CONFIGURATION row (`emlsetup model remove m` removes it, " in said
+    assert (
+        "`emlsetup model add m /models/m/3 --version 3` finishes the add): no HANA access" in said
+    )
+    assert rec.status == "failed"

@@ -127,6 +127,7 @@ def layout(sig: Signature) -> Layout:
     if not sig.inputs or not sig.outputs:
         side = "inputs" if not sig.inputs else "outputs"
         raise SignatureMappingError(f"signature {sig.name} has no {side}; PREDICT needs both")
+    inputs = tuple(columns(t, "in") for t in sig.inputs)
     outputs = tuple(c for t in sig.outputs for c in columns(t, "out"))
     names = [c.name for c in outputs]
     twice = sorted({n for n in names if names.count(n) > 1})
@@ -135,7 +136,7 @@ def layout(sig: Signature) -> Layout:
             f"signature {sig.name}: the output column {twice[0]} would be there twice (a "
             "vector's columns are ALIAS_0, ALIAS_1, ...): rename one of the outputs"
         )
-    return Layout(sig.name, tuple(columns(t, "in") for t in sig.inputs), outputs)
+    return Layout(sig.name, inputs, outputs)
 
 
 def hana_sps(version: str) -> int | None:

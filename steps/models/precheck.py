@@ -33,19 +33,25 @@ class Checked:
 
 
 def serving_version(session: Session) -> str | None:
-    """The TF Serving version this server runs, from its route: the built tag, or the
-    container image's; None when the route does not tell (the apt package)."""
-    from steps.core.plan import placeholders
-    from steps.routes import RouteError
+    """The TF Serving version this server runs, from its route and settings (not the whole
+    plan): the built tag, or the container image's; None when the route does not tell (the
+    apt package)."""
+    from steps.core.plan import _build_tag  # the plan's own choice of tag
+    from steps.routes import RouteError, route_of, values
 
+    settings, s = session.settings, session.settings.serving
     try:
-        values = placeholders(session.settings, session.distro, session.hardware)
+        route, python = route_of(session.distro)
+        found = values(
+            route, python, settings.expand(s.venv), settings.expand(s.export_dir),
+            str(s.port), s.route, settings.expand(s.checkout),
+        )  # fmt: skip
+        if found["serving_route"] == "build":
+            return _build_tag(settings, python, found)[0]
     except (RouteError, ValueError, KeyError):
         return None
-    if values.get("serving_route") == "build":
-        return str(values["ref"])
-    if values.get("serving_route") == "container":
-        return str(values["serving_image"]).rsplit(":", 1)[-1]
+    if found["serving_route"] == "container":
+        return str(found["serving_image"]).rsplit(":", 1)[-1]
     return None
 
 

@@ -85,4 +85,21 @@ def roll_back(ops: ModelOps, rec: jn.ModelRecord) -> str:
     said = f"Rolled back: {', '.join(undone)}." if undone else ""
     if left:
         said += f" Left: {'; '.join(left)}."
-    return said.strip()
+    return f"{said} {_served_again(ops, rec)}".strip()
+
+
+def _served_again(ops: ModelOps, rec: jn.ModelRecord) -> str:
+    """A model served before this add lost its wrapper with the rollback: how to make it
+    again for the version TF Serving serves (its own folder is a source for `add`)."""
+    if "wrapper" not in rec.undo or not any(e.name == rec.model for e in ops.entries()):
+        return ""
+    folder = ops.local(f"{ops.export}/{rec.model}")
+    found = folder.iterdir() if folder.is_dir() else iter(())
+    versions = sorted(int(p.name) for p in found if p.name.isdigit())
+    if not versions:
+        return ""
+    v = versions[-1]
+    return (
+        f"To call version {v} from SQL again: emlsetup model add {rec.model} "
+        f"{ops.export}/{rec.model}/{v} --version {v}"
+    )

@@ -19,8 +19,11 @@ from steps.models.commands import ModelOps
 from steps.models.errors import ModelError
 from steps.models.hana_types import Column, Layout
 
-# How SYS.TABLE_COLUMNS names the column types hana_types declares.
+# How SYS.TABLE_COLUMNS names the column types hana_types declares: FLOAT without a
+# precision is a DOUBLE (SAP HANA SQL Reference, "Numeric Data Types"), and a catalogue
+# that says FLOAT for it is read the same.
 CATALOGUE_TYPE = {"FLOAT": "DOUBLE", "VARCHAR(100)": "VARCHAR"}
+SAME_TYPE = {"FLOAT": "DOUBLE"}
 
 
 @dataclass(frozen=True)
@@ -51,7 +54,8 @@ def existing(ops: ModelOps, obj: hs.Objects) -> Existing:
 def columns_of(ops: ModelOps, name: str) -> list[tuple[str, str]]:
     """(column, catalogue type) of a table or table type, in column order."""
     rows = ops.query(hs.TABLE_COLUMNS, hs.SCHEMA, name)
-    return [(str(c), str(t).upper()) for c, t, _ in sorted(rows, key=lambda r: int(r[2]))]
+    ordered = sorted(rows, key=lambda r: int(r[2]))
+    return [(str(c), SAME_TYPE.get(str(t).upper(), str(t).upper())) for c, t, _ in ordered]
 
 
 def wanted(cols: Sequence[Column] | str) -> list[tuple[str, str]]:

@@ -151,9 +151,12 @@ def _tables(s: State) -> View:
 
 
 def _table_columns(s: State) -> View:
+    # A table type's columns are listed like a table's (it is in SYS.TABLES too). No public
+    # source shows whether HANA does: the product does not depend on it (a type whose
+    # columns it cannot read is made again, steps/models/wrapper.py).
     rows = [
         (sch, name, c.name, i + 1, c.type_code.name)
-        for (sch, name), t in sorted(s.tables.items())
+        for (sch, name), t in sorted({**s.tables, **s.types}.items())
         for i, c in enumerate(t.columns)
     ]
     cols = [_nv("SCHEMA_NAME"), _nv("TABLE_NAME"), _nv("COLUMN_NAME"), _big("POSITION")]
