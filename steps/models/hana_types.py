@@ -140,7 +140,9 @@ def layout(sig: Signature) -> Layout:
 
 
 def hana_sps(version: str) -> int | None:
-    """The support package stack of a HANA 2 version string (2.00.045.00.1575639312 -> 4;
-    its third part is the revision, whose tens are the SPS). None for another format."""
+    """The support package stack of a HANA 2 version string, as M_DATABASE.VERSION gives it:
+    2.00.045.00.1575639312 -> 4 (its third part is the revision, whose tens are the SPS:
+    "HANA 2.00.054 - Support Pack Stack 5, Revision 54", letstalksap.com "Decoding HANA DB
+    Version"; medium.com "HANA version numbering explained"). None for another format."""
     m = re.match(r"2\.00\.(\d{3})\.", version)
     return int(m.group(1)) // 10 if m else None
