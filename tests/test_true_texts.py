@@ -33,9 +33,7 @@ def _said(step: dict[str, Any]) -> str:
 
 
 def _session(sb: Sandbox, **env: str) -> Session:
-    return Session.open(
-        Options(root=sb.root, state_dir=sb.state_dir, environ=sb.env(**env))
-    )
+    return Session.open(Options(root=sb.root, state_dir=sb.state_dir, environ=sb.env(**env)))
 
 
 def test_step_6_without_systemd_says_systemd_does_not_run_here(sandbox: Sandbox) -> None:
@@ -50,8 +48,7 @@ def test_step_6_without_systemd_says_systemd_does_not_run_here(sandbox: Sandbox)
     status, reason = engine.verdict(step, unit)
     assert status == ActionStatus.SKIPPED
     assert reason == (
-        "not applicable here: only where systemd runs this system, and here it is not so "
-        "(absent)"
+        "not applicable here: only where systemd runs this system, and here it is not so (absent)"
     )
 
 

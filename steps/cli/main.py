@@ -18,6 +18,7 @@ from typing import NoReturn, TextIO
 from checks.preflight import NAMES as PREFLIGHT_NAMES
 from checks.result import CheckResult, Status
 from steps.ansible.fleet import STANDALONE, add_fleet_commands
+from steps.cli import faults
 from steps.cli.help import check_summary, describe_commands, run_range_error
 from steps.cli.model import add_model_commands, cmd_model
 from steps.cli.plan import dry_run, list_root_actions, print_plan
@@ -150,32 +151,28 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         return _dispatch(args, out)
     except BrokenPipeError:
         return EXIT_OK  # `emlsetup plan | head`: the reader has what it wanted
+    except KeyboardInterrupt:  # Ctrl-C outside a running step: every command alike
+        out.write(("\n" if out.isatty() else "") + faults.interrupted(args) + "\n")
+        out.flush()
+        return EXIT_INTERRUPTED
     except Exception as exc:  # never a traceback on the admin's screen
-        crash = _write_crash_log(getattr(args, "state_dir", None))
+        state_dir = getattr(args, "state_dir", None)
+        full = faults.full_disk(exc, {"the state folder": state_dir})
+        if full is not None:
+            print(f"emlsetup: {full}", file=sys.stderr)
+            return EXIT_USAGE
+        import traceback
+
+        from steps.core.output import redact
+
+        crash = faults.write_crash_log(state_dir, redact(traceback.format_exc()))
+        where = f"details in {crash}" if crash else "no crash log: no space to write one"
         print(
-            f"emlsetup: internal error: {type(exc).__name__}: {exc} (details in {crash}); "
+            f"emlsetup: internal error: {type(exc).__name__}: {exc} ({where}); "
             "nothing done so far is lost",
             file=sys.stderr,
         )
         return 70
-
-
-def _write_crash_log(state_dir: Path | None) -> str:
-    """Next to the run's state (where a support ticket's attachments come from), else in
-    the temporary folder; credentials in the text are redacted like in reports."""
-    import tempfile
-    import traceback
-
-    from steps.core.output import redact
-
-    folder = state_dir if state_dir is not None and state_dir.is_dir() else None
-    try:
-        fd, path = tempfile.mkstemp(prefix="emlsetup-crash-", suffix=".txt", dir=folder)
-    except OSError:
-        fd, path = tempfile.mkstemp(prefix="emlsetup-crash-", suffix=".txt")
-    with open(fd, "w") as fh:
-        fh.write(redact(traceback.format_exc()))
-    return path
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
@@ -288,6 +285,7 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         engine.rerun = set(getattr(args, "rerun", []))
         session.store.save(state)
         getattr(args, "on_started", lambda: None)()  # --background: the caller may return
+        args.started = True  # from here on, an interrupt leaves a run to resume
         previous = signal.signal(signal.SIGINT, interrupt_handler(engine, out))
         try:
             ok = engine.run(numbers)
@@ -303,7 +301,7 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
         if engine.cancelled.is_set():
-            out.write("Interrupted. Nothing done is lost: `emlsetup resume` continues.\n")
+            out.write(faults.interrupted(args) + "\n")
             return EXIT_INTERRUPTED
     everything = len(numbers) == len(plan.steps)
     done = "All steps done.\n" if everything else f"Done: step {', '.join(map(str, numbers))}.\n"

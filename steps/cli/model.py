@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from steps.cli.faults import full_disk
 from steps.core.lock import StateLock
 from steps.models.hana_sql import check_name
 
@@ -47,6 +48,7 @@ def cmd_model(session: Any, args: argparse.Namespace, out: TextIO) -> int:
     from steps.models import lifecycle
     from steps.models.commands import SHIPPED, ModelError, ModelOps
     from steps.models.config_text import ConfigError
+    from steps.models.copying import CopyError
     from steps.models.hana_types import SignatureMappingError
     from steps.models.savedmodel import SavedModelError
     from steps.models.serving import ServingError
@@ -88,6 +90,9 @@ def cmd_model(session: Any, args: argparse.Namespace, out: TextIO) -> int:
                     if not rows:
                         out.write("No model in config.cnf.\n")
                 return EXIT_OK
+        except CopyError as exc:  # what, where, how much it needed
+            out.write(f"Failed: {exc.sentence(str(session.host.unmap(exc.dest)))}\n")
+            return EXIT_FAILED
         except (
             ModelError,
             ConfigError,
@@ -97,10 +102,15 @@ def cmd_model(session: Any, args: argparse.Namespace, out: TextIO) -> int:
         ) as exc:
             out.write(f"Failed: {exc}\n")
             return EXIT_FAILED
-        except Exception as exc:  # HANA's one-sentence errors
-            if type(exc).__name__ != "HanaError":
+        except Exception as exc:  # HANA's one-sentence errors; a full disk anywhere
+            places = {
+                "the state folder": session.store.folder,
+                "the export folder": ops.local(ops.export),
+            }
+            said = full_disk(exc, places)
+            if said is None and type(exc).__name__ != "HanaError":
                 raise
-            out.write(f"Failed: {exc}\n")
+            out.write(f"Failed: {said or exc}\n")
             return EXIT_FAILED
     out.write(rec.result + "\n")
     return EXIT_OK

@@ -93,3 +93,23 @@ def ensure_dir(path: Path, owner: PasswdEntry | None) -> str:
     for created in missing:
         chown_to(created, owner)
     return "created"
+
+
+def free_bytes(path: Path) -> int | None:
+    """Free space of the filesystem holding ``path`` (its nearest existing folder), as this
+    user can use it (root may use the blocks reserved for it)."""
+    for folder in (path, *path.parents):
+        try:
+            st = os.statvfs(folder)
+        except OSError:
+            continue
+        blocks = st.f_bfree if os.geteuid() == 0 else st.f_bavail
+        return blocks * st.f_frsize
+    return None
+
+
+def size_text(n: int) -> str:
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 
 from steps.bazel.log import BuildTracker
 from steps.core.follow import alive, is_our_wrapper, read_exit
-from steps.core.lock import LOCK_FILE
+from steps.core.lock import LOCK_FILE, holder_pid
 from steps.core.output import redact
 from steps.core.state import ActionStatus, RunState, StateStore, StepStatus
 
@@ -30,32 +30,17 @@ def lock_holder(folder: Path) -> int | None:
     """The pid holding the folder's flock, read from /proc/locks (taking the lock to test it
     would make a `run` starting at that moment fail); None when nobody holds it."""
     path = folder / LOCK_FILE
-    try:
-        st = path.stat()
-    except OSError:
+    if not path.exists():
         return None
-    try:
-        table = Path("/proc/locks").read_text()
-    except OSError:
-        return _pid_in_file(path)
-    for line in table.splitlines():
-        parts = line.split()
-        if "->" in parts:  # a waiter, not a holder
-            continue
-        if len(parts) < 6 or parts[1] != "FLOCK":
-            continue
-        try:
-            pid, (_major, _minor, inode) = int(parts[4]), parts[5].split(":")
-        except ValueError:
-            continue
-        if int(inode) == st.st_ino:
-            return pid
-    return None
+    if Path("/proc/locks").exists():
+        return holder_pid(path)
+    return _pid_in_file(path)
 
 
 def _pid_in_file(path: Path) -> int | None:
     try:
-        pid = int(path.read_text().strip() or 0)
+        words = path.read_text().split()
+        pid = int(words[0]) if words else 0
     except (OSError, ValueError):
         return None
     return pid if pid and alive(pid) else None
