@@ -13,13 +13,13 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 from checks.preflight import NAMES as PREFLIGHT_NAMES
 from checks.result import CheckResult, Status
 from steps.ansible.fleet import STANDALONE, add_fleet_commands
 from steps.cli import faults
-from steps.cli.help import check_summary, describe_commands, run_range_error
+from steps.cli.help import Parser, check_summary, describe_commands, run_range_error, version
 from steps.cli.model import add_model_commands, cmd_model
 from steps.cli.plan import dry_run, list_root_actions, print_plan
 from steps.core import preflight
@@ -38,16 +38,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_UNVERIFIED = 4  # every step ran, but some checks could not (see `emlsetup status`)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, not the usage block: the admin sees what is wrong and where to look.
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def _globals(suppress: bool) -> _Parser:
+def _globals(suppress: bool) -> Parser:
     """Global options, accepted before or after the command. After it, their defaults must not
     overwrite what was given before it (argparse's sub-parser defaults would)."""
-    common = _Parser(add_help=False)
+    common = Parser(add_help=False)
     g = common.add_argument_group("global options")
 
     def default(value: object) -> object:
@@ -94,13 +88,14 @@ def _globals(suppress: bool) -> _Parser:
 
 def parser() -> argparse.ArgumentParser:
     common = _globals(suppress=True)
-    p = _Parser(
+    p = Parser(
         prog="emlsetup",
         parents=[_globals(suppress=False)],
         description="Set up SAP HANA EML with TensorFlow Serving. "
         "Without a command, the interactive wizard starts.",
     )
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    p.add_argument("--version", action="version", version=version())
+    sub = p.add_subparsers(dest="command", parser_class=Parser)
     sp = sub.add_parser("plan", parents=[common], help="every command the run would execute")
     sp.add_argument("--json", action="store_true")
     sp = sub.add_parser("detect", parents=[common], help="distro, version and family")
