@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 
@@ -79,12 +80,14 @@ class StateLock:
                         f"another emlsetup (pid {holder}) is using {self.path.parent}; wait for "
                         "it to finish or stop it, or use another --state-dir"
                     ) from None
-                # Released between our try and our look: try again.
+                # Released between our try and our look, or (without /proc) a holder that
+                # is writing its pid this very moment: look again shortly.
+                time.sleep(0.01)
         else:
             os.close(fd)
             raise LockedError(
-                f"another emlsetup is starting and stopping on {self.path.parent} again and "
-                "again; wait for it to finish, or use another --state-dir"
+                f"another emlsetup is using {self.path.parent} (it holds the lock file "
+                f"{self.path}); wait for it to finish or stop it, or use another --state-dir"
             )
         record = f"{os.getpid()}".ljust(PID_RECORD - 1).encode() + b"\n"
         try:
