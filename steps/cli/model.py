@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any, TextIO
 
+from steps.cli.faults import full_disk
 from steps.core.lock import StateLock
 from steps.models.hana_sql import check_name
 
@@ -78,6 +79,7 @@ def _errors() -> tuple[type[Exception], ...]:
 def cmd_model(session: Any, args: argparse.Namespace, out: TextIO) -> int:
     from steps.models import adding, lifecycle, sql_script
     from steps.models.commands import SHIPPED, ModelOps
+    from steps.models.copying import CopyError
     from steps.models.inputs import parse
 
     name: str = getattr(args, "name", None) or ""
@@ -107,13 +109,21 @@ def cmd_model(session: Any, args: argparse.Namespace, out: TextIO) -> int:
             else:
                 _list(lifecycle.listing(ops), args.json, out)
                 return EXIT_OK
+        except CopyError as exc:  # what, where, how much it needed
+            out.write(f"Failed: {exc.sentence(str(session.host.unmap(exc.dest)))}\n")
+            return EXIT_FAILED
         except _errors() as exc:
             out.write(f"Failed: {exc}\n")
             return EXIT_FAILED
-        except Exception as exc:  # HANA's one-sentence errors
-            if type(exc).__name__ != "HanaError":
+        except Exception as exc:  # HANA's one-sentence errors; a full disk anywhere
+            places = {
+                "the state folder": session.store.folder,
+                "the export folder": ops.local(ops.export),
+            }
+            said = full_disk(exc, places)
+            if said is None and type(exc).__name__ != "HanaError":
                 raise
-            out.write(f"Failed: {exc}\n")
+            out.write(f"Failed: {said or exc}\n")
             return EXIT_FAILED
     out.write(rec.result + "\n")
     return EXIT_OK
