@@ -1,17 +1,41 @@
 """What every wizard screen shares: typed access to the app (through tui.shell.Wizard, never
-the app's class) and its driver."""
+the app's class) and its driver, and the rule that text fields own the keyboard."""
 
 from __future__ import annotations
 
-from typing import cast
+from typing import Any, TypeVar, cast
 
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 
 from tui.driver import Driver
 from tui.shell import Wizard
 
+R = TypeVar("R")
 
-class WizardScreen(Screen[None]):
+
+def focus_first_field(screen: Screen[Any]) -> Input | None:
+    """The cursor in the first empty text field (else the first one), if the screen has any.
+    While an Input has focus Textual hands it every printable key before any binding, so a
+    letter typed there is text; with focus left on a button or a table, the `e` of a
+    password opened the report and a `q` quit the wizard (issue 23)."""
+    fields = [f for f in screen.query(Input) if f.focusable]
+    if not fields:
+        return None
+    field = next((f for f in fields if not f.value), fields[0])
+    screen.set_focus(field)
+    return field
+
+
+class FieldsFirst:
+    """Mixed into every screen of the wizard: it opens with the cursor in its first empty
+    text field. Textual calls this on_mount after the screen's own."""
+
+    def on_mount(self) -> None:
+        focus_first_field(cast(Screen[Any], self))
+
+
+class WizardScreen(FieldsFirst, Screen[None]):
     @property
     def wizard(self) -> Wizard:
         return cast(Wizard, self.app)
@@ -19,3 +43,7 @@ class WizardScreen(Screen[None]):
     @property
     def driver(self) -> Driver:
         return self.wizard.driver
+
+
+class WizardModal(FieldsFirst, ModalScreen[R]):
+    """A dialog over a wizard screen (a question, passwords, the report's path, help)."""

@@ -6,14 +6,15 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+
+from tui.screens.base import WizardModal
 
 Choice = tuple[str, str, str]  # (answer, label, key)
 YES_NO: tuple[Choice, ...] = (("yes", "Yes", "y"), ("no", "No", "n"))
 
 
-class ConfirmScreen(ModalScreen[str]):
+class ConfirmScreen(WizardModal[str]):
     BINDINGS = [Binding("escape", "answer('no')", "No", show=False)]
 
     def __init__(self, question: str, detail: str = "", choices: tuple[Choice, ...] = YES_NO):

@@ -6,8 +6,9 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Label, Static
+
+from tui.screens.base import WizardModal
 
 
 def binding_lines(title: str, bindings: list[BindingType]) -> Text:
@@ -31,7 +32,7 @@ Also
 """
 
 
-class HelpScreen(ModalScreen[None]):
+class HelpScreen(WizardModal[None]):
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
 
     def __init__(self, sections: list[tuple[str, list[BindingType]]]) -> None:
