@@ -15,6 +15,7 @@ from steps.core.state import StepStatus
 from tui.driver import HANA_STEPS
 from tui.messages import RunDone
 from tui.screens.base import WizardScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.status import step_word
 from tui.widgets.action_list import ActionList
 from tui.widgets.check_table import CheckTable
@@ -190,8 +191,22 @@ class StepScreen(WizardScreen):
 
     # -- elsewhere --------------------------------------------------------------------------
     def action_skip(self) -> None:
-        self.driver.skip(self.number)
-        self.wizard.open_step(self.number + 1)
+        """Asks first: a skipped step is passed over by resume and counts as finished."""
+        title = self.step.title
+        detail = (
+            "Nothing of it runs. Resume passes over it and the report lists it as skipped; "
+            "Run (r) on this step still runs it later."
+        )
+        choices = (("skip", "Skip it", "s"), ("no", "Keep it", "n"))
+        self.app.push_screen(
+            ConfirmScreen(f"Skip step {self.number} ({title})?", detail, choices),
+            callback=self._skip_answer,
+        )
+
+    def _skip_answer(self, answer: str | None) -> None:
+        if answer == "skip":
+            self.driver.skip(self.number)
+            self.wizard.open_step(self.number + 1)
 
     def action_next(self) -> None:
         self.wizard.open_step(self.number + 1)
