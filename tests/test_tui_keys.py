@@ -135,7 +135,7 @@ async def ran_nothing_without_yes(app: WizardApp, pilot: object, screen: str, wh
     await settle(pilot)  # type: ignore[arg-type]
     await wait_for(pilot, lambda: not app.busy)  # type: ignore[arg-type]
     if n in (4, 5, 6):
-        shown = app.screen.query_one("#build-title" if n == 5 else "#notice", Static)
+        shown = app.screen.query_one("#build-message" if n == 5 else "#notice", Static)
         assert "run step 2 first" in text_of(shown), where
     assert all(s != StepStatus.RUNNING for s in statuses(app).values()), where
 
