@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
 from steps.core.actions import bazel_failure
 from steps.core.engine import Event
@@ -157,11 +158,27 @@ async def validation_checked(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+def steady(run: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """The scene, then a text field's cursor held still: a blinking one is drawn or not
+    depending on when the picture is taken."""
+
+    async def run_steady(pilot: Pilot[Any]) -> None:
+        await run(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    return run_steady
+
+
 @dataclass
 class Scene:
     name: str
     run_before: Callable[[Pilot[Any]], Awaitable[None]]
     prepare: Callable[[Path, Callable[[], WizardApp]], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.run_before = steady(self.run_before)
 
 
 SCENES = [

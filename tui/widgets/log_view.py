@@ -23,7 +23,9 @@ def wrap_lines(lines: list[str], width: int) -> list[str]:
         if len(line) <= width:
             out.append(line)
         else:
-            out += plain_lines(line, width, CONTINUED)
+            # A `command` in the wizard's own lines (») is laid out to copy; the tools'
+            # output is shown as it is, backticks and all.
+            out += plain_lines(line, width, CONTINUED, commands=line.startswith("» "))
     return out
 
 

@@ -158,13 +158,35 @@ def lay_out(
     return [row for row in rows if row] or [[]]
 
 
-def plain_lines(text: str, width: int, hang: str | None = None) -> list[str]:
-    """The text's screen lines as plain strings (a log box)."""
-    return [
-        "".join(t for t, _, _ in row)
-        for line in text.split("\n")
-        for row in lay_out(line, width, hang)
-    ]
+def wrap_words(line: str, width: int, hang: str) -> list[str]:
+    """Prose with no command in it, broken at spaces: the log box's fast path (a build
+    floods it with thousands of lines a second)."""
+    out, start, prefix = [], 0, ""
+    while len(line) - start > width - len(prefix):
+        room = width - len(prefix)
+        cut = line.rfind(" ", start + 1, start + room + 1)
+        if cut <= start:  # a word wider than the row: folded
+            out.append(prefix + line[start : start + room])
+            start += room
+        else:
+            out.append(prefix + line[start:cut])
+            start = cut + 1
+        prefix = hang[: width // 2]
+    out.append(prefix + line[start:])
+    return out
+
+
+def plain_lines(text: str, width: int, hang: str | None = None, commands: bool = True) -> list[str]:
+    """The text's screen lines as plain strings (a log box, a table cell)."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+        elif hang is not None and not (commands and "`" in line):
+            out += wrap_words(line, width, hang)
+        else:
+            out += ["".join(t for t, _, _ in row) for row in lay_out(line, width, hang, commands)]
+    return out
 
 
 class Wrapped:
