@@ -8,7 +8,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.widgets import Button, Label, Static
 
-from tui.screens.base import WizardModal
+from tui.screens.modal import WizardModal
 from tui.widgets.wrapping import Wrapped
 
 Choice = tuple[str, str, str]  # (answer, label, key)

@@ -7,7 +7,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Label, Static
 
-from tui.screens.base import WizardModal
+from tui.screens.modal import WizardModal
 from tui.widgets.wrapping import Wrapped
 
 

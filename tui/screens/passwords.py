@@ -7,7 +7,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Button, Input, Label
 
-from tui.screens.base import WizardModal
+from tui.screens.modal import WizardModal
 from tui.widgets.password_form import PasswordForm
 
 

@@ -11,7 +11,7 @@ from textual.widgets import Button, Input, Label, Select
 
 from steps.core.report import FORMATS, render
 from steps.core.state import RunState
-from tui.screens.base import WizardModal
+from tui.screens.modal import WizardModal
 
 
 def write_report(state: RunState, path: Path, fmt: str) -> str:
