@@ -368,7 +368,8 @@ def bazel_failure(code: int, tracker: BuildTracker) -> str:
     """Bazel's exit code as a sentence, and where the first error is."""
     first = next((e for e in tracker.errors if e.file), None)
     where = f"; first error at {first.file}:{first.line}: {first.message}" if first else ""
-    return f"exit {code}: {bazel_exit_sentence(code)}{where}"
+    said = bazel_exit_sentence(code)
+    return f"exit {code}: {said.rstrip('.') + where if where else said}"
 
 
 def command_error(rec: CommandRecord, expect: str | None) -> str | None:

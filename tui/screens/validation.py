@@ -68,7 +68,7 @@ class ValidationScreen(WizardScreen):
                 yield Static(self.wizard.demo_notice, id="demo-notice", markup=False)
             yield Static(
                 "Passwords stay in this process's memory only (hdbuserstore keys work too). "
-                "Tab moves into the fields.",
+                "Tab: next field; Enter: connect and check.",
                 markup=False,
             )
             yield PasswordForm(hana.system_user, hana.ml_user, id="passwords")
@@ -84,9 +84,8 @@ class ValidationScreen(WizardScreen):
         box = self.query_one("#hana-notice", Static)
         box.update(notice)
         box.display = bool(notice)
-        # Not a password field: there e, ? and q would be typed into it instead of working
-        # as everywhere else. Tab (or a click) reaches the fields.
-        self.query_one("#check", Button).focus()
+        # The cursor starts in the first password field (base.FieldsFirst): letters typed
+        # there are the password; Tab past the fields gives q, e and ? back.
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_check()
@@ -120,7 +119,6 @@ class ValidationScreen(WizardScreen):
 
         smoke = smoke_prediction(self.driver.session.store.folder)
         self.query_one("#models", Static).update(f"{registered_models(self.driver)}\n{smoke}")
-
 
     def action_back(self) -> None:
         self.wizard.open_step(7)
