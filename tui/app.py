@@ -4,6 +4,7 @@ run state (the state file is the truth) and drive the same engine as the headles
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,6 +14,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from steps.core.lock import LockedError
 from steps.core.session import Options, Session, SessionError
 from steps.core.settings import SettingsError
 from steps.core.state import StateError
@@ -207,6 +209,13 @@ def run_wizard(args: argparse.Namespace) -> int:
     except (SettingsError, SessionError, StateError) as exc:
         print(f"emlsetup: {exc}")
         return 2
+    try:  # one wizard per state folder, as one headless run: refused before it opens
+        app.driver.hold()
+    except LockedError as exc:
+        print(f"emlsetup: {exc}", file=sys.stderr)
+        return 2
+    except StateError:
+        pass  # a folder this user cannot write: the screens still show; Run says why
     code = app.run() or 0
     if app.leave_running:
         print(f"The build goes on in the background. Re-attach with: {app.reattach}")

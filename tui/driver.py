@@ -8,6 +8,7 @@ from __future__ import annotations
 import shlex
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,6 +62,8 @@ class Driver:
     hana_notice: str = ""
     runs: int = 0  # steps run in this wizard session (the first starts the run)
     accepted: set[str] = field(default_factory=set)  # preflight names the admin went on with
+    held: StateLock | None = None  # the state folder's lock, held while the wizard is open
+    stopping: threading.Event = field(default_factory=threading.Event)  # no further step
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -89,7 +92,13 @@ class Driver:
         if point is None:
             return None
         if not point[1]:
-            return point  # its actions finished but its result checks did not
+            if self.state.step(point[0]).status != StepStatus.UNVERIFIED:
+                return point  # its actions finished but its result checks did not
+            # Done, unverified: nothing stopped (the welcome says which checks to run); only
+            # an action under way or tried later is something to resume.
+            point = self.state.resume_point()
+            if point is None:
+                return None
         current = tuple(self.state.current) if self.state.current else None
         if current == point or self.state.step(point[0]).action(point[1]).attempts:
             return point
@@ -203,6 +212,18 @@ class Driver:
         return preflight.measure(self.session, self.plan, runs, [number], self.passwords)
 
     # -- changing -------------------------------------------------------------------------
+    def hold(self) -> None:
+        """Takes the state folder's lock for as long as the wizard is open: a second wizard,
+        or a headless run, is refused in one line naming this one's pid, rather than showing
+        (and acting on) a run this one is following. LockedError when another holds it."""
+        self.session.store.ensure_folder()
+        lock = StateLock(self.session.store.folder)
+        lock.acquire()
+        self.held = lock
+
+    def _locked(self) -> AbstractContextManager[object]:
+        return nullcontext() if self.held is not None else StateLock(self.session.store.folder)
+
     def run_step(
         self,
         number: int,
@@ -214,7 +235,7 @@ class Driver:
             return Outcome(False, message="a step is already running")
         try:
             self.session.store.ensure_folder()
-            with StateLock(self.session.store.folder):
+            with self._locked():
                 self.reload_unlocked()
                 engine = self._engine(confirm, on_event, hana=number in HANA_STEPS)
                 unmet = engine.unmet_need([number])
@@ -290,6 +311,17 @@ class Driver:
             if found and rec and rec.pid and is_our_wrapper(rec.pid, Path(str(rec.exit_file))):
                 return rec.pid, rec.started.timestamp()
         return None
+
+    def build_ended_unseen(self, number: int) -> bool:
+        """A build an earlier wizard left running (or that outlived its killed wizard) has
+        ended with nobody following it: its exit file is there, its result not recorded."""
+        if self.state is None:
+            return False
+        for ast in self.state.step(number).actions:
+            rec = ast.commands[-1] if ast.commands else None
+            if ast.status == ActionStatus.RUNNING and rec and rec.exit_file:
+                return Path(rec.exit_file).exists()
+        return False
 
     def failed_action(self, number: int) -> tuple[str, list[str], str] | None:
         """(title, last meaningful lines, fix) of the step's failed action, if any."""

@@ -87,7 +87,8 @@ class StepScreen(WizardScreen):
         assert state is not None
         st = state.step(self.number)
         self.sub_title = f"Step {self.number} of {len(state.steps)}"
-        title = f"Step {self.number}: {st.title}  [{step_word(st)}]"
+        running = self.number in self.running_steps()
+        title = f"Step {self.number}: {st.title}  [{step_word(st, running)}]"
         self.query_one("#step-title", Static).update(title)
         notice = self.query_one("#notice", Static)
         failed = st.status == StepStatus.FAILED

@@ -67,7 +67,7 @@ class WelcomeScreen(WizardScreen):
         table = self.query_one(StepTable)
         table.display = state is not None
         if state is not None:
-            table.show(state)
+            table.show(state, self.running_steps())
         unread = self.query_one("#unverified", Static)
         numbers = state.unverified() if state is not None else []
         unread.display = bool(numbers)
@@ -100,6 +100,11 @@ class WelcomeScreen(WizardScreen):
         point = self.driver.resume_point()
         if point is None:
             return ""
+        if self.driver.build_ended_unseen(point[0]):  # nothing stopped: it ran to its end
+            return (
+                f"▶ The build left running earlier has ended: press r to open step {point[0]}, "
+                "then r to read how it ended"
+            )
         what = (
             f"action {point[1]} ({self.driver.action(*point).title})"
             if point[1]
