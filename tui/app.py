@@ -18,7 +18,7 @@ from steps.core.lock import LockedError
 from steps.core.session import Options, Session, SessionError
 from steps.core.settings import SettingsError
 from steps.core.state import StateError
-from tui import preflight
+from tui import preflight, run_all
 from tui.bridge import Confirmer, EventPump
 from tui.commands import WizardCommands
 from tui.demo_notice import demo_notice
@@ -56,11 +56,13 @@ class WizardApp(App[int]):
         self.yes_to_all = False  # "Yes to all" at a root prompt: every root action until quit
         self.demo_notice = demo_notice(session.options.environ)  # "" unless in tests.demo
         self.report_folder: Path = session.store.folder  # where reports go by default
+        self.logs_folder: Path = session.store.folder / "logs"
         self.live: EventPump | None = None  # the run under way, or the last one
+        self.running_all = False  # "Run all": busy between its steps too
 
     @property
     def busy(self) -> bool:
-        return self.live is not None and self.live.outcome is None
+        return self.running_all or (self.live is not None and self.live.outcome is None)
 
     def on_mount(self) -> None:
         self.push_screen(WelcomeScreen())
@@ -111,17 +113,25 @@ class WizardApp(App[int]):
         )
 
     # -- running (one step at a time, in a thread; the engine blocks) ---------------------
-    def start_run(self, number: int) -> EventPump | None:
-        if self.busy:
-            self.notify("a step is already running", severity="warning")
-            return None
+    def new_pump(self, number: int) -> EventPump:
+        """The run of one step as the screens follow it."""
         builds = frozenset(self.driver.build_actions(number))
         self.live = EventPump(number, builds, self.clock)
         left = self.driver.running_build() if builds else None
         if left is not None:  # re-attaching: the build's time counts from its own start
             self.live.started -= max(0.0, time.time() - left[1])
-        self._run_thread(self.live)
         return self.live
+
+    def start_run(self, number: int) -> EventPump | None:
+        if self.busy:
+            self.notify("a step is already running", severity="warning")
+            return None
+        live = self.new_pump(number)
+        self._run_thread(live)
+        return live
+
+    def action_run_all(self) -> None:
+        run_all.ask(self)
 
     @work(thread=True, exclusive=True, group="run")
     def _run_thread(self, live: EventPump) -> None:
@@ -137,9 +147,9 @@ class WizardApp(App[int]):
         except Exception as exc:  # shown on the screen; the state on disk is intact
             outcome = Outcome(False, message=f"internal error: {type(exc).__name__}: {exc}")
         if not self.leave_running:  # the app is closing: nobody to tell
-            self.call_from_thread(self._run_done, live, outcome)
+            self.call_from_thread(self.run_done, live, outcome)
 
-    def _run_done(self, live: EventPump, outcome: Outcome) -> None:
+    def run_done(self, live: EventPump, outcome: Outcome) -> None:
         live.outcome, live.ended = outcome, self.clock()
         for screen in self.screen_stack:
             screen.post_message(RunDone(live.number, outcome))

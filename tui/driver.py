@@ -184,9 +184,17 @@ class Driver:
             self.plan, self.state, sql=sql, confirm=confirm, on_event=on_event
         )
 
-    def unmet_need(self, number: int) -> str | None:
-        """Why the step cannot run yet (an earlier step it needs), read from the system."""
-        return self._engine(hana=False).unmet_need([number])
+    def remaining(self) -> list[int]:
+        """The steps a "run all" runs: every one not done, and not skipped by the admin."""
+        if self.state is None:
+            return []
+        finished = (StepStatus.DONE, StepStatus.SKIPPED)
+        return [s.number for s in self.state.steps if s.status not in finished]
+
+    def unmet_need(self, *numbers: int) -> str | None:
+        """Why the steps cannot run yet (an earlier step they need and that does not run
+        before them), read from the system."""
+        return self._engine(hana=False).unmet_need(list(numbers))
 
     def inspect(self, number: int) -> tuple[list[CheckResult], list[tuple[Action, str]]]:
         """Prerequisites and what a run would do, read from the system; nothing changes."""
@@ -203,13 +211,13 @@ class Driver:
             rows += [(n, r) for r in engine.check(step, step.checks + step.results)]
         return rows
 
-    def preflight(self, number: int) -> list[Row]:
-        """What running this step needs, measured as `emlsetup run` measures it; nothing
+    def preflight(self, *numbers: int) -> list[Row]:
+        """What running these steps needs, measured as `emlsetup run` measures it; nothing
         changes (probes, statvfs, TCP knocks, HANA logins)."""
         assert self.plan is not None
         engine = self._engine(hana=False)
-        runs = preflight.would_run(engine, self.plan, [number])
-        return preflight.measure(self.session, self.plan, runs, [number], self.passwords)
+        runs = preflight.would_run(engine, self.plan, list(numbers))
+        return preflight.measure(self.session, self.plan, runs, list(numbers), self.passwords)
 
     # -- changing -------------------------------------------------------------------------
     def hold(self) -> None:
@@ -276,7 +284,9 @@ class Driver:
 
     def cancel(self) -> bool:
         """One interrupt to the running command, as the CLI's SIGINT handler does; the
-        engine then stops cleanly and the worker returns. False when nothing runs."""
+        engine then stops cleanly and the worker returns. False when nothing runs. A "run
+        all" starts no further step either, even if asked between two."""
+        self.stopping.set()
         engine = self.engine
         if engine is None or engine.cancelled.is_set():
             return False

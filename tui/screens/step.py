@@ -27,6 +27,7 @@ BUILD_STEP, VALIDATION_STEP = 5, 7
 class StepScreen(WizardScreen):
     BINDINGS = [
         Binding("r", "run", "Run"),
+        Binding("a", "run_all", "Run all", show=False),  # the welcome's footer shows it
         Binding("t", "retry", "Retry"),
         Binding("s", "skip", "Skip"),
         Binding("n,right", "next", "Next"),
@@ -72,6 +73,9 @@ class StepScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self.query_one("#run-log", LogTail).display = False
+        live = self.wizard.live
+        if self.wizard.busy and live is not None and live.number == self.number:
+            self.message = "running…"  # opened on a run under way ("Run all", the palette)
         self.set_interval(1 / 15, self.drain)
         self.render_state()
         self.inspect()
@@ -113,7 +117,7 @@ class StepScreen(WizardScreen):
         if action == "retry":
             state = self.driver.state
             return state is not None and state.step(self.number).status == StepStatus.FAILED
-        if action in ("run", "skip"):
+        if action in ("run", "skip", "run_all"):
             return not self.wizard.busy
         return True
 
@@ -155,6 +159,9 @@ class StepScreen(WizardScreen):
 
     def action_retry(self) -> None:
         self.action_run()
+
+    def action_run_all(self) -> None:
+        self.wizard.action_run_all()
 
     def start(self) -> None:
         if self.wizard.start_run(self.number) is None:
