@@ -26,6 +26,7 @@ from tui.driver import Driver, Outcome, reattach_command
 from tui.messages import RunDone
 from tui.screens.build import BuildScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.finish import FinishScreen
 from tui.screens.help import HelpScreen
 from tui.screens.passwords import PasswordScreen
 from tui.screens.report import ReportScreen
@@ -100,6 +101,11 @@ class WizardApp(App[int]):
         if self.driver.plan is not None:
             self._go(ValidationScreen())
 
+    def open_finish(self) -> None:
+        """The last screen, over the validation that passed: escape goes back to it."""
+        if self.driver.plan is not None:
+            self.push_screen(FinishScreen())
+
     def ask_passwords(self, then: Callable[[], None]) -> None:
         hana = self.driver.session.settings.hana
 
@@ -157,7 +163,7 @@ class WizardApp(App[int]):
     # -- everywhere -------------------------------------------------------------------------
     def action_help(self) -> None:
         sections: list[tuple[str, list[BindingType]]] = [("Everywhere", list(self.BINDINGS))]
-        for screen in (WelcomeScreen, StepScreen, BuildScreen, ValidationScreen):
+        for screen in (WelcomeScreen, StepScreen, BuildScreen, ValidationScreen, FinishScreen):
             sections.append((screen.__name__.removesuffix("Screen"), list(screen.BINDINGS)))
         self.push_screen(HelpScreen(sections))
 
