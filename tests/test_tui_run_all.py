@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from textual.screen import Screen
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from steps.core.state import StepStatus
 from tests.hana_server import Catalogue, HanaTestServer
@@ -28,6 +28,7 @@ from tests.tui_support import (
 from tui.app import WizardApp
 from tui.screens.build import BuildScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.passwords import PasswordScreen
 from tui.screens.step import StepScreen
 from tui.screens.validation import ValidationScreen
 
@@ -108,10 +109,16 @@ async def test_run_all_stops_at_the_first_failure_with_its_sentence(
     sandbox: Sandbox, hana: HanaTestServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     env = hana_env(sandbox, hana, FAKE_FAIL="zypper:install")
-    async with wizard(sandbox, monkeypatch, **env) as (app, pilot):
+    typed = {k: v for k, v in env.items() if "PASSWORD" not in k}  # asked for, this time
+    async with wizard(sandbox, monkeypatch, **typed) as (app, pilot):
         await pilot.press("a")
         await until_screen(pilot, ConfirmScreen)
         await pilot.press("y")
+        form = await until_screen(pilot, PasswordScreen)  # step 1 talks to HANA
+        for box, secret in zip(form.query(Input), (SYSTEM_PW, ML_PW), strict=True):
+            box.focus()
+            await pilot.press(*secret)
+        await pilot.press("enter")
         await wait_for(pilot, lambda: not app.busy, timeout=120)
         await settle(pilot)
         assert isinstance(app.screen, StepScreen) and app.screen.number == 3
@@ -123,6 +130,7 @@ async def test_run_all_stops_at_the_first_failure_with_its_sentence(
         assert (done[1], done[2], done[3]) == (StepStatus.DONE, StepStatus.DONE, StepStatus.FAILED)
         assert {done[n] for n in (4, 5, 6, 7)} == {StepStatus.PENDING}
         assert app.screen.check_action("run", ()) is True  # the wizard is free again
+        assert app.driver.passwords  # typed once, kept in memory for the run's HANA steps
     assert sandbox.calls("pip") == [] and sandbox.calls("bazel") == []  # nothing after it
 
 

@@ -50,10 +50,10 @@ def ask(app: App[int]) -> None:
     if wizard.busy:
         app.notify("a step is already running", severity="warning")
         return
-    numbers = driver.remaining() if driver.plan is not None else []
     if driver.plan is None:
         app.notify("not a supported system: no steps to run", severity="warning")
         return
+    numbers = driver.remaining()
     if not numbers:
         app.notify("every step is done or skipped: nothing left to run; v validates")
         return
