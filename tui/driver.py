@@ -5,7 +5,6 @@ Everything here is blocking: call it from thread workers, never from the event l
 
 from __future__ import annotations
 
-import shlex
 import threading
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
@@ -18,6 +17,7 @@ from checks.result import CheckResult
 from steps.cli.plan import who_runs
 from steps.core import preflight
 from steps.core.engine import Engine, Event, NeedsConfirmation, NeedsUnmet
+from steps.core.invocation import command_with_options
 from steps.core.lock import LockedError, StateLock
 from steps.core.model import Action, Command, Step
 from steps.core.plan import Plan
@@ -30,8 +30,9 @@ PASSWORD_VARS = ("EMLSETUP_SYSTEM_PASSWORD", "EMLSETUP_ML_USER_PASSWORD")
 
 
 def reattach_command(options: Options) -> str:
-    """The exact command that re-attaches to this run from another shell."""
-    argv = ["emlsetup"]
+    """The exact command that re-attaches to this run from another shell: emlsetup with this
+    run's options, or the wrapper that runs it (steps/core/invocation.py, the demo's)."""
+    argv: list[str] = []
     if options.config is not None:
         argv += ["--config", str(options.config)]
     if str(options.root) != "/":
@@ -42,7 +43,7 @@ def reattach_command(options: Options) -> str:
         argv += ["--distro", options.distro]
     for override in options.overrides:
         argv += ["--set", override]
-    return shlex.join([*argv, "resume"])
+    return command_with_options(argv, ["resume"], options.environ)
 
 
 @dataclass

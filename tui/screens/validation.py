@@ -40,15 +40,16 @@ def summary(rows: list[tuple[int, CheckResult]]) -> str:
 
 
 def registered_models(driver: object) -> str:
-    """What EML_CHECKDESTINATION_PROC listed when step 7 last ran it."""
+    """What EML_CHECKDESTINATION_PROC answered when step 7 last ran it: shown, never read
+    (what HANA writes into its ("Code", "Longtext") table is not published)."""
     state = getattr(driver, "state", None)
     try:
         listed = state.step(7).action("check-destination").captured if state else None
     except StopIteration:
         listed = None
     if not listed:
-        return "Registered models: not listed yet (step 7 lists them when it runs)."
-    return "Registered models (EML_CHECKDESTINATION_PROC):\n" + "\n".join(
+        return "EML_CHECKDESTINATION_PROC: not called yet (step 7 calls it)."
+    return "EML_CHECKDESTINATION_PROC answered (for information):\n" + "\n".join(
         "  " + " | ".join(row) for row in listed
     )
 
