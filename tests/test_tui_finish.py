@@ -48,10 +48,37 @@ async def test_the_last_screen_after_the_validation_passes(
         assert f"   $ {cli} model add half_plus_two\n" in shell
         assert f"   $ {cli} model test half_plus_two\n" in shell
         assert all(len(line) <= 76 for line in said["next"].splitlines())  # nothing cut
-        assert "CALL EML_DATA.PREDICT_HALF_PLUS_TWO(EML_DATA.HALF_PLUS_TWO_PARAMS," in said["next"]
-        assert "SELECT * FROM EML_DATA.HALF_PLUS_TWO_OUTPUT;" in said["next"]
-        assert "as ML_USER" in said["next"]
+        assert f"   $ {cli} model sql half_plus_two\n" in shell
+        assert "3. Call it from your own SQL, as ML_USER:" in said["next"]
         await pilot.press("escape")  # back to the results it came from
         await settle(pilot)
         assert isinstance(app.screen, ValidationScreen)
         assert "all expected results are there" in text_of(app.screen.query_one("#summary", Static))
+    # The SQL shown works as shown: after `model add`, typed into HANA as ML_USER.
+    added = sandbox.run_cli("model", "add", "half_plus_two", env=hana_env(sandbox, hana))
+    assert added.returncode == 0, added.stdout[-2000:]
+    assert as_ml_user(hana, shown_sql(said["next"])) == [(2.5,)]
+
+
+def shown_sql(text: str) -> list[str]:
+    """The statements of "Call it from your own SQL", each joined from its folded lines."""
+    block = text.split("own SQL, as ML_USER:\n")[1].split("\n   The whole script")[0]
+    joined = block.replace("\n     ", " ").replace("--", "\n--").splitlines()
+    return [s.strip() for line in joined if not line.startswith("--") for s in line.split(";")
+            if s.strip()]  # fmt: skip
+
+
+def as_ml_user(srv: HanaTestServer, statements: list[str]) -> list[tuple[object, ...]]:
+    """The statements run one after another through hdbcli; the last one's rows."""
+    from hdbcli import dbapi
+
+    conn = dbapi.connect(
+        address=srv.host, port=srv.port, user="ML_USER", password=ML_PW, databaseName="HXE"
+    )
+    try:
+        cur = conn.cursor()
+        for statement in statements:
+            cur.execute(statement)
+        return [tuple(float(v) for v in row) for row in cur.fetchall()]
+    finally:
+        conn.close()

@@ -66,12 +66,18 @@ def next_steps(emlsetup: str, ml_user: str, width: int) -> str:
         out += fold(f"{n}. {say}", width, "   ")
         out += fold(f"   $ {emlsetup} model {verb} {MODEL}", width, "       ", " \\")
     out += fold(f"3. Call it from your own SQL, as {ml_user}:", width, "   ")
-    for statement in (
-        f"INSERT INTO {hs.SCHEMA}.{obj.input_table} VALUES (1.0);",
-        f"{obj.call()};",
+    given, answer = f"{hs.SCHEMA}.{obj.input_table(1)}", f"{hs.SCHEMA}.{obj.output_table}"
+    for statement in (  # as `model sql` writes them, its parameter rows left to `model add`
+        f"TRUNCATE TABLE {given};",
+        f"INSERT INTO {given} VALUES (1.0);",
+        f"TRUNCATE TABLE {answer};",
+        f"{obj.call(1)};",
         f"SELECT * FROM {hs.SCHEMA}.{obj.output_table};  -- 2.5 (1.0 / 2 + 2)",
     ):
         out += fold(f"   {statement}", width, "     ")
+    out += fold("   The whole script, for an application (parameters, inputs, CALL, output):",
+                width, "   ")  # fmt: skip
+    out += fold(f"   $ {emlsetup} model sql {MODEL}", width, "       ", " \\")
     out += fold("4. Your own SavedModel (README: A model answers from SQL):", width, "   ")
     out += fold(f"   $ {emlsetup} model add NAME PATH", width, "       ", " \\")
     return "\n".join(out)
