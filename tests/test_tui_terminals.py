@@ -79,6 +79,18 @@ def test_without_a_terminal_the_wizard_says_so_in_one_line(
     assert not sandbox.state_dir.exists()  # nothing opened, nothing written
 
 
+def test_without_a_terminal_a_wrapper_is_named_by_its_own_command(sandbox: Sandbox) -> None:
+    """The demo runs emlsetup for the admin: the headless command it names is the demo's."""
+    own = "python -m tests.demo --keep /tmp/kept --"
+    done = subprocess.run(
+        [str(EMLSETUP), "--root", str(sandbox.root), "--state-dir", str(sandbox.state_dir)],
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=REPO, timeout=60,
+        env=sandbox.env(EMLSETUP_COMMAND=own),
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert f"`{own} run --yes`" in done.stderr and "emlsetup --root" not in done.stderr
+
+
 def test_output_redirected_from_a_terminal_is_refused_too(sandbox: Sandbox, tmp_path: Path) -> None:
     """`emlsetup > out` typed at a terminal: keys would come, but nothing the wizard draws
     would reach the admin's screen; the same one line, on the terminal."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shlex
+import os
 import sys
 from typing import TextIO
 
@@ -15,8 +15,11 @@ def on_a_terminal(streams: tuple[TextIO | None, ...] | None = None) -> bool:
 
 
 def no_terminal_line(args: list[str]) -> str:
-    """One line: what is missing, and the same options as a headless command."""
-    headless = shlex.join(["emlsetup", *args, "run", "--yes"])
+    """One line: what is missing, and the same options as a headless command (or the
+    wrapper's own command, the demo's: steps/core/invocation.py)."""
+    from steps.core.invocation import command_with_options
+
+    headless = command_with_options(args, ["run", "--yes"], os.environ)
     return (
         "emlsetup: the wizard needs a terminal, and standard input or output is not one "
         f"here (ssh without -t, cron, a redirection); run the steps headless with `{headless}`"
