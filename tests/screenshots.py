@@ -18,6 +18,7 @@ from textual.widgets import Input
 
 from steps.core.actions import bazel_failure
 from steps.core.engine import Event
+from steps.core.model import Manual
 from steps.core.session import Options, Session
 from steps.core.state import ActionStatus, CommandRecord, StepStatus
 from tests.sandbox import Sandbox
@@ -61,6 +62,21 @@ def interrupted_run(fakebin: Path, app_factory: Callable[[], WizardApp]) -> None
     st.reason = f"interrupted during: {st.actions[4].title}"
     state.current = (3, st.actions[4].id)
     state.requested = []
+    app.driver.session.store.ensure_folder()
+    app.driver.session.store.save(state)
+
+
+def finished_run(fakebin: Path, app_factory: Callable[[], WizardApp]) -> None:
+    """A state file as a run leaves it when every step is done."""
+    app = app_factory()
+    state, plan = app.driver.state, app.driver.plan
+    assert state is not None and plan is not None
+    for step in plan.steps:
+        st = state.step(step.number)
+        for action in step.actions:
+            manual = isinstance(action, Manual)
+            st.action(action.id).status = ActionStatus.MANUAL if manual else ActionStatus.DONE
+        st.status = StepStatus.DONE
     app.driver.session.store.ensure_folder()
     app.driver.session.store.save(state)
 
@@ -152,6 +168,12 @@ def replayed_build(
     return run
 
 
+async def finish_screen(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    _app(pilot).open_finish()  # as a validation that passed opens it
+    await settle(pilot)
+
+
 async def validation_checked(pilot: Pilot[Any]) -> None:
     await keys("v")(pilot)
     await pilot.press("enter")
@@ -196,6 +218,8 @@ SCENES = [
     Scene("passwords", keys("1", "r")),
     Scene("report", keys("e")),
     Scene("help", keys("question_mark")),
+    Scene("run-all-confirm", keys("a")),
+    Scene("finish", finish_screen, finished_run),
 ]
 
 
@@ -212,6 +236,7 @@ def scene_app(sb: Sandbox, scene: Scene, setenv: Callable[[str, str], None]) -> 
         app = WizardApp(session, clock=lambda: NOW)
         app.reattach = "emlsetup --root /srv/hxe --state-dir /srv/state resume"
         app.report_folder = Path("/srv/state")
+        app.logs_folder = Path("/srv/state/logs")
         return app
 
     if scene.prepare is not None:

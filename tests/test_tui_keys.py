@@ -74,6 +74,9 @@ def expected(screen: str, action: str) -> Callable[[WizardApp], bool]:
         "check": lambda app: "Not checked yet." not in text_of(
             app.screen.query_one("#summary", Static)
         ),
+        # Run all: its one question, unanswered; nothing runs before it is answered.
+        "run_all": lambda app: isinstance(app.screen, ConfirmScreen)
+        and "Run steps 1-7 now" in text_of(app.screen.query_one("#question", Static)),
     }
     if action == "back":
         return {

@@ -46,6 +46,7 @@ def open_app(sb: Sandbox, monkeypatch: pytest.MonkeyPatch, **extra: str) -> Wiza
     app = WizardApp(session, clock=lambda: 1000.0)
     app.reattach = "emlsetup --root /srv/hxe --state-dir /srv/state resume"
     app.report_folder = Path("/srv/state")
+    app.logs_folder = Path("/srv/state/logs")
     return app
 
 

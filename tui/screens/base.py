@@ -20,3 +20,9 @@ class WizardScreen(FieldsFirst, Screen[None]):
     @property
     def driver(self) -> Driver:
         return self.wizard.driver
+
+    def running_steps(self) -> set[int]:
+        """Steps whose work runs although the state file does not say so: a build an
+        earlier wizard left running is "pending" there until a resume re-attaches to it
+        (read from the system: its process is there)."""
+        return {5} if self.driver.running_build() is not None else set()

@@ -88,7 +88,9 @@ class BuildScreen(WizardScreen):
         word = step_word(state.step(BUILD_STEP)) if state else "?"
         running = live is not None and live.outcome is None
         title = f"Step 5: build TensorFlow Serving  [{'▶ running' if running else word}]"
-        if live is None and self.background is not None:
+        if not running and self.background is not None:  # its process, read each tick
+            self.background = self.driver.running_build()
+        if not running and self.background is not None:
             title = (
                 f"Step 5: build TensorFlow Serving  [▶ running in the background, "
                 f"pid {self.background[0]}: r follows it]"

@@ -32,6 +32,7 @@ class StepScreen(WizardScreen):
     BINDINGS = [
         Binding("r", "run", "Run"),
         Binding("r,t", "retry", "Retry"),
+        Binding("a", "run_all", "Run all", show=False),  # the welcome's footer shows it
         Binding("s", "skip", "Skip"),
         Binding("n,right", "next", "Next"),
         Binding("n,right", "validate", "Validate"),
@@ -77,6 +78,9 @@ class StepScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self.query_one("#run-log", LogTail).display = False
+        live = self.wizard.live
+        if self.wizard.busy and live is not None and live.number == self.number:
+            self.message = "running…"  # opened on a run under way ("Run all", the palette)
         self.set_interval(1 / 15, self.drain)
         self.render_state()
         self.inspect()
@@ -92,7 +96,8 @@ class StepScreen(WizardScreen):
         assert state is not None
         st = state.step(self.number)
         self.sub_title = f"Step {self.number} of {len(state.steps)}"
-        title = f"Step {self.number}: {st.title}  [{step_word(st)}]"
+        running = self.number in self.running_steps()
+        title = f"Step {self.number}: {st.title}  [{step_word(st, running)}]"
         self.query_one("#step-title", Static).update(title)
         notice = self.query_one("#notice", Static)
         failed = st.status == StepStatus.FAILED
@@ -118,7 +123,7 @@ class StepScreen(WizardScreen):
         failed = state is not None and state.step(self.number).status == StepStatus.FAILED
         if action in ("run", "retry"):
             return not self.wizard.busy and failed == (action == "retry")
-        if action == "skip":
+        if action in ("skip", "run_all"):
             return not self.wizard.busy
         return True
 
@@ -160,6 +165,9 @@ class StepScreen(WizardScreen):
 
     def action_retry(self) -> None:
         self.action_run()
+
+    def action_run_all(self) -> None:
+        self.wizard.action_run_all()
 
     def start(self) -> None:
         if self.wizard.start_run(self.number) is None:

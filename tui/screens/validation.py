@@ -27,6 +27,11 @@ def hana_client_notice() -> str:
     return ""
 
 
+def passed(rows: list[tuple[int, CheckResult]]) -> bool:
+    """Every expected result read and there: none failed, none left unread."""
+    return bool(rows) and all(r.status not in (Status.FAIL, Status.SKIP) for _, r in rows)
+
+
 def summary(rows: list[tuple[int, CheckResult]]) -> str:
     counts = {s: sum(1 for _, r in rows if r.status == s) for s in Status}
     words = ", ".join(f"{n} {s.symbol}" for s, n in counts.items() if n)
@@ -119,6 +124,8 @@ class ValidationScreen(WizardScreen):
 
         smoke = smoke_prediction(self.driver.session.store.folder)
         self.query_one("#models", Static).update(f"{registered_models(self.driver)}\n{smoke}")
+        if passed(rows) and self.app.screen is self:
+            self.wizard.open_finish()  # the last screen: what was set up, what next
 
     def action_back(self) -> None:
         self.wizard.open_step(7)
