@@ -27,6 +27,7 @@ from steps.core.state import ActionStatus, RunState, StateError, StepStatus
 
 HANA_STEPS = (1, 7)
 PASSWORD_VARS = ("EMLSETUP_SYSTEM_PASSWORD", "EMLSETUP_ML_USER_PASSWORD")
+RAN = (ActionStatus.DONE, ActionStatus.ALREADY_DONE)
 
 
 def reattach_command(options: Options) -> str:
@@ -141,7 +142,9 @@ class Driver:
             for a in self.step(number).actions
             if isinstance(a, Command)
             and a.stdin_secret
-            and not self.state.step(number).action(a.id).status.finished
+            # A skip is no run: the engine decides it again (hxe_gc.sh skipped for want of the
+            # password runs once it is given), so the wizard asks for it again too.
+            and self.state.step(number).action(a.id).status not in RAN
         ]
         if not asking:
             return False
