@@ -12,6 +12,7 @@ from textual.widgets import Button, Input, Label, Select
 from steps.core.report import FORMATS, render
 from steps.core.state import RunState
 from tui.screens.modal import WizardModal
+from tui.widgets.text_field import TextField
 
 
 def write_report(state: RunState, path: Path, fmt: str) -> str:
@@ -38,7 +39,7 @@ class ReportScreen(WizardModal[str | None]):
                 [(f, f) for f in FORMATS], value=FORMATS[0], allow_blank=False, id="format"
             )
             yield Label("File (Enter writes it):")
-            yield Input(str(self.default_dir / "emlsetup-report.md"), id="path")
+            yield TextField(str(self.default_dir / "emlsetup-report.md"), id="path")
             yield Label("", id="report-error", markup=False)
             with Horizontal(id="buttons"):
                 yield Button("Write (enter)", id="write", variant="primary", compact=True)
