@@ -17,6 +17,7 @@ from rich.text import Text
 from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from steps.core.session import Options, Session
@@ -205,3 +206,11 @@ def on_screen(app: WizardApp, text: str) -> bool:
     without white space, so that a row break between two words does not matter)."""
     squashed = re.sub(r"\s+", "", "".join(screen_lines(app)))
     return re.sub(r"\s+", "", text) in squashed
+
+
+def shown_in(app: WizardApp, widget: Widget) -> str:
+    """The text the admin reads inside a widget's box on the screen (a dialog's line is
+    read there, not across the screen under it), its rows joined by spaces."""
+    box = widget.region
+    rows = screen_lines(app)[box.y : box.bottom]
+    return " ".join(" ".join(row[box.x : box.right].split()) for row in rows).strip()
