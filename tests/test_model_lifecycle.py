@@ -88,6 +88,8 @@ def test_an_alias_sql_cannot_carry_is_refused_before_any_change(
     before = bench.snapshot()
     said = bench.failed("model", "add", "quoted", _renamed(tmp_path, alias))
     assert f"tensor alias {alias!r} cannot name a HANA column" in said
+    # one sentence, as every refusal made before any change
+    assert said.endswith("in the signature's aliases; nothing was changed.")
     assert bench.snapshot() == before
 
 
