@@ -71,6 +71,14 @@ def row_values(values: dict[str, Any]) -> list[Any]:
     return out
 
 
+def output_rows(answer: dict[str, Any]) -> list[list[Any]]:
+    """TensorFlow's ``answer["outputs"]`` as the rows of a PREDICT's output table (outputs
+    by position, ``columns``'s order)."""
+    outputs = answer["outputs"]
+    n = len(next(iter(outputs.values())))
+    return [row_values({a: v[i] for a, v in outputs.items()}) for i in range(n)]
+
+
 def model_test_arguments(inputs: dict[str, list[Any]]) -> list[str]:
     """``model test NAME`` arguments giving every row of ``inputs`` ({alias: rows}, as the
     manifest records them): ``--input COLUMN=VALUE`` per column and row."""

@@ -5,12 +5,11 @@ tests/test_model_commands.py sets them up: steps 2, 6 and 7 done, the model serv
 One lane (sandbox + HANA server) serves every model of a test module: each model is added,
 tested and removed in turn, or refused, and leaves nothing behind, so they do not meet.
 What each model answers is compared with real TensorFlow's own answer to the same input
-(``manifest.json`` of tests/real_tf/write_savedmodels.py).
+(``manifest.json`` of tests/real_tf/write_savedmodels.py, read by written.py).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import shutil
@@ -34,28 +33,6 @@ EXPORT = "/home/tmsadm/export"
 # Serving 1.8.0 (the tutorial's, emlsetup's default) is not promised to load them.
 SERVING_2X = "2.20.0"
 TUTORIAL_SERVING = "1.8.0"
-
-
-@dataclass
-class Written:
-    """The folder write_savedmodels.py filled: models/, cli/, manifest.json."""
-
-    base: Path
-    root: Path | None = None  # the chroot it was written in, if any
-
-    @property
-    def manifest(self) -> dict[str, Any]:
-        return dict(json.loads((self.base / "manifest.json").read_text()))
-
-    def folder(self, key: str) -> Path:
-        return self.base / "models" / key
-
-    def answer(self, key: str, which: str = "smoke", signature: str = "") -> dict[str, Any]:
-        """Real TensorFlow's answer to the ``smoke`` input (one row: 1 for every number, "a"
-        for every string, what ``model test`` sends by default) or the ``sample`` rows:
-        {"inputs": {alias: rows}, "outputs": {alias: rows}}."""
-        answers = self.manifest[key]["answers"]
-        return dict(answers[signature or next(iter(answers))][which])
 
 
 @dataclass
