@@ -8,20 +8,29 @@ they tried and got wrong before (issue 24's reconciliation, the off-path try).
 - a version folder given as the path (TF's exports are NAME/VERSION, an estimator's
   NAME/TIMESTAMP) was served as version 1 whatever its name;
 - a 200-character model name was echoed whole in its one-line error;
-- removing the last model said "serving " with nothing after it.
+- removing the last model said "serving " with nothing after it;
+- a graph with no variable (SavedModelBuilder leaves its variables/ empty, and git, which
+  keeps no empty folder, drops it) was refused for its missing variables/ folder, and the
+  TF Serving stand-in failed on the empty one, where TensorFlow's loader restores nothing
+  and serves the model.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from steps.models.checkpoints import ENV
 from tests.model_bench import EXPORT, FIXTURES, Bench, ready
+from tests.real_tf import adapter
+from tests.real_tf.model_cycle import assert_answer
+from tests.real_tf.written import COMMITTED
 from tests.sandbox import REPO, Sandbox
 
 POINT = "config.cnf: the new text written next to it"
@@ -125,3 +134,30 @@ def test_removing_the_last_model_says_tf_serving_serves_none(bench: Bench) -> No
     bench.ok("model", "add", "half_plus_two")
     out = bench.ok("model", "remove", "half_plus_two")
     assert "  reload TF Serving: HandleReloadConfigRequest: serving no model\n" in out
+
+
+@pytest.mark.parametrize("as_written", [True, False], ids=["empty-variables", "no-variables"])
+def test_a_model_without_variables_is_served_as_tensorflow_serves_it(
+    bench: Bench, tmp_path: Path, as_written: bool
+) -> None:
+    key = "no_variables/1"
+    assert COMMITTED.manifest[key]["variables_files"] == []  # TF wrote variables/ empty
+    folder = tmp_path / "no_variables" / "1"
+    folder.mkdir(parents=True)
+    shutil.copy(FIXTURES / key / "saved_model.pb", folder)
+    if as_written:
+        (folder / "variables").mkdir()
+    out = bench.ok("model", "add", "novars", folder)
+    assert_answer(out, COMMITTED.answer(key))
+    sample = COMMITTED.answer(key, "sample")
+    tested = bench.ok("model", "test", "novars", *adapter.model_test_arguments(sample["inputs"]))
+    assert_answer(tested, sample)
+    # a model whose graph restores variables still needs them
+    iris = tmp_path / "iris" / "1"
+    iris.mkdir(parents=True)
+    shutil.copy(FIXTURES / "iris/1/saved_model.pb", iris)
+    said = bench.failed("model", "add", "iris", iris)
+    assert said == (
+        f"Failed: {iris} has saved_model.pb but no variables/ folder: copy the whole export "
+        "folder, variables/ included; nothing was changed."
+    )

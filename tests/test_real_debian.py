@@ -217,6 +217,8 @@ ADDED = [
     "mixed_case/1",
     # x and X, distinct to TensorFlow: two quoted columns in two input tables (item 9)
     "case_twins/1",
+    # no variable: variables/ empty as TensorFlow wrote it (or gone, in the committed copy)
+    "no_variables/1",
     # served by a TF Serving 2.x through "predict", its only signature besides the init op
     "tf2_module/1",
 ]

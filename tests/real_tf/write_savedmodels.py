@@ -13,9 +13,10 @@ inside its root). It needs only TensorFlow, never emlsetup. OUT gets:
   (the function that command runs, called in this process; ``--cli`` runs the command itself
   per model instead, several seconds each);
 - ``manifest.json``: per model version its writer, TensorFlow's version, the ops of its
-  graph, and real TensorFlow's outputs for ``smoke`` (1 for every number, "a" for every
-  string, one row: what ``emlsetup model test`` sends) and ``sample`` inputs (two rows), or
-  the first line of TensorFlow's INVALID_ARGUMENT (``error``) where it refuses them.
+  graph, the files it wrote in variables/ (none for a graph without variables), and real
+  TensorFlow's outputs for ``smoke`` (1 for every number, "a" for every string, one row:
+  what ``emlsetup model test`` sends) and ``sample`` inputs (two rows), or the kernel's
+  own sentence of TensorFlow's INVALID_ARGUMENT (``error``) where it refuses them.
 
 This is the one writer of the SavedModels the tests use: its output is committed in
 tests/fixtures/savedmodels (see the README there for the version that wrote it), and the
@@ -28,11 +29,10 @@ outputs predicted_class_id, DT_INT64 [-1, 1], the DNN head's ExpandDims of the a
 probabilities, DT_FLOAT [-1, 3]), other signature names, two inputs, int64, string, a
 [-1, 3] vector, mixed-case aliases, aliases differing only in case, quoted aliases, an
 unsupported dtype (uint8), a string read as a number (StringToNumber, which fails at
-predict time on a text that is no number), a TF2 model (tf.Module + tf.function,
-tf.saved_model.save, which adds ``__saved_model_init_op``), and a model in two versions
-with different signatures.
-TF1-style ones are written the tutorial's way (a graph, a session,
-tf.compat.v1.saved_model.Builder, tag "serve").
+predict time on a text that is no number), a graph with no variable, a TF2 model
+(tf.Module + tf.function, tf.saved_model.save, which adds ``__saved_model_init_op``), and a
+model in two versions with different signatures. TF1-style ones are written the tutorial's
+way (a graph, a session, tf.compat.v1.saved_model.Builder, tag "serve").
 """
 
 from __future__ import annotations
@@ -48,6 +48,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+if __name__ == "__main__" and os.environ.get("PYTHONHASHSEED") != "0":
+    # saved_model_cli prints a graph's ops as a Python set: with a fixed hash seed in the
+    # same order every run, so writing the set again changes no cli/ text it need not.
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402  (TensorFlow's dependency)
 import tensorflow as tf  # noqa: E402
@@ -140,6 +144,13 @@ def parse_number() -> tuple[dict[str, Any], dict[str, Any]]:
     return {"text": text}, {"number": number}
 
 
+def no_variables() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A graph with no variable: SavedModelBuilder makes no saver and leaves variables/
+    empty (git, which keeps no empty folder, then drops it)."""
+    x = v1.placeholder(F32, [None], name="x")
+    return {"x": x}, {"y": tf.identity(x * 2.0 + 1.0, "y")}
+
+
 def two_signatures() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     x = v1.placeholder(F32, [None], name="x")
     k = _var("k", 4.0)
@@ -159,6 +170,7 @@ TF1: dict[str, tuple[int, Callable[[], Any], str]] = {
     "quoted_alias": (1, linear("it's", 'say "hi"'), ""),
     "uint8_io": (1, uint8_io, ""),
     "parse_number": (1, parse_number, ""),
+    "no_variables": (1, no_variables, ""),
     "two_signatures": (1, two_signatures, "*"),
     "versioned": (1, linear(a=0.5, b=2.0), ""),
 }
@@ -276,6 +288,7 @@ def _record(
         "tensorflow_git_version": info.tensorflow_git_version,
         "tags": list(info.tags),
         "signatures": sorted(graph.signature_def),
+        "variables_files": sorted(p.name for p in (folder / "variables").iterdir()),
         "serving_ops": _serving_ops(graph),
         "answers": answers,
     }
