@@ -1,6 +1,7 @@
 """A sandboxed server ready for `emlsetup model ...`: the tutorial's steps 2, 6 and 7 done
 by the real CLI against the HANA test server (real hdbcli) and the gRPC TF Serving
-stand-in; SavedModels written by real TensorFlow in tests/fixtures/savedmodels."""
+stand-in; SavedModels written by real TensorFlow in tests/fixtures/savedmodels/models
+(tests/real_tf/write_savedmodels.py; TensorFlow's answers in its manifest.json)."""
 
 from __future__ import annotations
 
@@ -12,10 +13,11 @@ from typing import Any
 
 from tests.fakes.fakelib import install_tool
 from tests.hana_server import Catalogue, HanaTestServer
+from tests.real_tf.written import COMMITTED
 from tests.sandbox import Sandbox
 from tests.test_run_hana import ML_PW, SYSTEM_PW, hana_env
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "savedmodels"
+FIXTURES = COMMITTED.base / "models"
 EXPORT = "/home/tmsadm/export"
 
 

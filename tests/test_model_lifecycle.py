@@ -15,6 +15,7 @@ import pytest
 from steps.models import tf_proto as tp
 from steps.models.commands import SHIPPED
 from tests.model_bench import EXPORT, FIXTURES, Bench, ready
+from tests.real_tf.written import COMMITTED
 from tests.sandbox import Sandbox
 
 
@@ -24,15 +25,19 @@ def bench(sandbox: Sandbox) -> Iterator[Bench]:
 
 
 def test_versions_names_remove_and_list(bench: Bench) -> None:
-    bench.ok("model", "add", "half", FIXTURES / "versions/1")
+    bench.ok("model", "add", "half", FIXTURES / "versioned/1")
     assert "got 2.5 for 1" in bench.ok("model", "test", "half")
-    # item 5: version 2 has another signature (a second output): the wrapper follows it
-    out = bench.ok("model", "add", "half", FIXTURES / "versions/2", "--version", "2")
+    # item 5: version 2 has another signature (inputs a and b): the wrapper follows it
+    out = bench.ok("model", "add", "half", FIXTURES / "versioned/2", "--version", "2")
     assert "PREDICT_HALF replaced for half%serving_default" in out
-    assert "got y=2.5, z=3.5 for 1" in out
-    assert "got y=4, z=5 for 4" in bench.ok("model", "test", "half", "--input", "x=4")
+    assert "got 3 for a=1, b=1" in out  # 2a + b
+    tested = bench.ok("model", "test", "half", "--input", "a=4", "--input", "b=0.5")
+    assert "got 8.5 for a=4, b=0.5" in tested
+    assert bench.objects("TT_HALF") == [
+        "TT_HALF_INPUT_1", "TT_HALF_INPUT_2", "TT_HALF_OUTPUT", "TT_HALF_PARAMS",
+    ]  # fmt: skip
     before = bench.snapshot()
-    said = bench.failed("model", "add", "half", FIXTURES / "versions/1", "--version", "1")
+    said = bench.failed("model", "add", "half", FIXTURES / "versioned/1", "--version", "1")
     assert "half has version 2 in /home/tmsadm/export/half" in said
     assert "latest with num_versions 1), so version 1 would never answer" in said
     # item 6: a name that differs in case only shares HANA's (upper case) objects
@@ -49,7 +54,7 @@ def test_versions_names_remove_and_list(bench: Bench) -> None:
     assert "its files moved to /home/tmsadm/export/.removed/half-" in removed
     assert json.loads(bench.ok("model", "list", "--json")) == []
     assert bench.objects("HALF") == []
-    bench.ok("model", "add", "half", FIXTURES / "versions/2", "--version", "2")
+    bench.ok("model", "add", "half", FIXTURES / "versioned/2", "--version", "2")
     (listed,) = json.loads(bench.ok("model", "list", "--json"))
     assert listed["versions"] == [2] and listed["last_test"] == ""  # not the removed one's
 
@@ -57,14 +62,17 @@ def test_versions_names_remove_and_list(bench: Bench) -> None:
 def test_a_tf2_model_has_one_signature_and_tf_serving_1_8_is_said_at_once(bench: Bench) -> None:
     """Item 7: the sandbox's route builds TF Serving 1.8.0, which cannot load a TF2 model."""
     before = bench.snapshot()
-    said = bench.failed("model", "add", "scale", FIXTURES / "tf2/1")
-    assert "is a TensorFlow 2 SavedModel (tf.saved_model.save, tensorflow_version 2.21.0)" in said
+    written_by = COMMITTED.manifest["tf2_module/1"]["tensorflow_version"]
+    said = bench.failed("model", "add", "scale", FIXTURES / "tf2_module/1")
+    assert (
+        f"a TensorFlow 2 SavedModel (tf.saved_model.save, tensorflow_version {written_by})" in said
+    )
     assert "the TensorFlow Serving 1.8.0 this server runs cannot load it" in said
     assert bench.snapshot() == before
     tf2 = {"EMLSETUP_SERVING__REF": "2.20.0"}  # a TF Serving 2 build
-    out = bench.ok("model", "add", "scale", FIXTURES / "tf2/1", **tf2)
-    assert "signature scale, in: x DT_FLOAT [-1, 1]; out: y DT_FLOAT [-1, 1]" in out
-    assert "got 7.5 for 2.5" in bench.ok("model", "test", "scale", "--input", "x=2.5", **tf2)
+    out = bench.ok("model", "add", "scale", FIXTURES / "tf2_module/1", **tf2)
+    assert "signature predict, in: x DT_FLOAT [-1]; out: y DT_FLOAT [-1]" in out
+    assert "got 6.5 for 2.5" in bench.ok("model", "test", "scale", "--input", "x=2.5", **tf2)
 
 
 def _renamed(tmp: Path, new: str) -> Path:
@@ -88,6 +96,8 @@ def test_an_alias_sql_cannot_carry_is_refused_before_any_change(
     before = bench.snapshot()
     said = bench.failed("model", "add", "quoted", _renamed(tmp_path, alias))
     assert f"tensor alias {alias!r} cannot name a HANA column" in said
+    # one sentence, as every refusal made before any change
+    assert said.endswith("in the signature's aliases; nothing was changed.")
     assert bench.snapshot() == before
 
 
@@ -95,8 +105,10 @@ def test_a_failed_add_is_rolled_back_then_added_with_inputs_it_takes(bench: Benc
     """Item 10: the proving PREDICT fails ('a' is no number to StringToNumber): what the
     add did is taken back, and the same add with --input then succeeds."""
     before = bench.snapshot()
-    said = bench.failed("model", "add", "parse", FIXTURES / "parse/1")
-    assert "StringToNumberOp could not correctly convert string: a" in said
+    said = bench.failed("model", "add", "parse", FIXTURES / "parse_number/1")
+    tf_said = COMMITTED.answer("parse_number/1")["error"]  # TensorFlow's own words
+    assert "the PREDICT call that proves the model failed: HANA failed CALL" in said
+    assert tf_said in said
     assert "give values it takes with --input COLUMN=VALUE" in said
     assert "Rolled back: EML_DATA.PREDICT_PARSE and its tables and types, the " in said
     assert (
@@ -105,7 +117,7 @@ def test_a_failed_add_is_rolled_back_then_added_with_inputs_it_takes(bench: Benc
     assert bench.snapshot() == before
     journal = json.loads((bench.sb.state_dir / "models.json").read_text())
     assert journal["records"][-1]["status"] == "rolled back"
-    out = bench.ok("model", "add", "parse", FIXTURES / "parse/1", "--input", "text=2.5")
+    out = bench.ok("model", "add", "parse", FIXTURES / "parse_number/1", "--input", "text=2.5")
     assert "PREDICT: HANA asked TensorFlow and got 2.5 for 2.5" in out
     assert (bench.target(EXPORT) / "parse/1/saved_model.pb").is_file()
 
@@ -113,8 +125,8 @@ def test_a_failed_add_is_rolled_back_then_added_with_inputs_it_takes(bench: Benc
 def test_a_failed_new_version_says_how_to_call_the_served_one_again(bench: Bench) -> None:
     """The wrapper of version 1 was replaced for version 2, whose proof failed: version 2
     goes, and so does the wrapper; the sentence says how to make it for version 1."""
-    bench.ok("model", "add", "half", FIXTURES / "versions/1")
-    said = bench.failed("model", "add", "half", FIXTURES / "parse/1", "--version", "2")
+    bench.ok("model", "add", "half", FIXTURES / "versioned/1")
+    said = bench.failed("model", "add", "half", FIXTURES / "parse_number/1", "--version", "2")
     assert "the copy /home/tmsadm/export/half/2." in said
     assert said.endswith(
         "To call version 1 from SQL again: emlsetup model add half "

@@ -1,7 +1,8 @@
 """`emlsetup model` as SAP documents EML (issue 24, items 1-4 and what an admin needs next),
 through the real CLI and hdbcli against the HANA test server and the TF Serving stand-in,
-on SavedModels real TensorFlow wrote. Expected numbers are TensorFlow 2.21's own answers
-for the same inputs (tools/make_savedmodel_fixtures.py made the models)."""
+on SavedModels real TensorFlow wrote. Expected values are TensorFlow's own answers for the
+same inputs (the manifest of tests/fixtures/savedmodels, tests/real_tf/write_savedmodels.py
+made both)."""
 
 from __future__ import annotations
 
@@ -10,12 +11,15 @@ from collections.abc import Iterator
 import pytest
 
 from tests.model_bench import FIXTURES, Bench, ready
+from tests.real_tf import adapter
+from tests.real_tf.model_cycle import assert_answer
+from tests.real_tf.written import COMMITTED
 from tests.sandbox import Sandbox
 
-IRIS = ["PetalLength", "PetalWidth", "SepalLength", "SepalWidth"]
-# TF 2.21 for the iris fixture: all four 1.0, and SepalLength 5 with the others 0.
-ALL_ONES = [0.67391002, 0.12311225, 0.20297778]
-SEPAL_5 = [0.01166548, 0.12859069, 0.85974383]
+# TensorFlow's answers for the iris fixture: all four features 1.0 (what `model test` sends
+# by default), and two rows of the Iris test set (versicolor, virginica).
+IRIS_SMOKE = COMMITTED.answer("iris/1")
+IRIS_SAMPLE = COMMITTED.answer("iris/1", "sample")
 
 
 @pytest.fixture
@@ -28,10 +32,8 @@ def test_sap_s_iris_model_answers_from_sql_with_one_table_type_per_input(bench: 
     assert "PREDICT_IRIS(params, input 1, input 2, input 3, input 4, output) created" in out
     # item 1: CHECKDESTINATION's rows are shown, the PREDICT call proves the model
     assert "EML_CHECKDESTINATION_PROC: answered OK iris: ready (for information" in out
-    assert (
-        "PREDICT: HANA asked TensorFlow and got predicted_class_id=0, probabilities_0=0.67391"
-        in out
-    )
+    assert "PREDICT: HANA asked TensorFlow and got predicted_class_id=0, probabilities_0=" in out
+    assert_answer(out, IRIS_SMOKE)
     assert "iris version 1 is served and callable from SQL" in out
     assert any(
         "EML_CHECKDESTINATION_PROC(EML_DATA.IRIS_PARAMS, ?)" in s.sql for s in bench.srv.statements
@@ -63,19 +65,18 @@ def test_sap_s_iris_model_answers_from_sql_with_one_table_type_per_input(bench: 
         "EML_DATA.IRIS_INPUT_2, EML_DATA.IRIS_INPUT_3, EML_DATA.IRIS_INPUT_4, "
         "EML_DATA.IRIS_OUTPUT) WITH OVERVIEW"
     )
-    rows = _run(bench, statements)
-    assert rows[0][0] == 0 and list(rows[0][1:]) == pytest.approx(ALL_ONES, rel=1e-6)
+    (row,) = _run(bench, statements)
+    assert list(row) == pytest.approx(adapter.output_rows(IRIS_SMOKE)[0], rel=1e-6)
 
     # several rows from `model test --input`, answered in their order
-    given = [
-        f"{n}={v}" for row in ([0, 0, 5, 0], [1, 1, 1, 1]) for n, v in zip(IRIS, row, strict=True)
-    ]
-    tested = bench.ok("model", "test", "iris", *(a for g in given for a in ("--input", g)))
-    assert "predicted_class_id=2, probabilities_0=0.0116655" in tested
+    given = adapter.model_test_arguments(IRIS_SAMPLE["inputs"])
+    tested = bench.ok("model", "test", "iris", *given)
+    assert_answer(tested, IRIS_SAMPLE)
     out_rows = bench.sql("SELECT * FROM EML_DATA.IRIS_OUTPUT")
-    assert [r[0] for r in out_rows] == [2, 0]
-    assert list(out_rows[0][1:]) == pytest.approx(SEPAL_5, rel=1e-6)
-    assert list(out_rows[1][1:]) == pytest.approx(ALL_ONES, rel=1e-6)
+    assert [r[0] for r in out_rows] == [1, 2]  # versicolor, virginica
+    assert [list(r) for r in out_rows] == [
+        pytest.approx(r, rel=1e-6) for r in adapter.output_rows(IRIS_SAMPLE)
+    ]
 
 
 def _run(bench: Bench, statements: list[str]) -> list[tuple[object, ...]]:
@@ -122,35 +123,36 @@ def test_int64_needs_hana_2_sps03_and_is_an_integer_column(bench: Bench) -> None
     bench.cat.state.version = "2.00.024.00.1508139447"  # HANA 2 SPS02
     bench.srv.push_state()
     before = bench.snapshot()
-    said = bench.failed("model", "add", "counts", FIXTURES / "counts/1")
+    said = bench.failed("model", "add", "counts", FIXTURES / "int64_io/1")
     assert "this HANA is 2.00.024.00.1508139447 (SPS02); EML takes DT_INT64" in said
     assert bench.snapshot() == before
     bench.cat.state.version = "2.00.030.00.1522209842"  # SPS03
     bench.srv.push_state()
-    bench.ok("model", "add", "counts", FIXTURES / "counts/1")
-    assert "got 6; -8 for 3; -4" in bench.ok(
-        "model", "test", "counts", "--input", "count=3", "--input", "count=-4"
-    )
-    assert bench.sql("SELECT * FROM EML_DATA.COUNTS_OUTPUT") == [(6,), (-8,)]
+    bench.ok("model", "add", "counts", FIXTURES / "int64_io/1")
+    sample = COMMITTED.answer("int64_io/1", "sample")  # 7 and 250: 2x + 1
+    tested = bench.ok("model", "test", "counts", *adapter.model_test_arguments(sample["inputs"]))
+    assert "got 15; 501 for 7; 250" in tested
+    rows = bench.sql("SELECT * FROM EML_DATA.COUNTS_OUTPUT")
+    assert [list(r) for r in rows] == adapter.output_rows(sample) and isinstance(rows[0][0], int)
 
 
 def test_the_signature_is_chosen_and_the_deadline_is_a_setting(bench: Bench) -> None:
-    two = FIXTURES / "signatures/1"
+    two = FIXTURES / "two_signatures/1"
     said = bench.failed("model", "add", "two", two)
-    assert "several others (double, triple); choose one with --signature" in said
+    assert "several others (halves, scores); choose one with --signature" in said
     bench.ok(
-        "model", "add", "two", two, "--signature", "triple", EMLSETUP_HANA__EML_DEADLINE_MS="2500"
+        "model", "add", "two", two, "--signature", "scores", EMLSETUP_HANA__EML_DEADLINE_MS="2500"
     )
     params = "SELECT * FROM EML_DATA.TWO_PARAMS"
     assert bench.sql(params) == [
-        ("Model", "two%triple"),
+        ("Model", "two%scores"),
         ("RemoteSource", "TensorFlow"),
         ("Deadline", "2500"),
     ]
     tested = bench.ok(
         "model", "test", "two", "--input", "x=2", EMLSETUP_HANA__EML_DEADLINE_MS="4000"
     )
-    assert "got 6 for 2" in tested  # triple, not double
+    assert "got 8 for 2" in tested  # scores (4x), not halves
     assert bench.sql(params)[2] == ("Deadline", "4000")
 
 

@@ -1,12 +1,12 @@
 """The SavedModel parser (steps/models/savedmodel.py, protobuf with tf_proto's declarations)
-on files real TensorFlow 2.21 wrote (tests/fixtures/savedmodels, by
-tools/make_savedmodel_fixtures.py), checked against what `saved_model_cli show --all` of
-the same TensorFlow printed for each; then what HANA's EML can take of them (the dtype
-table with its sources) and the SQL text made from them."""
+on files real TensorFlow wrote (tests/fixtures/savedmodels, by
+tests/real_tf/write_savedmodels.py; test_real_tf_fixtures.py compares the parser with
+`saved_model_cli show --all` on every one): tensor order, TF2, malformed files; then what
+HANA's EML can take of them (the dtype table with its sources) and the SQL text made from
+them."""
 
 from __future__ import annotations
 
-import re
 import shutil
 from pathlib import Path
 
@@ -26,44 +26,9 @@ from steps.models.savedmodel import (
     read_savedmodel,
     read_signatures,
 )
+from tests.real_tf.written import COMMITTED
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "savedmodels"
-MODELS = sorted(p.parent.name + "/" + p.name for p in FIXTURES.glob("*/[0-9]*"))
-
-
-def cli_signatures(text: str) -> dict[str, dict[str, list[tuple[str, str, str]]]]:
-    """{signature: {"inputs"/"outputs": [(alias, dtype, shape)]}} of saved_model_cli's text."""
-    out: dict[str, dict[str, list[tuple[str, str, str]]]] = {}
-    for block in re.split(r"\nsignature_def\['", text)[1:]:
-        name = block.split("'", 1)[0]
-        found = re.findall(
-            r"(inputs|outputs)\['([^']*)'\] tensor_info:\n\s+dtype: (\w+)\n\s+shape: ([^\n]+)",
-            block,
-        )
-        sides: dict[str, list[tuple[str, str, str]]] = {"inputs": [], "outputs": []}
-        for side, alias, dtype, shape in found:
-            sides[side].append((alias, dtype, shape))
-        out[name] = sides
-    return out
-
-
-def _shape(t: Tensor) -> str:
-    if t.shape is None:
-        return "unknown_rank"
-    return "(" + ", ".join(map(str, t.shape)) + ")"
-
-
-@pytest.mark.parametrize("model", MODELS)
-def test_the_parser_reads_what_saved_model_cli_shows(model: str) -> None:
-    name, version = model.split("/")
-    cli = cli_signatures((FIXTURES / name / f"cli-{version}.txt").read_text())
-    sigs = read_signatures(FIXTURES / model)
-    # TF2's initialiser is a signature to saved_model_cli, not one EML can call.
-    assert set(sigs) == set(cli) - {"__saved_model_init_op"}
-    for sig_name, sig in sigs.items():
-        for side in ("inputs", "outputs"):
-            ours = [(t.alias, t.dtype, _shape(t)) for t in getattr(sig, side)]
-            assert sorted(ours) == sorted(cli[sig_name][side]), (sig_name, side)
+FIXTURES = COMMITTED.base / "models"
 
 
 def test_tensors_come_in_the_order_tf_serving_gives_them() -> None:
@@ -75,16 +40,17 @@ def test_tensors_come_in_the_order_tf_serving_gives_them() -> None:
         "SepalLength",
         "SepalWidth",
     ]
-    mixed = read_signatures(FIXTURES / "mixed/1")["serving_default"]
-    assert [t.alias for t in mixed.inputs] == ["X", "x"]  # byte order: upper case first
+    twins = read_signatures(FIXTURES / "case_twins/1")["serving_default"]
+    assert [t.alias for t in twins.inputs] == ["X", "x"]  # byte order: upper case first
 
 
 def test_a_tf2_model_has_its_one_signature_and_says_it_is_tf2() -> None:
-    info = read_savedmodel(FIXTURES / "tf2/1")
-    assert list(info.signatures) == ["scale"]  # not __saved_model_init_op
-    assert info.tf2 and info.tensorflow_version == "2.21.0"
+    written_by = COMMITTED.manifest["tf2_module/1"]["tensorflow_version"]
+    info = read_savedmodel(FIXTURES / "tf2_module/1")
+    assert list(info.signatures) == ["predict"]  # not __saved_model_init_op
+    assert info.tf2 and info.tensorflow_version == written_by
     v1_style = read_savedmodel(FIXTURES / "iris/1")
-    assert not v1_style.tf2 and v1_style.tensorflow_version == "2.21.0"
+    assert not v1_style.tf2 and v1_style.tensorflow_version == written_by
 
 
 def _corrupt(tmp_path: Path, change: bytes) -> Path:
@@ -169,12 +135,12 @@ def test_an_alias_that_cannot_be_a_column_is_refused_before_any_sql(alias: str) 
 
 
 def test_mixed_case_aliases_are_two_columns_quoted() -> None:
-    lay = layout(read_signatures(FIXTURES / "mixed/1")["serving_default"])
-    types = hs.Objects("mixed").types(lay)
+    lay = layout(read_signatures(FIXTURES / "case_twins/1")["serving_default"])
+    types = hs.Objects("twins").types(lay)
     assert types[1:] == [
-        ("TT_MIXED_INPUT_1", '"X" FLOAT'),
-        ("TT_MIXED_INPUT_2", '"x" FLOAT'),
-        ("TT_MIXED_OUTPUT", '"Y" FLOAT, "y" FLOAT'),
+        ("TT_TWINS_INPUT_1", '"X" FLOAT'),
+        ("TT_TWINS_INPUT_2", '"x" FLOAT'),
+        ("TT_TWINS_OUTPUT", '"Y" FLOAT, "y" FLOAT'),
     ]
 
 

@@ -1,7 +1,8 @@
 """The gRPC TF Serving stand-in's model methods (tests/fakes/tf_serving_models.py) through
 the wizard's own client (steps/models/serving.py) and the HANA test server's EML: Predict
 computed from SavedModels real TensorFlow wrote (float, int64, string; [-1] and [-1, N];
-a TF2 function), answers compared with what TensorFlow 2.21 computed for the same inputs;
+a TF2 function), answers compared with what that TensorFlow computed for the same inputs
+(tests/fixtures/savedmodels/manifest.json);
 GetModelMetadata, HandleReloadConfigRequest, the default version policy, TF's errors."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import grpc
 import pytest
@@ -22,10 +24,12 @@ from tests.hana_server import Catalogue
 from tests.hana_server.eml_models import predict
 from tests.hana_server.results import HanaError
 from tests.hana_server.types import TypeCode
+from tests.real_tf import adapter
+from tests.real_tf.written import COMMITTED
 from tests.test_tf_serving import StandIn, start_stand_in
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures" / "savedmodels"
-SERVED = ("iris", "counts", "greet", "vector", "tf2", "sum")
+FIXTURES = COMMITTED.base / "models"
+SERVED = ("iris", "int64_io", "string_io", "vector3", "tf2_module", "two_inputs")
 CONFIG = (
     "model_config_list {\n"
     + "".join(f"  config {{ name: '{m}' base_path: '/models/{m}' }}\n" for m in ("half", *SERVED))
@@ -61,24 +65,47 @@ def test_predict_computes_the_saved_graph(served: StandIn) -> None:
     assert out == [[2.5], [3.5], [0.0]]
 
 
+def ask_sample(served: StandIn, model: str, signature: str = "serving_default") -> list[Any]:
+    """The manifest's sample rows of ``model`` through EML's PREDICT: one table per input
+    tensor, in alias order, its columns as emlsetup makes them."""
+    inputs = COMMITTED.answer(f"{model}/1", "sample", signature)["inputs"]
+    kinds = {float: F, int: INT, str: B}
+    columns, rows = [], []
+    for alias in sorted(inputs, key=str.encode):
+        table = [adapter.row_values({alias: row}) for row in inputs[alias]]
+        names = adapter.columns({alias: inputs[alias][0]})
+        columns.append([(n, kinds[type(v)]) for n, v in zip(names, table[0], strict=True)])
+        rows.append([tuple(v.encode() if isinstance(v, str) else v for v in r) for r in table])
+    return ask(served, model, columns, rows, signature)
+
+
+def tf_answer(model: str, signature: str = "serving_default") -> list[list[Any]]:
+    return adapter.output_rows(COMMITTED.answer(f"{model}/1", "sample", signature))
+
+
 def test_iris_outputs_map_to_the_output_columns_by_position(served: StandIn) -> None:
-    """Four input tables in alias order; the class id, then three probabilities. TF 2.21
-    gives [[2]] and [[0.01166548, 0.12859069, 0.85974383]] for SepalLength 5, the rest 0."""
-    tables = [[(n, F)] for n in ("PETALLENGTH", "PETALWIDTH", "SEPALLENGTH", "SEPALWIDTH")]
-    (row,) = ask(served, "iris", tables, [[(0.0,)], [(0.0,)], [(5.0,)], [(0.0,)]])
-    assert row[0] == 2 and isinstance(row[0], int)
-    assert row[1:] == pytest.approx([0.01166548, 0.12859069, 0.85974383], rel=1e-6)
+    """Four input tables in alias order; the class id, then three probabilities, as
+    TensorFlow answered two rows of the Iris test set (classes 1 and 2)."""
+    rows = ask_sample(served, "iris")
+    assert [r[0] for r in rows] == [1, 2] and all(isinstance(r[0], int) for r in rows)
+    assert rows == [pytest.approx(r, rel=1e-6) for r in tf_answer("iris")]
 
 
-def test_int64_strings_vectors_and_a_tf2_function(served: StandIn) -> None:
-    assert ask(served, "counts", [[("count", INT)]], [[(3,), (-4,)]]) == [[6], [-8]]
-    greet = ask(served, "greet", [[("name", B)]], [[(b"ann",), (b"bob",)]])
-    assert greet == [["hello ann"], ["hello bob"]]
-    vector = ask(served, "vector", [[("features_0", F), ("features_1", F), ("features_2", F)]],
-                 [[(1.0, 1.0, 1.0), (2.0, 0.0, 1.0)]])  # fmt: skip
-    assert vector == [[1.0, 2.0, 3.0, 6.0], [2.0, 0.0, 3.0, 5.0]]  # scaled_0..2, then sum
-    assert ask(served, "tf2", [[("x", F)]], [[(1.5,), (2.0,)]], "scale") == [[4.5], [6.0]]
-    assert ask(served, "sum", [[("a", F)], [("b", F)]], [[(1.0,)], [(2.0,)]], "predict") == [[3.0]]
+@pytest.mark.parametrize(
+    "model, signature",
+    [
+        ("int64_io", "serving_default"),
+        ("string_io", "serving_default"),
+        ("vector3", "serving_default"),  # scaled_0..2, then total
+        ("tf2_module", "predict"),
+        ("two_inputs", "serving_default"),
+    ],
+)
+def test_int64_strings_vectors_and_a_tf2_function(
+    served: StandIn, model: str, signature: str
+) -> None:
+    rows = ask_sample(served, model, signature)
+    assert rows == [pytest.approx(r, rel=1e-6) for r in tf_answer(model, signature)]
 
 
 def test_eml_errors_carry_tf_serving_s(served: StandIn) -> None:
@@ -87,7 +114,7 @@ def test_eml_errors_carry_tf_serving_s(served: StandIn) -> None:
     with pytest.raises(HanaError, match="has no signature predict"):
         ask(served, "half", [[("x", F)]], [[(1.0,)]], "predict")
     with pytest.raises(HanaError, match="has 2 inputs, the call gives 1 input tables"):
-        ask(served, "sum", [[("a", F)]], [[(1.0,)]], "predict")
+        ask(served, "two_inputs", [[("a", F)]], [[(1.0,)]])
 
 
 def _predict(served: StandIn, model: str, signature: str, alias: str) -> grpc.RpcError:
@@ -114,7 +141,7 @@ def test_predict_errors_are_tf_servings(served: StandIn) -> None:
     assert err.details() == 'Serving signature key "predict" not found.'
     err = _predict(served, "half", "serving_default", "z")
     assert err.details() == "input tensor alias not found in signature: z"
-    err = _predict(served, "sum", "predict", "a")
+    err = _predict(served, "two_inputs", "serving_default", "a")
     assert err.details() == "input size does not match signature"
 
 
@@ -125,7 +152,7 @@ def test_the_wizard_reads_status_and_signature(served: StandIn) -> None:
     sig = client.signatures("half", 1)["serving_default"]
     assert sig.inputs == (Tensor("x", "DT_FLOAT", (-1, 1)),)
     assert sig.outputs == (Tensor("y", "DT_FLOAT", (-1, 1)),)
-    assert list(client.signatures("tf2", 1)) == ["scale"]  # the init op is no signature
+    assert list(client.signatures("tf2_module", 1)) == ["predict"]  # not the init op
     with pytest.raises(ServingError, match="gave no signature for nope"):
         client.signatures("nope", 1)
 
@@ -148,19 +175,19 @@ def test_metadata_needs_the_signature_def_field(served: StandIn) -> None:
 def test_a_new_version_replaces_the_served_one(tmp_path: Path) -> None:
     """ServableVersionPolicy's default (latest, num_versions 1): version 2 appears, it is
     served, version 1 ends; the metadata is version 2's."""
-    shutil.copytree(FIXTURES / "versions/1", tmp_path / "root/models/v/1")
+    shutil.copytree(FIXTURES / "versioned/1", tmp_path / "root/models/v/1")
     server = start_stand_in(
         tmp_path, "model_config_list { config { name: 'v' base_path: '/models/v' } }"
     )
     try:
         client = ServingClient("127.0.0.1", server.port)
         assert client.state("v", 1) == "AVAILABLE"
-        shutil.copytree(FIXTURES / "versions/2", tmp_path / "root/models/v/2")
+        shutil.copytree(FIXTURES / "versioned/2", tmp_path / "root/models/v/2")
         assert client.state("v", 2) == "AVAILABLE" and client.state("v", 1) == "END"
-        outputs = client.signatures("v", 2)["serving_default"].outputs
-        assert [t.alias for t in outputs] == ["y", "z"]
-        assert predict("127.0.0.1", server.port, "v", "serving_default", [[("x", F)]],
-                       [[(2.0,)]]) == [[3.0, 4.0]]  # fmt: skip
+        signature = client.signatures("v", 2)["serving_default"]
+        assert [t.alias for t in signature.inputs] == ["a", "b"]
+        assert predict("127.0.0.1", server.port, "v", "serving_default",
+                       [[("a", F)], [("b", F)]], [[(2.0,)], [(1.0,)]]) == [[5.0]]  # fmt: skip
     finally:
         server.proc.kill()
         server.proc.wait()
@@ -192,6 +219,8 @@ def test_the_hana_test_server_runs_sap_s_iris_call(served: StandIn) -> None:
                     models=[], ml_user_roles=("AFLPM_CREATOR_ERASER_EXECUTE",))  # fmt: skip
     s = cat.session("ML_USER")
     feats = ["PETALLENGTH", "PETALWIDTH", "SEPALLENGTH", "SEPALWIDTH"]
+    sample = COMMITTED.answer("iris/1", "sample")["inputs"]  # the first row: versicolor
+    first = {alias.upper(): rows[0][0] for alias, rows in sample.items()}
     params = '("Parameter" VARCHAR(100), "Value" VARCHAR(100))'
     results = "(PREDICTED_CLASS_ID INTEGER, PROBABILITIES0 FLOAT, PROBABILITIES1 FLOAT, " \
               "PROBABILITIES2 FLOAT)"  # fmt: skip
@@ -217,10 +246,7 @@ def test_the_hana_test_server_runs_sap_s_iris_call(served: StandIn) -> None:
         "INSERT INTO IRIS_PARAMS VALUES ('RemoteSource', 'TensorFlow')",
         "INSERT INTO IRIS_PARAMS VALUES ('Deadline', '10000')",
         *(f"CREATE TABLE IRIS_FEATURES_{f} ({f} FLOAT)" for f in feats),
-        *(
-            f"INSERT INTO IRIS_FEATURES_{f} VALUES ({5.0 if f == 'SEPALLENGTH' else 0.0})"
-            for f in feats
-        ),  # fmt: skip
+        *(f"INSERT INTO IRIS_FEATURES_{f} VALUES ({first[f]!r})" for f in feats),  # fmt: skip
         f"CREATE TABLE IRIS_RESULTS {results}",
         "INSERT INTO _SYS_AFL.EML_MODEL_CONFIGURATION VALUES ('iris', 'RemoteSource', "
         "'TensorFlow')",
@@ -232,4 +258,4 @@ def test_the_hana_test_server_runs_sap_s_iris_call(served: StandIn) -> None:
     for statement in sql:
         cat.execute(s, statement)
     (row,) = cat.execute(s, "SELECT * FROM IRIS_RESULTS").rows  # type: ignore[union-attr]
-    assert row[0] == 2 and row[1:] == pytest.approx([0.01166548, 0.12859069, 0.85974383])
+    assert list(row) == pytest.approx(tf_answer("iris")[0], rel=1e-6)  # class 1

@@ -133,3 +133,37 @@ class StateLock:
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.release()
+
+
+class FolderLock:
+    """One emlsetup at a time changing what lives in ``folder`` on the server (the model
+    commands: config.cnf and the models' HANA objects), whatever its state folder: root
+    and the admin each have their own, so StateLock alone lets two of them in. A kernel
+    lock on the folder itself, nothing written in it; released when its holder dies."""
+
+    def __init__(self, folder: Path, shown: str, what: str) -> None:
+        self.folder, self.shown, self.what = folder, shown, what
+        self._fd: int | None = None
+
+    def __enter__(self) -> FolderLock:
+        try:
+            fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:  # not there yet: the command says what is missing itself
+            return self
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            raise LockedError(
+                f"another emlsetup is {self.what} in {self.shown}; wait for it to finish, "
+                "then run this again"
+            ) from None
+        self._fd = fd
+        return self
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None

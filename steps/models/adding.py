@@ -23,7 +23,7 @@ from steps.models.commands import UPDATED, ModelOps, choose_signature
 from steps.models.copying import copy_version, same_tree
 from steps.models.errors import ModelError
 from steps.models.hana_types import Layout, layout
-from steps.models.rollback import roll_back
+from steps.models.rollback import NOTHING, roll_back
 from steps.models.savedmodel import Signature
 
 
@@ -42,7 +42,8 @@ def add(
         back = roll_back(ops, rec)
         if not _sentence(exc):
             raise  # a bug: its traceback, after the rollback
-        raise ModelError(f"{str(exc).rstrip('.')}. {back}") from None
+        said = str(exc).rstrip(".")
+        raise ModelError(f"{said}; {back}." if back == NOTHING else f"{said}. {back}") from None
     return rec
 
 

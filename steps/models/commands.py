@@ -207,7 +207,8 @@ class ModelOps:
         entries = ct.models(self.config_file.read_text())
         if self.serving.reload(entries):
             reached("reload TF Serving: HandleReloadConfigRequest answered")
-            return f"HandleReloadConfigRequest: serving {', '.join(e.name for e in entries)}"
+            served = ", ".join(e.name for e in entries) or "no model"
+            return f"HandleReloadConfigRequest: serving {served}"
         if self.restart is not None:
             self.restart()
             return "restarted TensorFlow Serving (it has no HandleReloadConfigRequest)"

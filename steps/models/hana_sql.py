@@ -45,8 +45,9 @@ def check_name(name: str) -> str | None:
     """None for a usable model name, else the sentence."""
     if NAME_RE.fullmatch(name):
         return None
+    shown = repr(name) if len(name) <= 60 else f"{name[:40] + '...'!r} ({len(name)} characters)"
     return (
-        f"model name {name!r}: use a letter, then letters, digits or _ (at most 40): it "
+        f"model name {shown}: use a letter, then letters, digits or _ (at most 40): it "
         "names the folder, the TF Serving model and HANA objects"
     )
 

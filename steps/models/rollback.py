@@ -64,10 +64,15 @@ def _left(token: str, name: str, source: str, version: int | None) -> str:
     return f"{what} (`emlsetup model remove {name}` removes it, `{again}` finishes the add)"
 
 
+# A refusal before any change stays one sentence: this ends it ("...; nothing was changed.").
+NOTHING = "nothing was changed"
+
+
 def roll_back(ops: ModelOps, rec: jn.ModelRecord) -> str:
-    """Undo ``rec``'s changes; the sentence to add to the failure's."""
+    """Undo ``rec``'s changes; the sentence to add to the failure's (``NOTHING`` when there
+    was no change: a clause of the failure's own sentence)."""
     if not rec.undo:
-        return "Nothing was changed."
+        return NOTHING
     steps: dict[str, Callable[[], str]] = {
         "config": lambda: _config(ops, rec.model),
         "row": lambda: _row(ops, rec.model),

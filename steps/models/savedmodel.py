@@ -105,12 +105,25 @@ def layout_problem(folder: Path) -> str | None:
             f"{folder} has no saved_model.pb: it is not a TensorFlow SavedModel (export one "
             "with tf.saved_model.save or SavedModelBuilder)"
         )
-    if not (folder / "variables").is_dir():
+    if not (folder / "variables").is_dir() and _restores_variables(folder / "saved_model.pb"):
         return (
             f"{folder} has saved_model.pb but no variables/ folder: copy the whole export "
             "folder, variables/ included"
         )
     return None
+
+
+def _restores_variables(pb: Path) -> bool:
+    """Whether TF Serving's loader would restore variables for this model: its serve graph
+    names a restore op (SaverDef.restore_op_name). A graph without variables has none, and
+    its variables/ folder is empty (SavedModelBuilder) or gone (git keeps no empty folder):
+    the loader then restores nothing and serves it (tensorflow/cc/saved_model/loader.cc,
+    RunRestore). A file protobuf cannot read is read_savedmodel's to say."""
+    try:
+        graph = serve_graph(tp.parse("SavedModel", pb.read_bytes()))
+    except (OSError, tp.DecodeError, SavedModelError):
+        return False
+    return bool(graph.saver_def.restore_op_name)
 
 
 def read_savedmodel(folder: Path) -> SavedModelInfo:

@@ -136,7 +136,12 @@ class Graph:
             self.signature_map.signature_def[name].CopyFrom(sig)
         self.nodes = {n.name: n for n in meta.graph_def.node}
         self.functions = {f.signature.name: f for f in meta.graph_def.library.function}
-        self.checkpoint = read_checkpoint(folder / "variables")
+        # TF's loader restores variables only when variables.index is there; a SavedModel
+        # without (a graph with no variables: SavedModelBuilder leaves variables/ empty)
+        # loads all the same (tensorflow/cc/saved_model/loader.cc, RunRestore: "The
+        # specified SavedModel has no variables; no checkpoints were restored.").
+        has_index = (folder / "variables" / "variables.index").is_file()
+        self.checkpoint = read_checkpoint(folder / "variables") if has_index else {}
         self.keys = self._restore_keys()
 
     def tensor_names(self, signature: str, outputs: bool) -> dict[str, str]:

@@ -2,7 +2,8 @@
 in one module so that a change of that API (issue 24, branch i24-models) is one edit here.
 
 - ``parsed_signatures``: what our SavedModel parser (steps/models/savedmodel.py) reads;
-- ``answer_text``: the answer ``emlsetup model test`` reports;
+- ``columns``, ``model_test_arguments``, ``answer_rows``: how ``emlsetup model test`` names the
+  columns of a model's tensors, takes input rows and reports the answer;
 - ``wrapper_call_arguments``: how many tables the model's PREDICT wrapper is called with;
 - ``hana_objects``: what HANA holds for a model (its EML row, its tables and procedures).
 """
@@ -49,20 +50,56 @@ def assert_reads_like_saved_model_cli(base: Path, key: str) -> None:
     assert servable(ours) == servable(cli), key
 
 
-_GOT = re.compile(r"HANA asked TensorFlow and got (.*?)(?: for .*)?$", re.M)
+def columns(values: dict[str, Any]) -> list[str]:
+    """The columns emlsetup gives the tensors of one row of ``values`` ({alias: value}), in
+    order (steps/models/hana_types.py, after SAP's Iris tutorial): aliases in byte order,
+    one column for a [-1] or [-1, 1] tensor (named as the alias), N for a [-1, N] one
+    (ALIAS_0 ... ALIAS_N-1, the tutorial's PROBABILITIES0..2)."""
+    out = []
+    for alias in sorted(values, key=str.encode):
+        width = len(values[alias]) if isinstance(values[alias], list) else 1
+        out += [alias] if width == 1 else [f"{alias}_{i}" for i in range(width)]
+    return out
 
 
-def answer_text(stdout: str) -> str | None:
-    """The values ``model test`` says HANA got back, as printed ("0, 0.61205, ...")."""
-    m = _GOT.search(stdout)
-    return m.group(1) if m else None
+def row_values(values: dict[str, Any]) -> list[Any]:
+    """The values of one row in ``columns(values)``'s order."""
+    out: list[Any] = []
+    for alias in sorted(values, key=str.encode):
+        value = values[alias]
+        out += value if isinstance(value, list) else [value]
+    return out
 
 
-_NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:e[-+]?\d+)?", re.I)
+def output_rows(answer: dict[str, Any]) -> list[list[Any]]:
+    """TensorFlow's ``answer["outputs"]`` as the rows of a PREDICT's output table (outputs
+    by position, ``columns``'s order)."""
+    outputs = answer["outputs"]
+    n = len(next(iter(outputs.values())))
+    return [row_values({a: v[i] for a, v in outputs.items()}) for i in range(n)]
 
 
-def numbers_in(text: str) -> list[float]:
-    return [float(n) for n in _NUMBER.findall(text)]
+def model_test_arguments(inputs: dict[str, list[Any]]) -> list[str]:
+    """``model test NAME`` arguments giving every row of ``inputs`` ({alias: rows}, as the
+    manifest records them): ``--input COLUMN=VALUE`` per column and row."""
+    rows = [{a: v[i] for a, v in inputs.items()} for i in range(len(next(iter(inputs.values()))))]
+    args = []
+    for row in rows:
+        for column, value in zip(columns(row), row_values(row), strict=True):
+            args += ["--input", f"{column}={value}"]
+    return args
+
+
+def answer_rows(stdout: str, names: list[str], n_rows: int) -> list[list[str]] | None:
+    """The values ``model test`` says HANA got back, per row, per column of ``names``: its
+    sentence "HANA asked TensorFlow and got ROW; ROW for ..." where a ROW is the value alone
+    for one column, else "COLUMN=VALUE, COLUMN=VALUE"."""
+    row = "(.*?)" if len(names) == 1 else ", ".join(f"{re.escape(c)}=(.*?)" for c in names)
+    got = re.search(rf"HANA asked TensorFlow and got {'; '.join([row] * n_rows)} for ", stdout)
+    if got is None:
+        return None
+    values = list(got.groups())
+    return [values[i * len(names) : (i + 1) * len(names)] for i in range(n_rows)]
 
 
 def wrapper_call_arguments(statements: list[str], model: str) -> list[int]:

@@ -5,12 +5,11 @@ tests/test_model_commands.py sets them up: steps 2, 6 and 7 done, the model serv
 One lane (sandbox + HANA server) serves every model of a test module: each model is added,
 tested and removed in turn, or refused, and leaves nothing behind, so they do not meet.
 What each model answers is compared with real TensorFlow's own answer to the same input
-(``manifest.json`` of tests/real_tf/write_savedmodels.py).
+(``manifest.json`` of tests/real_tf/write_savedmodels.py, read by written.py).
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import shutil
@@ -34,25 +33,6 @@ EXPORT = "/home/tmsadm/export"
 # Serving 1.8.0 (the tutorial's, emlsetup's default) is not promised to load them.
 SERVING_2X = "2.20.0"
 TUTORIAL_SERVING = "1.8.0"
-
-
-@dataclass
-class Written:
-    """The folder write_savedmodels.py filled: models/, cli/, manifest.json."""
-
-    base: Path
-    root: Path | None = None  # the chroot it was written in, if any
-
-    @property
-    def manifest(self) -> dict[str, Any]:
-        return dict(json.loads((self.base / "manifest.json").read_text()))
-
-    def folder(self, key: str) -> Path:
-        return self.base / "models" / key
-
-    def smoke(self, key: str, signature: str = "") -> dict[str, Any]:
-        answers = self.manifest[key]["answers"]
-        return dict(answers[signature or next(iter(answers))]["smoke"]["outputs"])
 
 
 @dataclass
@@ -119,41 +99,43 @@ def _said(done: subprocess.CompletedProcess[str]) -> str:
 
 
 def add_test_remove(
-    ln: Lane, name: str, folder: Path, expected: dict[str, Any], *add_args: str
+    ln: Lane, name: str, folder: Path, smoke: dict[str, Any], sample: dict[str, Any], *args: str
 ) -> tuple[str, str]:
-    """Added, tested (the answer is real TensorFlow's), removed, nothing left. Returns what
-    add and test printed."""
-    added = ln.cli("model", "add", name, str(folder), *add_args)
+    """Added, tested with its smoke row and with the sample rows given as ``--input`` (each
+    answer is real TensorFlow's), removed, nothing left. Returns what add and test printed."""
+    added = ln.cli("model", "add", name, str(folder), *args)
     assert added.returncode == 0, _said(added)
     tested = ln.cli("model", "test", name)
     assert tested.returncode == 0, _said(tested)
-    assert_answer(tested.stdout, expected)
+    assert_answer(tested.stdout, smoke)
+    rows = ln.cli("model", "test", name, *adapter.model_test_arguments(sample["inputs"]))
+    assert rows.returncode == 0, _said(rows)
+    assert_answer(rows.stdout, sample)
     removed = ln.cli("model", "remove", name)
     assert removed.returncode == 0, _said(removed)
     assert ln.left_behind(name) == [], removed.stdout
     return added.stdout, tested.stdout
 
 
-def assert_answer(stdout: str, expected: dict[str, Any]) -> None:
-    """``model test``'s answer holds real TensorFlow's outputs for the same input: each
-    string, and each number to 5 significant digits (the answer is printed rounded; the
-    stand-in computes in float32 as TensorFlow does)."""
-    got = adapter.answer_text(stdout)
-    assert got is not None, stdout[-2000:]
-    want = [v for alias in sorted(expected) for v in _flat(expected[alias])]
-    for text in (v for v in want if isinstance(v, str)):
-        assert text in got, (text, got)
-    numbers = [float(v) for v in want if not isinstance(v, str)]
-    have = adapter.numbers_in(got)
-    assert len(have) == len(numbers), (got, numbers)
-    for value in numbers:  # in any order: EML's column order is the product's to choose
-        match = next((h for h in have if math.isclose(h, value, rel_tol=1e-4, abs_tol=1e-6)), None)
-        assert match is not None, (value, got)
-        have.remove(match)
-
-
-def _flat(value: Any) -> list[Any]:
-    return [x for v in value for x in _flat(v)] if isinstance(value, list) else [value]
+def assert_answer(stdout: str, answer: dict[str, Any]) -> None:
+    """``model test``'s answer is real TensorFlow's ``answer["outputs"]`` for the same rows,
+    column by column in EML's order (outputs by position): each string as it is, each
+    number to 5 significant digits (printed rounded; the stand-in computes in float32 as
+    TensorFlow does)."""
+    outputs = answer["outputs"]
+    n_rows = len(next(iter(outputs.values())))
+    want = [adapter.row_values({a: v[i] for a, v in outputs.items()}) for i in range(n_rows)]
+    names = adapter.columns({a: v[0] for a, v in outputs.items()})
+    got = adapter.answer_rows(stdout, names, n_rows)
+    assert got is not None, (names, n_rows, stdout[-2000:])
+    for have_row, want_row in zip(got, want, strict=True):
+        for have, value in zip(have_row, want_row, strict=True):
+            if isinstance(value, str):
+                assert have == value, (have_row, want_row)
+            else:
+                assert math.isclose(float(have), value, rel_tol=1e-4, abs_tol=1e-6), (
+                    have_row, want_row,
+                )  # fmt: skip
 
 
 CHANGES = ("INSERT", "UPDATE", "DELETE", "CREATE", "DROP", "ALTER", "GRANT", "CALL SYS.AFLLANG")

@@ -13,19 +13,26 @@ inside its root). It needs only TensorFlow, never emlsetup. OUT gets:
   (the function that command runs, called in this process; ``--cli`` runs the command itself
   per model instead, several seconds each);
 - ``manifest.json``: per model version its writer, TensorFlow's version, the ops of its
-  graph, and real TensorFlow's outputs for ``smoke`` (1 for every number, "a" for every
-  string, one row: what ``emlsetup model test`` sends) and ``sample`` inputs.
+  graph, the files it wrote in variables/ (none for a graph without variables), and real
+  TensorFlow's outputs for ``smoke`` (1 for every number, "a" for every string, one row:
+  what ``emlsetup model test`` sends) and ``sample`` inputs (two rows), or the kernel's
+  own sentence of TensorFlow's INVALID_ARGUMENT (``error``) where it refuses them.
 
-The models (see ``MODELS``): SAP's Iris tutorial's signature (sap-tutorials
+This is the one writer of the SavedModels the tests use: its output is committed in
+tests/fixtures/savedmodels (see the README there for the version that wrote it), and the
+real Debian lane (tests/test_real_debian.py) runs it again inside its root.
+
+The models (see ``TF1`` and ``write_tf2``): SAP's Iris tutorial's signature (sap-tutorials
 mlb-hxe-tensorflow-iris, iris_export_savedmodel.py: raw float inputs PetalLength,
 PetalWidth, SepalLength, SepalWidth of shape [-1, 1] from build_raw_serving_input_receiver_fn;
 outputs predicted_class_id, DT_INT64 [-1, 1], the DNN head's ExpandDims of the arg max, and
 probabilities, DT_FLOAT [-1, 3]), other signature names, two inputs, int64, string, a
 [-1, 3] vector, mixed-case aliases, aliases differing only in case, quoted aliases, an
-unsupported dtype (uint8), a TF2 model (tf.Module + tf.function, tf.saved_model.save, which
-adds ``__saved_model_init_op``), and a model in two versions with different signatures.
-TF1-style ones are written the tutorial's way (a graph, a session,
-tf.compat.v1.saved_model.Builder, tag "serve").
+unsupported dtype (uint8), a string read as a number (StringToNumber, which fails at
+predict time on a text that is no number), a graph with no variable, a TF2 model
+(tf.Module + tf.function, tf.saved_model.save, which adds ``__saved_model_init_op``), and a
+model in two versions with different signatures. TF1-style ones are written the tutorial's
+way (a graph, a session, tf.compat.v1.saved_model.Builder, tag "serve").
 """
 
 from __future__ import annotations
@@ -41,6 +48,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+if __name__ == "__main__" and os.environ.get("PYTHONHASHSEED") != "0":
+    # saved_model_cli prints a graph's ops as a Python set: with a fixed hash seed in the
+    # same order every run, so writing the set again changes no cli/ text it need not.
+    os.execve(sys.executable, [sys.executable, *sys.argv], {**os.environ, "PYTHONHASHSEED": "0"})
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402  (TensorFlow's dependency)
 import tensorflow as tf  # noqa: E402
@@ -125,6 +136,21 @@ def uint8_io() -> tuple[dict[str, Any], dict[str, Any]]:
     return {"pixel": pixel}, {"inverted": tf.identity(255 - pixel, "inverted")}
 
 
+def parse_number() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A string in, the number it spells out (StringToNumber): a text that is no number is
+    TensorFlow's INVALID_ARGUMENT at predict time, as the smoke row's "a" is."""
+    text = v1.placeholder(tf.string, [None], name="text")
+    number = tf.identity(tf.strings.to_number(text) * _var("one", 1.0), "number")
+    return {"text": text}, {"number": number}
+
+
+def no_variables() -> tuple[dict[str, Any], dict[str, Any]]:
+    """A graph with no variable: SavedModelBuilder makes no saver and leaves variables/
+    empty (git, which keeps no empty folder, then drops it)."""
+    x = v1.placeholder(F32, [None], name="x")
+    return {"x": x}, {"y": tf.identity(x * 2.0 + 1.0, "y")}
+
+
 def two_signatures() -> dict[str, tuple[dict[str, Any], dict[str, Any]]]:
     x = v1.placeholder(F32, [None], name="x")
     k = _var("k", 4.0)
@@ -143,12 +169,16 @@ TF1: dict[str, tuple[int, Callable[[], Any], str]] = {
     "case_twins": (1, case_twins, ""),
     "quoted_alias": (1, linear("it's", 'say "hi"'), ""),
     "uint8_io": (1, uint8_io, ""),
+    "parse_number": (1, parse_number, ""),
+    "no_variables": (1, no_variables, ""),
     "two_signatures": (1, two_signatures, "*"),
     "versioned": (1, linear(a=0.5, b=2.0), ""),
 }
 VERSIONED_2 = ("versioned", 2, two_inputs)
 
 SMOKE = {tf.string: b"a"}
+# Sample rows of a string input whose model reads it as a number (parse_number).
+NUMBER_TEXTS = {"text": [b"2.5", b"-4"]}
 
 
 def _smoke(t: Any) -> Any:
@@ -161,7 +191,7 @@ def _sample(alias: str, t: Any) -> Any:
     if alias in IRIS_ROWS and t.shape.rank == 2:
         return np.array([[v] for v in IRIS_ROWS[alias]], dtype=np.float32)
     if t.dtype == tf.string:
-        return np.array([b"SAP", b"HANA"], dtype=object)
+        return np.array(NUMBER_TEXTS.get(alias, [b"SAP", b"HANA"]), dtype=object)
     base = np.array([[0.5, -1.0, 2.0], [3.0, 0.0, 1.0]] if t.shape.rank == 2 else [7, 250])
     return base.astype(t.dtype.as_numpy_dtype)
 
@@ -191,8 +221,19 @@ def write_tf1(out: Path, name: str, version: int, build: Callable[[], Any], key:
 
 def _run_v1(sess: Any, inputs: dict[str, Any], outputs: dict[str, Any], which: str) -> Any:
     feed = {a: (_smoke(t) if which == "smoke" else _sample(a, t)) for a, t in inputs.items()}
-    got = sess.run(outputs, {inputs[a]: v for a, v in feed.items()})
+    try:
+        got = sess.run(outputs, {inputs[a]: v for a, v in feed.items()})
+    except tf.errors.InvalidArgumentError as exc:  # TF's own refusal of these inputs
+        return {"inputs": _plain(feed), "error": _op_message(exc.message)}
     return {"inputs": _plain(feed), "outputs": _plain(got)}
+
+
+def _op_message(message: str) -> str:
+    """The kernel's own sentence of a session error ("StringToNumberOp could not ..."),
+    without the lines TensorFlow wraps it in (where the node was defined, its name)."""
+    wrap = ("Graph execution error", "Detected at node", "Node:")
+    lines = [x for x in message.splitlines() if x and not x[0].isspace()]
+    return [x for x in lines if not x.startswith(wrap)][-1]
 
 
 class Scaler(tf.Module):
@@ -247,6 +288,7 @@ def _record(
         "tensorflow_git_version": info.tensorflow_git_version,
         "tags": list(info.tags),
         "signatures": sorted(graph.signature_def),
+        "variables_files": sorted(p.name for p in (folder / "variables").iterdir()),
         "serving_ops": _serving_ops(graph),
         "answers": answers,
     }
