@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 from steps.core.actions import describe
 from steps.core.engine import Event
-from steps.core.model import Command
+from steps.core.model import Command, Manual
 from steps.core.secret_input import missing_sentence
 from steps.core.state import StepStatus
 from tests.hana_server import Catalogue, HanaTestServer
@@ -25,7 +24,9 @@ from tests.tui_support import (
     on_screen,
     open_app,
     opened,
+    pasted,
     prepare_steps,
+    rows_through,
     screen_lines,
     settle,
     until_screen,
@@ -40,14 +41,6 @@ from tui.screens.preflight import PreflightScreen
 from tui.screens.step import StepScreen
 
 BOX = "│┃█"  # a box's sides on a row
-
-
-def pasted(text: str) -> list[str]:
-    """The words bash reads from the text pasted at its prompt."""
-    done = subprocess.run(
-        ["/bin/bash", "-c", "printf '%s\\0' " + text], capture_output=True, text=True, check=True
-    )
-    return done.stdout.split("\0")[:-1]
 
 
 def inner(row: str) -> str:
@@ -183,6 +176,43 @@ async def test_a_fix_with_a_command_ends_before_the_next_sentence(
             rows = [inner(r) for r in screen_lines(app)]
     assert any(r.startswith("Then press ") for r in rows), rows
     assert not any(re.search(r"\wThen press", r) for r in rows), rows
+
+
+async def test_run_all_lists_each_root_command_as_it_pastes(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run-all question lists every root command of the run in its box: a command wider
+    than the box goes on indented rows, each but the last ending in ` \\`, so that copied
+    from the dialog it pastes as the command. Before, `useradd ... 'TensorFlow
+    Administrator'` went on with `tmsadm` on the next row: pasted, useradd without its user."""
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press("a")
+        dialog = await until_screen(pilot, ConfirmScreen)
+        await settle(pilot)
+        rows = await rows_through(pilot, dialog.query_one("#detail-box"))
+        width = dialog.query_one("#detail-box").scrollable_content_region.width
+        await pilot.press("n")
+        plan = app.driver.plan
+    assert plan is not None
+    listed = [  # in the order `emlsetup run` lists them, one `step N:` row each at its start
+        a for s in plan.steps for a in s.actions if a.needs_root and not isinstance(a, Manual)
+    ]
+    starts = [i for i, r in enumerate(rows) if r.startswith("  step ")]
+    assert len(starts) == len(listed), rows
+    checked = 0
+    for start, action in zip(starts, listed, strict=True):
+        if not isinstance(action, Command) or max(map(len, action.argv)) > width - 8:
+            continue  # a word wider than the box (zypper addrepo's URL) cannot be whole
+        after = rows[start].split(": ", 1)[1:]
+        shown = after or [rows[start + 1]]  # after `step N:`, or whole on the next row
+        first = start + (0 if after else 1)
+        while shown[-1].endswith(" \\"):
+            shown.append(rows[first + len(shown)])
+        assert all(r.startswith("    ") for r in shown[1:]), rows  # under `step N:`
+        assert pasted("\n".join(shown)) == action.argv, "\n".join(rows)
+        checked += 1
+    assert checked >= 12, checked
+    assert any(r.endswith(" \\") for r in rows), rows  # a wide one was broken for pasting
 
 
 # -- rows that wrap under what they continue --------------------------------------------------
