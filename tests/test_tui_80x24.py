@@ -29,6 +29,7 @@ from tests.tui_support import (
     rows_through,
     screen_lines,
     settle,
+    shown_in,
     until_screen,
     wait_for,
     wizard,
@@ -38,6 +39,7 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.passwords import PasswordScreen
 from tui.screens.preflight import PreflightScreen
+from tui.screens.report import ReportScreen
 from tui.screens.step import StepScreen
 
 BOX = "│┃█"  # a box's sides on a row
@@ -215,6 +217,23 @@ async def test_run_all_lists_each_root_command_as_it_pastes(
     assert any(r.endswith(" \\") for r in rows), rows  # a wide one was broken for pasting
 
 
+async def test_a_report_path_that_cannot_be_written_is_said_whole_in_its_dialog(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """e, a file in a folder that does not exist, Enter: the sentence ended at the dialog's
+    edge ("...; choose another" and no more; a Label does not wrap)."""
+    target = tmp_path / "no such folder" / "emlsetup-report.md"
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press("e")
+        dialog = await until_screen(pilot, ReportScreen)
+        await pilot.press("ctrl+u", *str(target), "enter")
+        await settle(pilot)
+        said = shown_in(app, dialog.query_one("#report-error"))
+        rows = screen_lines(app)
+    assert said == f"cannot write {target} (No such file or directory); choose another path", rows
+    assert not target.parent.exists()
+
+
 # -- rows that wrap under what they continue --------------------------------------------------
 async def test_help_rows_wrap_under_their_description(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
@@ -229,6 +248,24 @@ async def test_help_rows_wrap_under_their_description(
     column = rows[at].index("command palette")
     follow = rows[at + 1]
     assert re.search(r"\w", follow) and re.search(r"\w", follow).start() == column, rows  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("number", [1, 3, 5])
+async def test_departure_notes_wrap_under_their_bullet(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, number: int
+) -> None:
+    """"Where the wizard departs from the tutorial": a note's second row started at column
+    0, under its bullet, so the notes ran together; now it goes on under the note's words."""
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press(str(number))
+        await settle(pilot)
+        rows = await rows_through(pilot, app.screen.query_one("#body"))
+    start = rows.index("Where the wizard departs from the tutorial") + 1
+    notes = rows[start : rows.index("Prerequisites", start)]
+    notes = notes[: next((i for i, r in enumerate(notes) if not r), len(notes))]
+    assert len(notes) > len([r for r in notes if r.startswith("• ")]) > 0, rows
+    assert all(r.startswith(("• ", "  ")) and r[2] != " " for r in notes), notes
+    assert not any("`" in r for r in notes), notes  # a command is shown as one, not in quotes
 
 
 async def test_preflight_continuation_rows_are_indented(
