@@ -7,7 +7,7 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Label, Select, Static
 
 from steps.core.report import FORMATS, render
 from steps.core.state import RunState
@@ -40,7 +40,7 @@ class ReportScreen(WizardModal[str | None]):
             )
             yield Label("File (Enter writes it):")
             yield TextField(str(self.default_dir / "emlsetup-report.md"), id="path")
-            yield Label("", id="report-error", markup=False)
+            yield Static("", id="report-error", markup=False)  # wraps; a Label is cut
             with Horizontal(id="buttons"):
                 yield Button("Write (enter)", id="write", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -72,7 +72,7 @@ class ReportScreen(WizardModal[str | None]):
         path = Path(self.query_one("#path", Input).value).expanduser()
         said = write_report(self.state, path, self.fmt)
         if said.startswith("cannot"):
-            self.query_one("#report-error", Label).update(said)
+            self.query_one("#report-error", Static).update(said)
             return
         self.dismiss(said)
 
