@@ -41,7 +41,7 @@ from types import FrameType
 
 from steps.core.follow import is_our_wrapper
 from steps.core.invocation import COMMAND_VAR
-from tests.demo_keep import hana_server, stop_build
+from tests.demo_keep import hana_server, hold, refusal, stop_build
 from tests.hana_server import HanaTestServer
 from tests.os_releases import OS_RELEASE
 from tests.sandbox import REPO, Sandbox
@@ -232,9 +232,12 @@ def speed(text: str) -> str:
 def demo(opts: argparse.Namespace) -> int:
     folder = (opts.keep or Path(tempfile.mkdtemp(prefix="emlsetup-demo-"))).resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    reopened = (folder / "sandbox" / "root" / "etc" / "os-release").exists()
-    sb = open_sandbox(folder / "sandbox", opts.distro)
+    reopened = reopened_sandbox(folder)
     command = demo_command(folder, opts.distro, opts.speed)
+    other = hold(folder)
+    if other is not None:
+        return beside(folder, opts, other, command)
+    sb = open_sandbox(folder / "sandbox", opts.distro)
     server, loaded = hana_server(folder, {"SYSTEM": SYSTEM_PW, "ML_USER": ML_PW})
     code = 0
     try:
@@ -257,6 +260,24 @@ def demo(opts: argparse.Namespace) -> int:
         if said:
             print(said, flush=True)
     return code
+
+
+def beside(folder: Path, opts: argparse.Namespace, other: int, command: str) -> int:
+    """A second demo on a folder another one has open: `status` reads the run state, as
+    from a second shell on the server (it starts nothing, so nothing is cleaned up after
+    it); anything else is refused in one line, and the first demo goes on untouched."""
+    if opts.args[:1] != ["status"] or not reopened_sandbox(folder):
+        print(refusal(folder, other, f"{command} -- status"), file=sys.stderr)
+        return 2
+    sb = Sandbox(folder / "sandbox", opts.distro)
+    env = {**sb.env(), COMMAND_VAR: f"{command} --"}
+    assert sb.hosts is not None
+    sb.hosts.close()  # the preflight's listener: status knocks on no host
+    return subprocess.call(sb.cli_argv(*opts.args), cwd=REPO, env=env)
+
+
+def reopened_sandbox(folder: Path) -> bool:
+    return (folder / "sandbox" / "root" / "etc" / "os-release").exists()
 
 
 def main() -> int:

@@ -1,21 +1,27 @@
 """What the demo (tests/demo.py) keeps between its runs and how it ends a build: the HANA
-test server's catalogue, saved in the demo's folder and loaded again, and `--stop`, which
-stops a build left running the way the wizard's Cancel does."""
+test server's catalogue, saved in the demo's folder and loaded again; `--stop`, which
+stops a build left running the way the wizard's Cancel does; and one demo per folder at a
+time (a second one would start a second HANA test server on the same catalogue file, and
+its clean-up would kill the first one's wizard and stand-ins)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import signal
 import socket
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
+from steps.core.lock import holder_pid
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.hana_server.persist import CatalogueFileError, load
 from tests.sandbox import REPO, Sandbox
 
 CATALOGUE_FILE = "hana-catalogue.pickle"
+HOLD_FILE = "demo.lock"
 # What `resume` prints once it follows the build again (steps/core/actions.py _long).
 REATTACHED = "[emlsetup] re-attaching to the build"
 
@@ -94,4 +100,26 @@ def stop_build(sb: Sandbox, env: Mapping[str, str], pid: int) -> str:
         f"--stop: the build (pid {pid}) is stopped as Cancel stops it: `emlsetup resume` "
         f"re-attached to it and interrupted it once; Bazel ended with exit {exit_code} "
         f"(its finished actions are kept). {said[-1]}"
+    )
+
+
+def hold(folder: Path) -> int | None:
+    """Takes ``folder`` for this demo for as long as it runs (a kernel lock: a killed demo
+    leaves none). Returns None when it is ours, else the pid of the demo that has it."""
+    fd = os.open(folder / HOLD_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        return holder_pid(folder / HOLD_FILE) or 0
+    os.set_inheritable(fd, False)  # held by this process, not by the commands it starts
+    return None
+
+
+def refusal(folder: Path, pid: int, status: str) -> str:
+    """The one line for a second demo on a folder another demo has open."""
+    who = f"another demo (pid {pid})" if pid else "another demo"
+    return (
+        f"demo: {who} has {folder} open: go on in that one, or quit it first (a second "
+        f"one would start a second HANA on the same catalogue). Where it is: `{status}`"
     )

@@ -9,6 +9,7 @@ import argparse
 import os
 import pty
 import select
+import signal
 import subprocess
 import sys
 from importlib import metadata
@@ -115,3 +116,29 @@ def test_a_at_the_root_prompt_says_yes_to_every_root_action_of_the_run(
     assert text.count("Run it? [") == 1, text[-2000:]  # asked once
     assert len(sandbox.calls("useradd")) == 1
     assert sandbox.target("/etc/sudoers.d/tmsadm").exists()
+
+
+def test_ctrl_c_at_the_root_prompt_ends_the_run_as_an_interrupt(sandbox: Sandbox) -> None:
+    """Ctrl-C while `run` asks "Run it?": the run ends there, "Interrupted. Nothing done is
+    lost", exit 130, as Ctrl-C anywhere else. Before, the prompt went on waiting after
+    "Interrupting..." (nothing was running to interrupt) and Enter then ended it as a No."""
+    main, child = pty.openpty()
+    proc = subprocess.Popen(
+        sandbox.cli_argv("run", "--only-step", "2"), cwd=REPO, env=sandbox.env(),
+        stdin=child, stdout=child, stderr=child, start_new_session=True,
+    )  # fmt: skip
+    os.close(child)
+    try:
+        said = _read_until(main, "N = no]", b"")
+        os.killpg(proc.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C
+        said = _read_until(main, "Interrupted. Nothing done is lost", said)
+        proc.wait(timeout=60)
+    finally:
+        proc.kill()
+        os.close(main)
+    text = said.decode(errors="replace")
+    assert proc.returncode == 130, text[-2000:]
+    assert "not confirmed" not in text
+    assert sandbox.calls("useradd") == []
+    again = sandbox.run_cli("status")
+    assert "step 2: pending" in again.stdout, again.stdout

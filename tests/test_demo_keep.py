@@ -215,3 +215,42 @@ def test_the_reattach_command_is_the_wrapper_s_when_one_is_named() -> None:
     assert reattach_command(wrapped) == "python -m tests.demo --keep D -- resume"
     assert runs_steps([]) and runs_steps(["--distro", "x", "run"]) and runs_steps(["resume"])
     assert not runs_steps(["status"]) and not runs_steps(["--set", "run", "check"])
+
+
+def test_a_second_demo_on_the_same_folder_leaves_the_first_one_running(tmp_path: Path) -> None:
+    """The admin's second window on the same --keep folder while the first demo runs.
+    `status` reads where the run is; anything else is one line naming the first demo, exit
+    2. Before, the second demo started a second HANA test server on the same catalogue file
+    and, at its end, its clean-up killed every process of the sandbox: the first demo's
+    wizard (or command) with them."""
+    kept = tmp_path / "kept"
+    first = subprocess.Popen(  # waits for its passwords on standard input: a long command
+        [*_demo_argv(kept), "--", "--passwords-from-stdin", "run", "--yes"], cwd=REPO,
+        env=_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        text=True, start_new_session=True,
+    )  # fmt: skip
+    assert first.stdout is not None
+    try:
+        assert first.stdout.readline().startswith("Sandbox in")  # the folder is its own
+        second = subprocess.run(
+            [*_demo_argv(kept), "--", "check"], cwd=REPO, env=_env(**HANA),
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert second.returncode == 2, second.stdout + second.stderr
+        said = second.stderr.strip()
+        assert said.startswith(f"demo: another demo (pid {first.pid}) has {kept} open"), said
+        assert said.count("\n") == 0 and "Sandbox in" not in second.stdout
+        status = subprocess.run(
+            [*_demo_argv(kept), "--", "status"], cwd=REPO, env=_env(),
+            capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+        assert "Sandbox in" not in status.stdout, status.stdout  # no server of its own
+        assert status.stdout.startswith(("not started", "in progress")), status.stdout
+        os.killpg(first.pid, signal.SIGINT)  # Ctrl-C in the first window: it was alive
+        out = first.stdout.read()
+        assert first.wait(timeout=120) == 130, out
+        assert "Interrupted. Nothing done is lost" in out
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()

@@ -182,6 +182,30 @@ async def test_the_wizard_asks_for_the_password_when_it_holds_only_a_key(
     assert sandbox.calls("hxe_gc.sh") == []
 
 
+async def test_step_1_run_again_asks_for_the_password_its_skipped_clean_up_needs(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hxe_gc.sh was skipped for want of the password (only a key): a skip is no run, the
+    engine runs it once the password is given, so Run on step 1 asks for it again rather
+    than running the step to skip the clean-up a second time."""
+    session = Session.open(Options(root=sandbox.root, state_dir=sandbox.state_dir,
+                                   environ=sandbox.env()))  # fmt: skip
+    state = session.load_or_new_state(session.plan())
+    gc = state.step(1).action("hxe-gc")
+    gc.status, gc.reason = ActionStatus.SKIPPED, "it asks for the SYSTEM password"
+    state.step(1).status = StepStatus.DONE
+    session.store.ensure_folder()
+    session.store.save(state)
+    app = open_app(sandbox, monkeypatch, EMLSETUP_HANA__SYSTEM_KEY="HXESYSTEM")
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("1", "r")
+        await wait_for(pilot, lambda: isinstance(app.screen, PasswordScreen))
+        await pilot.press("escape")  # nothing runs without an answer
+        await settle(pilot)
+    assert sandbox.calls("hxe_gc.sh") == []
+
+
 async def test_a_password_typed_in_the_wizard_answers_the_prompt(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shlex
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
@@ -14,7 +13,7 @@ import pytest
 
 from steps.core.actions import describe
 from steps.core.engine import Event
-from steps.core.model import Command
+from steps.core.model import Command, Manual
 from steps.core.secret_input import missing_sentence
 from steps.core.state import StepStatus
 from tests.hana_server import Catalogue, HanaTestServer
@@ -25,9 +24,12 @@ from tests.tui_support import (
     on_screen,
     open_app,
     opened,
+    pasted,
     prepare_steps,
+    rows_through,
     screen_lines,
     settle,
+    shown_in,
     until_screen,
     wait_for,
     wizard,
@@ -37,17 +39,10 @@ from tui.screens.confirm import ConfirmScreen
 from tui.screens.help import HelpScreen
 from tui.screens.passwords import PasswordScreen
 from tui.screens.preflight import PreflightScreen
+from tui.screens.report import ReportScreen
 from tui.screens.step import StepScreen
 
 BOX = "│┃█"  # a box's sides on a row
-
-
-def pasted(text: str) -> list[str]:
-    """The words bash reads from the text pasted at its prompt."""
-    done = subprocess.run(
-        ["/bin/bash", "-c", "printf '%s\\0' " + text], capture_output=True, text=True, check=True
-    )
-    return done.stdout.split("\0")[:-1]
 
 
 def inner(row: str) -> str:
@@ -185,6 +180,60 @@ async def test_a_fix_with_a_command_ends_before_the_next_sentence(
     assert not any(re.search(r"\wThen press", r) for r in rows), rows
 
 
+async def test_run_all_lists_each_root_command_as_it_pastes(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run-all question lists every root command of the run in its box: a command wider
+    than the box goes on indented rows, each but the last ending in ` \\`, so that copied
+    from the dialog it pastes as the command. Before, `useradd ... 'TensorFlow
+    Administrator'` went on with `tmsadm` on the next row: pasted, useradd without its user."""
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press("a")
+        dialog = await until_screen(pilot, ConfirmScreen)
+        await settle(pilot)
+        rows = await rows_through(pilot, dialog.query_one("#detail-box"))
+        width = dialog.query_one("#detail-box").scrollable_content_region.width
+        await pilot.press("n")
+        plan = app.driver.plan
+    assert plan is not None
+    listed = [  # in the order `emlsetup run` lists them, one `step N:` row each at its start
+        a for s in plan.steps for a in s.actions if a.needs_root and not isinstance(a, Manual)
+    ]
+    starts = [i for i, r in enumerate(rows) if r.startswith("  step ")]
+    assert len(starts) == len(listed), rows
+    checked = 0
+    for start, action in zip(starts, listed, strict=True):
+        if not isinstance(action, Command) or max(map(len, action.argv)) > width - 8:
+            continue  # a word wider than the box (zypper addrepo's URL) cannot be whole
+        after = rows[start].split(": ", 1)[1:]
+        shown = after or [rows[start + 1]]  # after `step N:`, or whole on the next row
+        first = start + (0 if after else 1)
+        while shown[-1].endswith(" \\"):
+            shown.append(rows[first + len(shown)])
+        assert all(r.startswith("    ") for r in shown[1:]), rows  # under `step N:`
+        assert pasted("\n".join(shown)) == action.argv, "\n".join(rows)
+        checked += 1
+    assert checked >= 12, checked
+    assert any(r.endswith(" \\") for r in rows), rows  # a wide one was broken for pasting
+
+
+async def test_a_report_path_that_cannot_be_written_is_said_whole_in_its_dialog(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """e, a file in a folder that does not exist, Enter: the sentence ended at the dialog's
+    edge ("...; choose another" and no more; a Label does not wrap)."""
+    target = tmp_path / "no such folder" / "emlsetup-report.md"
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press("e")
+        dialog = await until_screen(pilot, ReportScreen)
+        await pilot.press("ctrl+u", *str(target), "enter")
+        await settle(pilot)
+        said = shown_in(app, dialog.query_one("#report-error"))
+        rows = screen_lines(app)
+    assert said == f"cannot write {target} (No such file or directory); choose another path", rows
+    assert not target.parent.exists()
+
+
 # -- rows that wrap under what they continue --------------------------------------------------
 async def test_help_rows_wrap_under_their_description(
     sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
@@ -199,6 +248,24 @@ async def test_help_rows_wrap_under_their_description(
     column = rows[at].index("command palette")
     follow = rows[at + 1]
     assert re.search(r"\w", follow) and re.search(r"\w", follow).start() == column, rows  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("number", [1, 3, 5])
+async def test_departure_notes_wrap_under_their_bullet(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, number: int
+) -> None:
+    """"Where the wizard departs from the tutorial": a note's second row started at column
+    0, under its bullet, so the notes ran together; now it goes on under the note's words."""
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press(str(number))
+        await settle(pilot)
+        rows = await rows_through(pilot, app.screen.query_one("#body"))
+    start = rows.index("Where the wizard departs from the tutorial") + 1
+    notes = rows[start : rows.index("Prerequisites", start)]
+    notes = notes[: next((i for i, r in enumerate(notes) if not r), len(notes))]
+    assert len(notes) > len([r for r in notes if r.startswith("• ")]) > 0, rows
+    assert all(r.startswith(("• ", "  ")) and r[2] != " " for r in notes), notes
+    assert not any("`" in r for r in notes), notes  # a command is shown as one, not in quotes
 
 
 async def test_preflight_continuation_rows_are_indented(

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from textual import events
 from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Static
@@ -161,3 +162,20 @@ async def skipped_only_when_confirmed(
     await settle(pilot)  # type: ignore[arg-type]
     assert statuses(app) == {**before, n: StepStatus.SKIPPED}, where
     assert expected(screen, "next")(app), f"{where}: now on {app.screen}"
+
+
+@pytest.mark.parametrize("after", ["e", "a", "question_mark", "v", "2"])
+async def test_a_key_right_after_q_is_no_traceback(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, after: str
+) -> None:
+    """q, then another key before the wizard has closed (typing "question" fast, a slip):
+    the wizard closes as q asked, the other key does nothing. Before, e opened the report
+    dialog on a closing app and the admin got a traceback (NoMatches: '#path')."""
+    app = open_app(sandbox, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        for key in ("q", after):  # one burst, as the terminal delivers it
+            app.post_message(events.Key(key, None))
+        await pilot.pause()
+    assert app.return_code == 0
+    assert started(sandbox) == []

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from textual.widgets import Static
 
+from steps.core.model import Action
+from steps.core.session import Options, Session
 from steps.core.state import StepStatus
 from tests.sandbox import Sandbox
 from tests.test_tui_leave_running import Terminal
@@ -27,6 +29,7 @@ from tests.tui_support import (
     wizard,
 )
 from tui.app import WizardApp
+from tui.driver import Driver
 from tui.screens.build import BuildScreen
 from tui.screens.passwords import PasswordScreen
 from tui.screens.preflight import PreflightScreen
@@ -184,3 +187,54 @@ def test_a_second_wizard_is_refused_while_the_first_is_open(sandbox: Sandbox) ->
         after.until(lambda: after.shows("Validate"), 60, "the next wizard's welcome screen")
     finally:
         after.close()
+
+
+def test_status_beside_an_open_wizard_says_what_the_run_is(sandbox: Sandbox) -> None:
+    """An admin's second shell while the wizard sits open (it holds the state folder):
+    `status` says where the run is, and that the wizard has it open with no step running;
+    before, any open wizard read "in progress: a run is starting" / "emlsetup is running",
+    exit 3, as if a step were under way."""
+    env = sandbox.env(TERM="xterm-256color")
+    for before in ("not started", "done"):
+        if before == "done":
+            ran = sandbox.run_cli("run", "--yes", "--only-step", "2")
+            assert ran.returncode == 0, ran.stdout[-2000:]
+        term = Terminal(sandbox.cli_argv(), env, (80, 24))
+        try:
+            term.until(lambda t=term: t.shows("Validate"), 60, "the wizard's welcome screen")
+            said = sandbox.run_cli("status")
+            pid = term.proc.pid
+            first = said.stdout.splitlines()[0]
+            assert first.startswith(f"{before}: "), said.stdout
+            assert said.returncode == (0 if before == "done" else 1), said.stdout
+            assert f"  open in the wizard (pid {pid}): no step is running\n" in said.stdout
+            data = json.loads(sandbox.run_cli("status", "--json").stdout)
+            assert data["running"]["pid"] is None and data["wizard_open"] == pid
+            term.press("q")
+            term.proc.wait(timeout=30)
+        finally:
+            term.close()
+
+
+def test_status_while_the_open_wizard_runs_a_step_says_in_progress(sandbox: Sandbox) -> None:
+    """The other side: once the wizard runs a step (here at its root prompt), `status` says
+    a run is under way, exit 3; after the step, the wizard is only open again."""
+    session = Session.open(Options(root=sandbox.root, state_dir=sandbox.state_dir,
+                                   environ=sandbox.env()))  # fmt: skip
+    driver = Driver.open(session)
+    driver.hold()
+    seen: list[dict[str, object]] = []
+
+    def confirm(action: Action) -> bool:
+        seen.append(json.loads(sandbox.run_cli("status", "--json").stdout))  # mid-step
+        return False
+
+    try:
+        driver.run_step(2, confirm, lambda event: None)
+        after = json.loads(sandbox.run_cli("status", "--json").stdout)
+    finally:
+        assert driver.held is not None
+        driver.held.release()
+    assert seen and seen[0]["exit"] == 3 and seen[0]["wizard_open"] is None, seen
+    assert seen[0]["running"]["pid"] == os.getpid()  # type: ignore[index]
+    assert after["wizard_open"] == os.getpid() and after["exit"] != 3, after

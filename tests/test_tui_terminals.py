@@ -105,3 +105,24 @@ def test_output_redirected_from_a_terminal_is_refused_too(sandbox: Sandbox, tmp_
     said = bytes(term.output).decode()
     assert "the wizard needs a terminal" in said and "\x1b" not in said
     assert out_file.read_bytes() == b""
+
+
+def test_errors_redirected_from_a_terminal_are_refused_on_the_terminal(
+    sandbox: Sandbox, tmp_path: Path
+) -> None:
+    """`emlsetup 2> log` typed at a terminal: the wizard draws on standard error, so it is
+    refused; the line named standard input or output (both a terminal) and went only into
+    the log, so the admin saw nothing but a prompt back. Now it names standard error, on
+    the terminal too."""
+    err_file = tmp_path / "log"
+    shell = f"exec {EMLSETUP} --state-dir {sandbox.state_dir} 2> {err_file}"
+    term = Terminal(["/bin/sh", "-c", shell], sandbox.env(TERM="xterm-256color"), (80, 24))
+    try:
+        assert term.proc.wait(timeout=60) == 2
+        term.reader.join(timeout=5)
+    finally:
+        term.close()
+    said = bytes(term.output).decode()
+    assert "the wizard needs a terminal, and standard error is not one" in said, said
+    assert "\x1b" not in said
+    assert "standard error is not one" in err_file.read_text()

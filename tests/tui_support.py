@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import html
 import re
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -17,6 +18,7 @@ from rich.text import Text
 from textual.command import CommandList
 from textual.pilot import Pilot
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Static
 
 from steps.core.session import Options, Session
@@ -200,8 +202,44 @@ def screen_lines(app: WizardApp) -> list[str]:
     return ["".join(r).rstrip() for r in rows]
 
 
+def pasted(text: str) -> list[str]:
+    """The words bash reads from the text pasted at its prompt."""
+    done = subprocess.run(
+        ["/bin/bash", "-c", "printf '%s\\0' " + text], capture_output=True, text=True, check=True
+    )
+    return done.stdout.split("\0")[:-1]
+
+
 def on_screen(app: WizardApp, text: str) -> bool:
     """The text is on the screen as the admin reads it, wrapped over rows or not (compared
     without white space, so that a row break between two words does not matter)."""
     squashed = re.sub(r"\s+", "", "".join(screen_lines(app)))
     return re.sub(r"\s+", "", text) in squashed
+
+
+def shown_in(app: WizardApp, widget: Widget) -> str:
+    """The text the admin reads inside a widget's box on the screen (a dialog's line is
+    read there, not across the screen under it), its rows joined by spaces."""
+    box = widget.region
+    rows = screen_lines(app)[box.y : box.bottom]
+    return " ".join(" ".join(row[box.x : box.right].split()) for row in rows).strip()
+
+
+async def rows_through(pilot: Pilot[int], box: Widget) -> list[str]:
+    """Every row the admin reads in a scrolling box, paged through from its top: the text
+    inside the box (its scroll bar left out), each row once, in order."""
+    app = pilot.app
+    assert isinstance(app, WizardApp)
+    rows: dict[int, str] = {}
+    y = 0
+    while True:
+        box.scroll_to(y=y, animate=False)
+        await settle(pilot)
+        top, area = round(box.scroll_y), box.scrollable_content_region
+        screen = screen_lines(app)
+        for i in range(area.height):
+            rows[top + i] = screen[area.y + i][area.x : area.right].rstrip()
+        if top + area.height >= box.virtual_size.height or round(box.scroll_y) < y:
+            break
+        y = top + area.height
+    return [rows[i] for i in sorted(rows)]

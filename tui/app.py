@@ -6,13 +6,16 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
+from rich.console import RenderableType
 from textual import work
+from textual.actions import ActionParseResult
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.dom import DOMNode
 
 from steps.core.lock import LockedError
 from steps.core.session import Options, Session, SessionError
@@ -60,6 +63,25 @@ class WizardApp(App[int]):
         self.logs_folder: Path = session.store.folder / "logs"
         self.live: EventPump | None = None  # the run under way, or the last one
         self.running_all = False  # "Run all": busy between its steps too
+        self.closing = False  # exit() was called: no key acts any more
+
+    def exit(
+        self, result: int | None = None, return_code: int = 0, message: RenderableType | None = None
+    ) -> None:
+        self.closing = True
+        super().exit(result, return_code, message)
+
+    async def run_action(
+        self,
+        action: str | ActionParseResult,
+        default_namespace: DOMNode | None = None,
+        namespaces: Mapping[str, DOMNode] | None = None,
+    ) -> bool:
+        """A key typed after q, before the wizard has closed, does nothing: a screen opened
+        on a closing app is never composed, and its first query ended in a traceback."""
+        if self.closing:
+            return True
+        return await super().run_action(action, default_namespace, namespaces)
 
     @property
     def busy(self) -> bool:

@@ -18,7 +18,7 @@ from steps.cli.plan import who_runs
 from steps.core import preflight
 from steps.core.engine import Engine, Event, NeedsConfirmation, NeedsUnmet
 from steps.core.invocation import command_with_options
-from steps.core.lock import LockedError, StateLock
+from steps.core.lock import WIZARD, LockedError, StateLock
 from steps.core.model import Action, Command, Step
 from steps.core.plan import Plan
 from steps.core.secret_input import held_secret
@@ -27,6 +27,7 @@ from steps.core.state import ActionStatus, RunState, StateError, StepStatus
 
 HANA_STEPS = (1, 7)
 PASSWORD_VARS = ("EMLSETUP_SYSTEM_PASSWORD", "EMLSETUP_ML_USER_PASSWORD")
+RAN = (ActionStatus.DONE, ActionStatus.ALREADY_DONE)
 
 
 def reattach_command(options: Options) -> str:
@@ -141,7 +142,9 @@ class Driver:
             for a in self.step(number).actions
             if isinstance(a, Command)
             and a.stdin_secret
-            and not self.state.step(number).action(a.id).status.finished
+            # A skip is no run: the engine decides it again (hxe_gc.sh skipped for want of the
+            # password runs once it is given), so the wizard asks for it again too.
+            and self.state.step(number).action(a.id).status not in RAN
         ]
         if not asking:
             return False
@@ -226,7 +229,7 @@ class Driver:
         or a headless run, is refused in one line naming this one's pid, rather than showing
         (and acting on) a run this one is following. LockedError when another holds it."""
         self.session.store.ensure_folder()
-        lock = StateLock(self.session.store.folder)
+        lock = StateLock(self.session.store.folder, WIZARD)
         lock.acquire()
         self.held = lock
 
@@ -245,6 +248,8 @@ class Driver:
         try:
             self.session.store.ensure_folder()
             with self._locked():
+                if self.held is not None:
+                    self.held.say("")  # `status`: a step runs, not only a wizard open
                 self.reload_unlocked()
                 engine = self._engine(confirm, on_event, hana=number in HANA_STEPS)
                 unmet = engine.unmet_need([number])
@@ -273,6 +278,8 @@ class Driver:
             return Outcome(False, message=str(exc))
         finally:
             self.engine = None
+            if self.held is not None:
+                self.held.say(WIZARD)
             self._lock.release()
 
     def reload_unlocked(self) -> None:

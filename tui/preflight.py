@@ -14,6 +14,7 @@ from tui.driver import Driver
 if TYPE_CHECKING:
     from textual.app import App
 
+HANA = "hana"  # the preflight lines about HANA: its answer, the credentials, the logins
 STOPPED = "stopped by the preflight: nothing was run; fix what it showed and press r again"
 
 
@@ -28,6 +29,11 @@ def passes(app: App[int], driver: Driver, *numbers: int) -> bool:
     what = steps_text(numbers) + (" needs" if len(numbers) == 1 else " need")
     answer: str = app.call_from_thread(_ask, app, what, rows)  # type: ignore[arg-type]
     if answer != "accept":
+        if any(r.name == HANA for r in blocking):
+            # A login refused, or a password left empty: the next Run asks for them again
+            # rather than trying the same ones (the password form is the only place to fix
+            # them; an environment variable or a key is not cleared by this).
+            driver.passwords.clear()
         return False
     driver.accepted |= {r.name for r in blocking}
     return True

@@ -34,11 +34,12 @@ NO_MORE = (
 
 
 def root_commands(wizard: Wizard, numbers: list[int]) -> str:
-    """The root actions of these steps, in the words of `emlsetup run`."""
+    """The root actions of these steps, in the words of `emlsetup run`, each command marked
+    to be laid out as it pastes (tui.widgets.wrapping): a dialog is narrower than a terminal."""
     driver = wizard.driver
     assert driver.plan is not None
     out = io.StringIO()
-    list_root_actions(driver.session, driver.plan, numbers, out)
+    list_root_actions(driver.session, driver.plan, numbers, out, mark="`")
     return out.getvalue() or "No action of these steps needs root.\n"
 
 

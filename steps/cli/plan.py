@@ -60,7 +60,11 @@ def dry_run(session: Session, plan: Plan, numbers: list[int], out: TextIO) -> in
     return 0
 
 
-def list_root_actions(session: Session, plan: Plan, numbers: list[int], out: TextIO) -> None:
+def list_root_actions(
+    session: Session, plan: Plan, numbers: list[int], out: TextIO, mark: str = ""
+) -> None:
+    """``mark`` around each command (the wizard's backticks: a command it lays out to paste
+    whole, broken only at spaces); none in a terminal, which shows the line as it is."""
     root = [
         (s.number, a)
         for s in plan.steps
@@ -71,4 +75,7 @@ def list_root_actions(session: Session, plan: Plan, numbers: list[int], out: Tex
     if root:
         out.write(f"{len(root)} actions of this run need root (each is skipped if already done):\n")
         for n, a in root:
-            out.write(f"  step {n}: {describe(a).splitlines()[0]}\n")
+            first = describe(a).splitlines()[0]
+            if is_command(a) and mark not in first:
+                first = f"{mark}{first}{mark}"
+            out.write(f"  step {n}: {first}\n")

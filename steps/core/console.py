@@ -4,6 +4,7 @@ confirmed at a prompt, and Ctrl-C turned into one clean interrupt of the running
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from types import FrameType
 from typing import TextIO
@@ -19,6 +20,9 @@ def check_line(step: int, r: CheckResult) -> str:
 
 
 ALL = ("a", "all")
+# Set while a root prompt waits for its answer: Ctrl-C there has no command to interrupt,
+# and the read it interrupts would start again (PEP 475), so the handler ends the read.
+_asking = threading.Event()
 
 
 def confirmer(yes: bool, out: TextIO) -> Callable[[Action], bool]:
@@ -37,7 +41,14 @@ def confirmer(yes: bool, out: TextIO) -> Callable[[Action], bool]:
             "Run it? [y = yes, a = yes to all root actions of this run, N = no] "
         )
         out.flush()
-        answer = sys.stdin.readline().strip().lower()
+        try:
+            _asking.set()
+            answer = sys.stdin.readline().strip().lower()
+        except KeyboardInterrupt:  # from the handler below: the engine stops as interrupted
+            out.write("\n")
+            return False
+        finally:
+            _asking.clear()
         said_all = answer in ALL
         return said_all or answer in ("y", "yes")
 
@@ -76,5 +87,7 @@ def interrupt_handler(engine: object, out: TextIO) -> Callable[[int, FrameType |
             )
             engine.cancelled.set()
             engine.runner.interrupt()
+            if _asking.is_set():
+                raise KeyboardInterrupt  # ends the prompt's read, in the main thread
 
     return handler

@@ -262,6 +262,8 @@ class Engine:
                 self._settle(ast, status, reason)
             return True  # a finished action is never repeated
         if action.needs_root and not self.confirm(action):
+            if self.cancelled.is_set():  # Ctrl-C at the question: an interrupt, not a No
+                return self._stop(st, f"interrupted at the question before: {action.title}")
             # The step is not under way any more: it says so rather than "running" for good.
             st.status, st.reason = StepStatus.PENDING, f"not confirmed: {action.title}"
             self._save()

@@ -55,9 +55,23 @@ def _pid_in(fd: int) -> int | None:
     return int(text[0]) if text and text[0].isdigit() else None
 
 
+WIZARD = "wizard"  # the role of a wizard's hold: open on the folder, a step running or not
+
+
+def holder_role(path: Path, pid: int) -> str:
+    """What the holder ``pid`` wrote after its pid ("wizard", or "" for a command run)."""
+    try:
+        words = path.read_text().split()
+    except OSError:
+        return ""
+    return words[1] if len(words) > 1 and words[0] == str(pid) else ""
+
+
 class StateLock:
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, role: str = "") -> None:
+        """``role``: written after the pid, for `status` (WIZARD: a wizard that is open)."""
         self.path = folder / LOCK_FILE
+        self.role = role
         self._fd: int | None = None
 
     def acquire(self) -> None:
@@ -89,14 +103,22 @@ class StateLock:
                 f"another emlsetup is using {self.path.parent} (it holds the lock file "
                 f"{self.path}); wait for it to finish or stop it, or use another --state-dir"
             )
-        record = f"{os.getpid()}".ljust(PID_RECORD - 1).encode() + b"\n"
+        self._fd = fd
+        self.say(self.role)
+
+    def say(self, role: str) -> None:
+        """Writes our pid and ``role`` over the record (a wizard: WIZARD while it is only
+        open, "" while it runs a step), in one write of a fixed size."""
+        self.role = role
+        if self._fd is None:
+            return
+        record = f"{os.getpid()} {role}".ljust(PID_RECORD - 1).encode() + b"\n"
         try:
-            os.pwrite(fd, record, 0)
-            if os.fstat(fd).st_size > PID_RECORD:
-                os.ftruncate(fd, PID_RECORD)  # a longer file of an older emlsetup
+            os.pwrite(self._fd, record, 0)
+            if os.fstat(self._fd).st_size > PID_RECORD:
+                os.ftruncate(self._fd, PID_RECORD)  # a longer file of an older emlsetup
         except OSError:
             pass  # a full disk: the kernel's lock holds all the same, and names our pid
-        self._fd = fd
 
     def release(self) -> None:
         if self._fd is not None:

@@ -21,7 +21,7 @@ from steps.bazel.log import BuildTracker
 from steps.core import preflight_record
 from steps.core.follow import alive, is_our_wrapper, read_exit
 from steps.core.invocation import resume_command
-from steps.core.lock import LOCK_FILE, holder_pid
+from steps.core.lock import LOCK_FILE, WIZARD, holder_pid, holder_role
 from steps.core.output import redact
 from steps.core.state import ActionStatus, RunState, StateStore, StepStatus
 
@@ -94,6 +94,13 @@ def status_data(store: StateStore) -> dict[str, Any]:
     holder = lock_holder(store.folder) if store.folder.is_dir() else None
     if holder == os.getpid():
         holder = None
+    # A wizard that is only open (no step running) holds the folder too: the run is what
+    # the state says, and the wizard is named beside it.
+    wizard = holder if holder and holder_role(store.folder / LOCK_FILE, holder) == WIZARD else None
+    return {**_status_data(store, None if wizard else holder), "wizard_open": wizard}
+
+
+def _status_data(store: StateStore, holder: int | None) -> dict[str, Any]:
     state = store.load()
     stopped = preflight_record.load(store.folder)
     if stopped is not None and not holder and _later(stopped, state):
@@ -235,6 +242,8 @@ def render_text(data: dict[str, Any]) -> str:
     if data.get("resume_point") and data["status"] != "done":
         rp = data["resume_point"]
         out.append(f"  resume point: {where((rp['step'], rp['action'] or ''))}")
+    if data.get("wizard_open"):
+        out.append(f"  open in the wizard (pid {data['wizard_open']}): no step is running")
     out.append(f"  changed by the last run: {'yes' if data.get('changed') else 'no'}")
     return "\n".join(out) + "\n"
 

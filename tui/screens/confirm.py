@@ -6,7 +6,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.widgets import Button, Label, Static
+from textual.widgets import Button, Static
 
 from tui.screens.modal import WizardModal
 from tui.widgets.wrapping import Wrapped
@@ -34,7 +34,7 @@ class ConfirmScreen(WizardModal[str]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(self.question, id="question", markup=False)
+            yield Static(self.question, id="question", markup=False)  # wraps; a Label is cut
             if self.detail:
                 with VerticalScroll(id="detail-box"):
                     yield Static(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections import Counter
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -16,6 +15,7 @@ from steps.core.state import ActionStatus, RunState
 from steps.models import hana_sql as hs
 from tui.screens.base import WizardScreen
 from tui.status import step_word
+from tui.widgets.wrapping import Wrapped
 
 MODEL = "half_plus_two"  # shipped with emlsetup (steps/models/half_plus_two): y = x / 2 + 2
 HEADLINE = "✔ Every expected result is there: SAP HANA calls TensorFlow Serving through EML."
@@ -37,50 +37,33 @@ def setup_lines(state: RunState) -> list[str]:
     return lines
 
 
-def fold(text: str, width: int, indent: str = "    ", mark: str = "") -> list[str]:
-    """``text`` cut at spaces, never inside a word, into lines of at most ``width``; each
-    line but the last ends in ``mark`` (" \\" for a shell command, which the shell joins),
-    each but the first starts with ``indent`` (the first keeps the text's own)."""
-    words = text.lstrip(" ").split(" ")
-    lines: list[str] = []
-    line = text[: len(text) - len(text.lstrip(" "))] + words[0]
-    for word in words[1:]:
-        if len(f"{line} {word}{mark}") > width:
-            lines.append(line + mark)
-            line = indent + word
-        else:
-            line = f"{line} {word}"
-    return [*lines, line]
-
-
-def next_steps(emlsetup: str, ml_user: str, width: int) -> str:
+def next_steps(emlsetup: str, ml_user: str) -> str:
     """The commands, as the admin types them here (``emlsetup``: the program and the global
-    options of this wizard), folded to ``width`` columns."""
+    options of this wizard). A shell command is marked (backticks) to be laid out as it
+    pastes (tui.widgets.wrapping); SQL is not: a ` \\` would end up in the statement."""
     obj = hs.Objects(MODEL)
-    shell = [
-        ("Serve the shipped model (y = x / 2 + 2) and make it callable from HANA:", "add"),
-        ('Ask it from SQL through EML; it answers "got 2.5 for 1":', "test"),
-    ]
-    out: list[str] = []
-    for n, (say, verb) in enumerate(shell, start=1):
-        out += fold(f"{n}. {say}", width, "   ")
-        out += fold(f"   $ {emlsetup} model {verb} {MODEL}", width, "       ", " \\")
-    out += fold(f"3. Call it from your own SQL, as {ml_user}:", width, "   ")
     given, answer = f"{hs.SCHEMA}.{obj.input_table(1)}", f"{hs.SCHEMA}.{obj.output_table}"
-    for statement in (  # as `model sql` writes them, its parameter rows left to `model add`
+    sql = (  # as `model sql` writes them, its parameter rows left to `model add`
         f"TRUNCATE TABLE {given};",
         f"INSERT INTO {given} VALUES (1.0);",
         f"TRUNCATE TABLE {answer};",
         f"{obj.call(1)};",
         f"SELECT * FROM {hs.SCHEMA}.{obj.output_table};  -- 2.5 (1.0 / 2 + 2)",
-    ):
-        out += fold(f"   {statement}", width, "     ")
-    out += fold("   The whole script, for an application (parameters, inputs, CALL, output):",
-                width, "   ")  # fmt: skip
-    out += fold(f"   $ {emlsetup} model sql {MODEL}", width, "       ", " \\")
-    out += fold("4. Your own SavedModel (README: A model answers from SQL):", width, "   ")
-    out += fold(f"   $ {emlsetup} model add NAME PATH", width, "       ", " \\")
-    return "\n".join(out)
+    )
+    return "\n".join(
+        [
+            "1. Serve the shipped model (y = x / 2 + 2) and make it callable from HANA:",
+            f"   $ `{emlsetup} model add {MODEL}`",
+            '2. Ask it from SQL through EML; it answers "got 2.5 for 1":',
+            f"   $ `{emlsetup} model test {MODEL}`",
+            f"3. Call it from your own SQL, as {ml_user}:",
+            *(f"   {statement}" for statement in sql),
+            "   The whole script, for an application (parameters, inputs, CALL, output):",
+            f"   $ `{emlsetup} model sql {MODEL}`",
+            "4. Your own SavedModel (README: A model answers from SQL):",
+            f"   $ `{emlsetup} model add NAME PATH`",
+        ]
+    )
 
 
 class FinishScreen(WizardScreen):
@@ -92,7 +75,7 @@ class FinishScreen(WizardScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         with VerticalScroll(id="body"):
-            yield Static(HEADLINE, id="finish-title", markup=False)
+            yield Static(Wrapped((HEADLINE, "")), id="finish-title")
             yield Label("What was set up", classes="section")
             yield Static(id="setup", markup=False)
             yield Label("Where the logs and the report are", classes="section")
@@ -109,25 +92,21 @@ class FinishScreen(WizardScreen):
         self.sub_title = "Finished"
         self.show()
 
-    def on_resize(self, event: events.Resize) -> None:
-        self.show()
-
     def show(self) -> None:
         state = self.driver.state
         if state is None:
             return
-        width = max(40, self.size.width - 4)  # the body's padding and its scroll bar
-        self.query_one("#setup", Static).update("\n".join(setup_lines(state)))
+        setup = "\n".join(setup_lines(state))
+        self.query_one("#setup", Static).update(Wrapped((setup, ""), commands=False))
         report = self.wizard.report_folder / "emlsetup-report.md"
         paths = [
             f"Logs    {self.wizard.logs_folder}: a folder per run, a file per command",
             f"Report  e writes it (md, json or html), to {report} unless you choose another",
         ]
-        folded = [line for text in paths for line in fold(text, width, " " * 8)]
-        self.query_one("#paths", Static).update("\n".join(folded))
+        self.query_one("#paths", Static).update(Wrapped(("\n".join(paths), ""), commands=False))
         emlsetup = self.wizard.reattach.removesuffix(" resume")  # the demo's own in tests.demo
         ml_user = self.driver.session.settings.hana.ml_user
-        self.query_one("#next", Static).update(next_steps(emlsetup, ml_user, width))
+        self.query_one("#next", Static).update(Wrapped((next_steps(emlsetup, ml_user), "")))
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "export":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label
+from textual.widgets import Button, Input, Label, Static
 
 from tui.screens.modal import WizardModal
 from tui.widgets.password_form import PasswordForm
@@ -22,7 +22,8 @@ class PasswordScreen(WizardModal[dict[str, str] | None]):
         with Vertical(id="dialog"):
             yield Label("This step talks to HANA. Passwords stay in memory only.", markup=False)
             if self.notice:
-                yield Label(self.notice, id="demo-notice", markup=False)
+                # Static wraps (a Label is cut at the dialog's edge, the last password with it)
+                yield Static(self.notice, id="demo-notice", markup=False)
             yield PasswordForm(*self.users)
             with Horizontal(id="buttons"):
                 yield Button("Continue (enter)", id="ok", variant="primary", compact=True)

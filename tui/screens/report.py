@@ -7,11 +7,12 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select
+from textual.widgets import Button, Input, Label, Select, Static
 
 from steps.core.report import FORMATS, render
 from steps.core.state import RunState
 from tui.screens.modal import WizardModal
+from tui.widgets.text_field import TextField
 
 
 def write_report(state: RunState, path: Path, fmt: str) -> str:
@@ -38,8 +39,8 @@ class ReportScreen(WizardModal[str | None]):
                 [(f, f) for f in FORMATS], value=FORMATS[0], allow_blank=False, id="format"
             )
             yield Label("File (Enter writes it):")
-            yield Input(str(self.default_dir / "emlsetup-report.md"), id="path")
-            yield Label("", id="report-error", markup=False)
+            yield TextField(str(self.default_dir / "emlsetup-report.md"), id="path")
+            yield Static("", id="report-error", markup=False)  # wraps; a Label is cut
             with Horizontal(id="buttons"):
                 yield Button("Write (enter)", id="write", variant="primary", compact=True)
                 yield Button("Cancel (esc)", id="cancel", compact=True)
@@ -71,7 +72,7 @@ class ReportScreen(WizardModal[str | None]):
         path = Path(self.query_one("#path", Input).value).expanduser()
         said = write_report(self.state, path, self.fmt)
         if said.startswith("cannot"):
-            self.query_one("#report-error", Label).update(said)
+            self.query_one("#report-error", Static).update(said)
             return
         self.dismiss(said)
 

@@ -64,9 +64,8 @@ class StepScreen(WizardScreen):
             yield Markdown(step.explanation, id="explanation")
             if step.corrections:
                 yield Label("Where the wizard departs from the tutorial", classes="section")
-                yield Static(
-                    "\n".join(f"• {c}" for c in step.corrections), id="corrections", markup=False
-                )
+                notes = "\n".join(f"• {c}" for c in step.corrections)
+                yield Static(Wrapped((notes, "")), id="corrections")  # under the bullet's text
             yield Label("Prerequisites", classes="section")
             if step.checks:
                 yield CheckTable(id="checks")

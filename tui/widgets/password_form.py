@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Input, Label
+from textual.widgets import Label
 
 from tui.driver import PASSWORD_VARS
+from tui.widgets.text_field import TextField
 
 
 class PasswordForm(Vertical):
@@ -17,8 +18,8 @@ class PasswordForm(Vertical):
     def compose(self) -> ComposeResult:
         for var, user in zip(PASSWORD_VARS, self.users, strict=True):
             yield Label(f"HANA password for {user} (empty: skip)", markup=False)
-            yield Input(password=True, id=var.lower(), placeholder=f"password of {user}")
+            yield TextField(password=True, id=var.lower(), placeholder=f"password of {user}")
 
     def values(self) -> dict[str, str]:
-        found = {var: self.query_one(f"#{var.lower()}", Input).value for var in PASSWORD_VARS}
+        found = {var: self.query_one(f"#{var.lower()}", TextField).value for var in PASSWORD_VARS}
         return {k: v for k, v in found.items() if v}
