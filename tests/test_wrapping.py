@@ -13,7 +13,7 @@ from steps.core.model import Command
 from steps.core.secret_input import missing_sentence
 from tests.screenshots import BAZEL_FIXTURES
 from tui.widgets.log_view import CONTINUED, wrap_lines
-from tui.widgets.wrapping import command_lines, plain_lines, shell_words
+from tui.widgets.wrapping import command_lines, plain_lines
 
 COMMANDS = [
     "emlsetup --root /srv/hxe --state-dir /var/lib/emlsetup/state-of-this-run resume",
@@ -36,12 +36,53 @@ def pasted(text: str) -> list[str]:
 @pytest.mark.parametrize("width", [30, 44, 60, 78, 200])
 def test_a_command_s_rows_paste_as_the_command(command: str, width: int) -> None:
     rows = command_lines(command, width)
-    longest_word = max(len(w) for w in shell_words(command))
-    assert all(len(r) <= max(width, longest_word + 6) for r in rows), rows
+    assert all(len(r) <= width for r in rows), rows
     assert (len(rows) == 1) == (len(command) <= width)
-    assert all(r.endswith(" \\") for r in rows[:-1])
-    copied = "\n".join(" " + r for r in rows)  # a terminal copies the screen's margin too
+    assert all(r.endswith("\\") for r in rows[:-1])
+    # A terminal copies the screen's margin too, but for a row that goes on with a word.
+    copied = "\n".join(
+        r if i and rows[i - 1][-2:-1] != " " else " " + r for i, r in enumerate(rows)
+    )
     assert pasted(copied) == shlex.split(command)
+
+
+URL = (
+    "https://download.opensuse.org/repositories/devel:/languages:/python/SLE_12_SP2/"
+    "devel:languages:python.repo"
+)
+WIDE_WORDS = [
+    f"zypper addrepo {URL}",  # step 3 on SLES 12
+    f"zypper addrepo {URL} --name devel_languages_python --priority 90 --refresh",
+    f"curl -o '/tmp/the python repo' '{URL}?name=a b'",  # cut inside single quotes
+    f'curl -o /tmp/repo "{URL}?name=c d"',  # and inside double quotes
+]
+
+
+def bash_words(rows: list[str]) -> list[str]:
+    """The words bash reads from the rows as a script: `set -- <rows>`, then each word."""
+    script = "set -- " + "\n".join(rows) + "\nprintf '%s\\0' \"$@\""
+    done = subprocess.run(["/bin/bash", "-c", script], capture_output=True, text=True, check=True)
+    return done.stdout.split("\0")[:-1]
+
+
+@pytest.mark.parametrize("command", WIDE_WORDS)
+@pytest.mark.parametrize("width", [80, 60])
+@pytest.mark.parametrize("lead", ["    $ ", "  step 3: "], ids=["step screen", "run-all"])
+def test_a_word_wider_than_the_row_goes_on_at_column_0_after_a_bare_backslash(
+    command: str, width: int, lead: str
+) -> None:
+    """zypper addrepo's URL was folded mid-word with the continuation indent in front of
+    its rest: pasted, bash read two words, and zypper added a repository from half a URL."""
+    rows = plain_lines(f"{lead}`{command}`", width)
+    assert all(len(r) <= width for r in rows), rows
+    assert all(r.endswith("\\") for r in rows[:-1]), rows
+    cuts = [i for i, r in enumerate(rows[:-1]) if not r.endswith(" \\")]
+    assert cuts, rows  # the URL is cut ...
+    assert all(not rows[i + 1].startswith(" ") for i in cuts), rows  # ... its rest at column 0
+    assert all(rows[i + 1].startswith("    ") for i in range(len(rows) - 1) if i not in cuts)
+    copied = [rows[0].removeprefix(lead), *rows[1:]]
+    assert bash_words(copied) == shlex.split(command), "\n".join(rows)
+    assert pasted("\n".join(copied)) == shlex.split(command), "\n".join(rows)
 
 
 @pytest.mark.parametrize("width", [40, 52, 66, 78])

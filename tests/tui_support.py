@@ -212,8 +212,10 @@ def pasted(text: str) -> list[str]:
 
 def on_screen(app: WizardApp, text: str) -> bool:
     """The text is on the screen as the admin reads it, wrapped over rows or not (compared
-    without white space, so that a row break between two words does not matter)."""
-    squashed = re.sub(r"\s+", "", "".join(screen_lines(app)))
+    without white space, so that a row break between two words does not matter, and
+    without the bare `\\` that ends a row where a word too wide for it goes on)."""
+    rows = [re.sub(r"(?<=\S)\\$", "", row) for row in screen_lines(app)]
+    squashed = re.sub(r"\s+", "", "".join(rows))
     return re.sub(r"\s+", "", text) in squashed
 
 

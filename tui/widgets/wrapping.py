@@ -2,11 +2,15 @@
 
 Prose wraps at spaces, its continuation lines indented under the line they continue (a
 help row under its description, a preflight row under its check). A `command` (in
-backticks, as the steps write them) is never broken inside a word: it stays whole on a
-line, or, wider than the screen, goes on lines of its own broken at unquoted spaces, each
-line but the last ending in ` \\`, so that copying the lines pastes one shell command
-(bash joins a line ending in a backslash with the next). Only a single word wider than the
-whole screen is folded; a screen that narrow cannot show it on one line at all.
+backticks, as the steps write them) is never broken inside a word by a space: it stays
+whole on a line, or, wider than the screen, goes on lines of its own broken at unquoted
+spaces, each line but the last ending in ` \\`, so that copying the lines pastes one shell
+command (bash joins a line ending in a backslash with the next). A word of a command wider
+than a line (zypper addrepo's URL on SLES 12, over 100 characters) is cut with a bare `\\`
+at the end of the line and goes on at column 0 of the next, with no indent: bash drops the
+backslash and the newline and nothing else, so an indent would split the word in two.
+Inside single quotes, where a backslash is a backslash, the quote is closed before the cut
+and opened again after it. Only a word of prose wider than the screen is folded.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from rich.text import Text
 BREAK = " \\"  # at the end of a command's line: the command goes on
 COMMAND_INDENT = "    "  # a command's continuation lines
 COMMAND_STYLE = "bold"
+MIN_WORD_START = 10  # columns left on a row for a too-wide word to start there
 Piece = tuple[str, bool, int]  # (text, is a command, offset in the source line)
 _TOKENS = re.compile(r"`[^`\n]+`|\s+|[^\s`]+|`")
 _COLUMN_GAP = re.compile(r"\S( {2,})(?=\S)")
@@ -46,24 +51,73 @@ def shell_words(command: str) -> list[str]:
 
 def command_lines(command: str, width: int) -> list[str]:
     """The command as it fits ``width`` columns: one line if it can, else broken at
-    unquoted spaces with ` \\` ending every line but the last."""
-    if len(command) <= width:
-        return [command]
-    lines: list[str] = []
-    line = ""
+    unquoted spaces with ` \\` ending every line but the last, and a word wider than a
+    line cut with a bare `\\`, going on at column 0 of the next."""
+    return [text for text, _ in command_rows(command, width, width, width)]
+
+
+def command_rows(command: str, first: int, later: int, full: int) -> list[tuple[str, bool]]:
+    """(text, starts at column 0) of each row of a command whose first row has ``first``
+    columns, whose indented rows have ``later`` (from the continuation indent of the text
+    around it) and whose rows at column 0 have ``full``."""
+    if len(command) <= first:
+        return [(command, False)]
+    rows: list[tuple[str, bool]] = []
+    line, cap, at_zero = "", first, False  # the row being filled, its columns, at column 0
     for word in shell_words(command):
-        room = width - len(BREAK) - (len(COMMAND_INDENT) if lines else 0)
-        if line and len(line) + 1 + len(word) > room:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    lines.append(line)
-    last = len(lines) - 1
-    return [
-        (COMMAND_INDENT if i else "") + text + (BREAK if i < last else "")
-        for i, text in enumerate(lines)
-    ]
+        room = cap - len(BREAK)  # every row leaves room for its continuation mark
+        if line and len(line) + 1 + len(word) <= room:
+            line = f"{line} {word}"
+            continue
+        narrow = len(word) <= later - len(COMMAND_INDENT) - len(BREAK)
+        if line and (narrow or room - len(line) - 1 < MIN_WORD_START):
+            rows.append((line + BREAK, at_zero))
+            line, cap, at_zero = COMMAND_INDENT, later, False
+            room = cap - len(BREAK)
+        lead = f"{line} " if line.strip() else line
+        if len(lead) + len(word) <= room:
+            line = lead + word
+            continue
+        # Wider than a row: any space in it would split it in two, so it goes on at
+        # column 0 (bash drops a backslash and the newline after it, nothing else).
+        parts = word_rows(word, room - len(lead), full - len(BREAK))
+        rows.append((lead + parts[0], at_zero))
+        rows += [(part, True) for part in parts[1:-1]]
+        line, cap, at_zero = parts[-1], full, True
+    rows.append((line, at_zero))
+    return rows
+
+
+def word_rows(word: str, first: int, room: int) -> list[str]:
+    """A shell word cut to rows of ``first`` then ``room`` columns, each but the last
+    ending in a bare `\\` (a line continuation: bash joins the rows into the word again).
+    Never after an escaping backslash; inside single quotes, where a backslash is only a
+    backslash, the quote is closed before the cut and opened again after it."""
+    rows: list[str] = []
+    row, cap, quote = "", first, ""
+    for unit in _word_units(word):
+        after = "" if unit == quote else quote if quote else unit if unit in "'\"" else ""
+        tail = 2 if after == "'" else 1  # `'\\` or `\\` at the end of the row
+        if row.strip("'") and len(row) + len(unit) + tail > cap:
+            close = "'" if quote == "'" else ""
+            rows.append(row + close + "\\")
+            row, cap = close, room
+        row += unit
+        quote = after
+    return [*rows, row]
+
+
+def _word_units(word: str) -> Iterator[str]:
+    """The word's characters, an escaping backslash together with what it escapes (a cut
+    between them would escape the newline instead)."""
+    quote, i = "", 0
+    while i < len(word):
+        ch = word[i]
+        size = 2 if ch == "\\" and quote != "'" and i + 1 < len(word) else 1
+        yield word[i : i + size]
+        if size == 1 and ch in "'\"":
+            quote = "" if ch == quote else quote or ch
+        i += size
 
 
 def _units(line: str, commands: bool = True) -> Iterator[tuple[Piece, list[Piece]]]:
@@ -144,10 +198,14 @@ def lay_out(
             elif filled and sep[0]:
                 put(sep)
             for text, command, at in pieces:
-                parts = command_lines(text, width - col) if command else [text]
-                for i, part in enumerate(parts):
+                parts = (
+                    command_rows(text, width - col, width - len(pad), width)
+                    if command
+                    else [(text, False)]
+                )
+                for i, (part, at_zero) in enumerate(parts):
                     if i:
-                        new_row(pad)
+                        new_row("" if at_zero else pad)
                     fold((part, command, at), pad)
             col = width  # what follows starts a row of its own
             continue
