@@ -117,9 +117,16 @@ class BuildScreen(WizardScreen):
         count = len(tracker.errors) + tracker.errors_dropped
         text = Text(f"✘ {count} errors (full text in the log):", style="bold")
         text.no_wrap, text.overflow = True, "ellipsis"  # one line per error
+        # The one to fix first (the compiler's file:line, not Bazel's BUILD line) leads, its
+        # place and its message on lines of their own: both fit in 80 columns.
+        first = tracker.first_error
+        if first is not None and first.file:
+            text.append(f"\n  {first.file}:{first.line}:\n      {first.message}", style="")
+        elif first is not None:
+            text.append(f"\n  {first.message}", style="")
         for err in tracker.errors[-ERRORS_SHOWN:]:
-            where = f"{err.file}:{err.line}: " if err.file else ""
-            text.append(f"\n  {where}{err.message}", style="")
+            if err is not first:
+                text.append(f"\n  {err.where}", style="")
         box.update(text)
 
     def on_run_done(self, message: RunDone) -> None:
