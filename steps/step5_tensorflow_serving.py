@@ -50,6 +50,7 @@ BAZEL_VERSION = ToolVersion(
     name="bazel version is exactly {bazel_version}",
     run_as="admin",
     serving=["build"],
+    bazel="installer",
     argv=["{home}/bin/bazel", "version"],
     pattern=r"^Build label: (?P<v>\S+)",
     op="==",
@@ -68,6 +69,7 @@ def _bazel_install(id: str, title: str, argv: list[str], fix: str = "") -> Comma
         cwd="{home}",
         argv=argv,
         serving=["build"],
+        bazel="installer",
         idempotent=True,
         done_when=[BAZEL_VERSION],
     )
@@ -80,7 +82,7 @@ def _bazel(id: str, title: str, *args: str, optional: str | None = None) -> Comm
         run_as="admin",
         cwd="{checkout}",
         serving=["build"],
-        argv=["bazel", *args],
+        argv=["{bazel}", *args],
         long_running=True,
         idempotent=True,
         optional_setting=optional,
@@ -138,8 +140,16 @@ at the TensorFlow Serving tag of the TensorFlow it installs, with the Bazel that
         "forever; the wizard writes a literal $PATH, once.",
         Note(
             serving=["build"],
+            bazel="installer",
             text="~/bin is put first on PATH for the build so that Bazel {bazel_version} wins "
             "over any other Bazel on the system.",
+        ),
+        Note(
+            serving=["build"],
+            bazel="own",
+            text="Your Bazel ({bazel}, serving.bazel) builds; the installer actions are left "
+            "out. Its version is compared with the {bazel_version} that {ref} pins before the "
+            "build starts (the preflight's bazel line).",
         ),
         Note(
             families=["debian"],
@@ -188,6 +198,7 @@ at the TensorFlow Serving tag of the TensorFlow it installs, with the Bazel that
             run_as="admin",
             cwd="{home}",
             serving=["build"],
+            bazel="installer",
             argv=["rm", "-f", INSTALLER],
             idempotent=True,
             done_when=[PathExists(name="installer removed", path=INSTALLER, absent=True)],

@@ -200,7 +200,9 @@ class Driver:
         assert self.plan is not None
         engine = self._engine(hana=False)
         runs = preflight.would_run(engine, self.plan, [number])
-        return preflight.measure(self.session, self.plan, runs, [number], self.passwords)
+        return preflight.measure(
+            self.session, self.plan, runs, [number], self.passwords, probe=engine.runner.probe
+        )
 
     # -- changing -------------------------------------------------------------------------
     def run_step(

@@ -96,6 +96,9 @@ class ServingSettings(_Section):
     ref: str = Field("1.8.0", max_length=255, pattern=r"^[A-Za-z0-9_./-]+$")
     bazel_version: str = Field("0.11.1", pattern=r"^\d+\.\d+\.\d+$")
     bazel_installer: str | None = Field(None, max_length=PATH_MAX)
+    # A Bazel already on the server (absolute path): step 5 builds with it and leaves out
+    # its installer actions; the preflight compares its version with the tag's.
+    bazel: str | None = Field(None, max_length=PATH_MAX, pattern=r"^/")
     export_dir: str = Field("~/export", max_length=PATH_MAX)
     host: HostName = "localhost"
     port: int = Field(8500, ge=1, le=65535)
