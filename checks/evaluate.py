@@ -108,8 +108,21 @@ def _tool_version(spec: s.ToolVersion, ctx: CheckContext) -> CheckResult:
 
 def _user(spec: s.UserExists, ctx: CheckContext) -> CheckResult:
     entry = read_passwd(ctx.host.path("/etc/passwd")).get(spec.user)
+    if entry is not None and entry.uid == 0 and spec.user != "root":
+        # useradd never hands out uid 0 (it allocates from UID_MIN up): this account is root
+        # under another name, and everything "as the admin" would run as root.
+        return CheckResult(
+            name=spec.name,
+            status=Status.FAIL,
+            measured=f"uid 0, home {entry.home}: a second root account",
+            expected="exists, with a uid of its own (not 0)",
+            fix=f"give {spec.user} a uid of its own (usermod -u UID {spec.user}, a free uid "
+            f"of 1000 or more), or remove it (userdel {spec.user}) and run step 2 again",
+        )
+    if entry is None and spec.absent_ok:
+        return _result(spec, Status.OK, "no such user (step 2 creates it)", "not uid 0")
     shown = f"uid {entry.uid}, home {entry.home}" if entry else "no such user"
-    return _result(spec, _ok(entry is not None), shown, "exists")
+    return _result(spec, _ok(entry is not None), shown, "not uid 0" if spec.absent_ok else "exists")
 
 
 def _password(spec: s.PasswordSet, ctx: CheckContext) -> CheckResult:

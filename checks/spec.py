@@ -48,8 +48,13 @@ class ToolVersion(_Spec):
 
 
 class UserExists(_Spec):
+    """The user is in /etc/passwd, and is not a second root account (uid 0 under another
+    name) unless it is root itself. ``absent_ok``: only the second half: a user that does not
+    exist yet passes (a prerequisite of the step that creates it)."""
+
     kind: Literal["user_exists"] = "user_exists"
     user: str
+    absent_ok: bool = False
 
 
 class PasswordSet(_Spec):

@@ -19,6 +19,15 @@ gives it a password, and lets it use `sudo` without a password for the installat
         "The wizard never handles the user's password: set it yourself with `sudo passwd "
         "{admin}` (only needed to log in as {admin}; the wizard uses sudo).",
     ],
+    # An existing account with uid 0 would make every command "as the admin" run as root:
+    # the step stops before it relies on it.
+    checks=[
+        UserExists(
+            name="{admin} is not a second root account",
+            user="{admin}",
+            absent_ok=True,
+        )
+    ],
     actions=[
         Command(
             id="useradd",

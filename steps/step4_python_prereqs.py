@@ -4,8 +4,9 @@ tutorial's Python 2.7 virtualenv with TensorFlow 1.15, or a Python 3 venv with T
 and the serving API of the same version."""
 
 from checks.spec import CommandSucceeds, PathExists, ToolVersion
-from steps.core.model import Command, Step
+from steps.core.model import Command, Note, Step
 from steps.core.needs import ADMIN_HOME
+from steps.routes import PY2, PY3
 
 PIP_VERSION = ToolVersion(
     name="pip >= 9.0.1 in {venv}",
@@ -58,14 +59,33 @@ API** of the same version. TensorFlow is then checked by printing *Hello, Tensor
     corrections=[
         "The wizard calls the environment's own pip ({venv}/bin/pip) instead of relying on "
         "`source ~/tms/bin/activate` in a shell it does not keep.",
-        "pip is upgraded only when it is older than 19.0 (TensorFlow's manylinux2010 wheels "
-        "need it; the tutorial asks for 9.0.1), and then to '{pip_spec}': `pip install "
-        "--upgrade pip` in a Python 2.7 virtualenv fetches pip 21 or later, which cannot run "
-        "on 2.7 (pip 8 ignores Requires-Python).",
-        "Python 2.7 route: TensorFlow and the serving API are pinned below 2, since the "
-        "tutorial's check uses tf.Session, which TensorFlow 2 removed, and on Python 2.7 pip "
-        "would pick 2.1. Python 3 route: TensorFlow and the serving API are both "
-        "{tf_version}, and the hello check uses TensorFlow 2's eager .numpy().",
+        # Each note speaks of its own route only, with that route's values: a SLES 12 plan
+        # never names the TensorFlow of a Python 3 route.
+        Note(
+            routes=PY2,
+            text="pip is upgraded only when it is older than 19.0 (TensorFlow's manylinux2010 "
+            "wheels need it; the tutorial asks for 9.0.1), and then to '{pip_spec}': `pip "
+            "install --upgrade pip` in a Python 2.7 virtualenv fetches pip 21 or later, which "
+            "cannot run on 2.7 (pip 8 ignores Requires-Python).",
+        ),
+        Note(
+            routes=PY3,
+            text="pip is upgraded only when it is older than 19.0 (TensorFlow's manylinux "
+            "wheels need it; the tutorial asks for 9.0.1), and then to '{pip_spec}', a pip "
+            "that runs on Python {python}.",
+        ),
+        Note(
+            routes=PY2,
+            text="TensorFlow and the serving API are pinned below 2 ({tf_version}), since the "
+            "tutorial's check uses tf.Session, which TensorFlow 2 removed, and on Python 2.7 "
+            "pip would pick 2.1.",
+        ),
+        Note(
+            routes=PY3,
+            text="TensorFlow and the serving API are both {tf_version} (the newest for Python "
+            "{python}), and the hello check uses TensorFlow 2's eager .numpy(), since "
+            "TensorFlow 2 has no tf.Session.",
+        ),
     ],
     checks=[],
     actions=[

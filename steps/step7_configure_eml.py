@@ -10,6 +10,10 @@ from checks.spec import SqlCount
 from steps.core.model import Sql, Step
 
 ROLE = "AFL__SYS_AFL_EML_EXECUTE"
+# Creating and dropping AFL wrapper procedures (each model's PREDICT wrapper) needs it; SAP's
+# "Prepare your SAP HANA, express edition instance for Machine Learning" (sap-tutorials
+# mlb-hxe-setup-basic, step 4) grants it to ML_USER as SYSTEM.
+CREATOR_ROLE = "AFLPM_CREATOR_ERASER_EXECUTE"
 PROCEDURE = """\
 CREATE PROCEDURE UPDATE_CONFIGURATION() AS
 BEGIN
@@ -60,6 +64,14 @@ ROLE_GRANTED = _count(
     "{ml_user}",
     ROLE,
     fix="as SYSTEM: GRANT " + ROLE + " TO {ml_user}",
+)
+CREATOR_ROLE_GRANTED = _count(
+    "{ml_user} has role " + CREATOR_ROLE,
+    "system",
+    'SELECT COUNT(*) FROM "SYS"."GRANTED_ROLES" WHERE GRANTEE = ? AND ROLE_NAME = ?',
+    "{ml_user}",
+    CREATOR_ROLE,
+    fix="as SYSTEM: GRANT " + CREATOR_ROLE + " TO {ml_user}",
 )
 REMOTE_SOURCE = _count(
     'remote source "TensorFlow" exists',
@@ -120,13 +132,16 @@ STEP = Step(
     number=7,
     title="Configure SAP HANA External Machine Learning",
     explanation="""\
-Tell SAP HANA where the model server is. As **SYSTEM**, grant `{ml_user}` the role
-`AFL__SYS_AFL_EML_EXECUTE` and write access to `_SYS_AFL.EML_MODEL_CONFIGURATION`. As
+Tell SAP HANA where the model server is. As **SYSTEM**, grant `{ml_user}` the roles
+`AFL__SYS_AFL_EML_EXECUTE` and `AFLPM_CREATOR_ERASER_EXECUTE` (it creates the models' PREDICT
+wrappers) and write access to `_SYS_AFL.EML_MODEL_CONFIGURATION`. As
 **{ml_user}**, create the remote source `"TensorFlow"` (adapter `grpc`,
 `server={serving_host};port={port}`), then reload EML's configuration, which is read only
 at start-up: the procedure `EML_DATA.UPDATE_CONFIGURATION` calls
 `_SYS_AFL.EML_CTL_PROC('UpdateModelConfiguration', ...)` on every indexserver volume and
-must return **Status 0 OK**. Finally `EML_CHECKDESTINATION_PROC` lists the registered models.
+must return **Status 0 OK**. Finally `EML_CHECKDESTINATION_PROC` is called: its answer is
+shown for information (SAP publishes its layout, not its content); a model is proven by a
+PREDICT call (`emlsetup model add`).
 
 The Script Server must be enabled on the tenant.""",
     corrections=[
@@ -135,6 +150,9 @@ The Script Server must be enabled on the tenant.""",
         "The ('Model', '*') row is inserted into CHECK_PARAMS only when missing: re-running "
         "the tutorial's script adds a duplicate row every time.",
         "The remote source's host and port come from your settings ({serving_host}:{port}).",
+        "The tutorial's ML user is made by SAP's ML setup tutorial, which grants "
+        "AFLPM_CREATOR_ERASER_EXECUTE; step 7 grants it too, so emlsetup model add can "
+        "create a model's PREDICT wrapper.",
     ],
     checks=[SCRIPT_SERVER, ML_USER_EXISTS, SYSTEM_MAY_GRANT],
     actions=[
@@ -144,6 +162,13 @@ The Script Server must be enabled on the tenant.""",
             role="system",
             statements=["GRANT " + ROLE + " TO {ml_user}"],
             done_when=[ROLE_GRANTED],
+        ),
+        Sql(
+            id="grant-creator-role",
+            title="Grant " + CREATOR_ROLE + " to {ml_user}",
+            role="system",
+            statements=["GRANT " + CREATOR_ROLE + " TO {ml_user}"],
+            done_when=[CREATOR_ROLE_GRANTED],
         ),
         Sql(
             id="grant-config",
@@ -290,5 +315,5 @@ The Script Server must be enabled on the tenant.""",
             idempotent=True,
         ),
     ],
-    results=[ROLE_GRANTED, REMOTE_SOURCE, RELOAD_OK],
+    results=[ROLE_GRANTED, CREATOR_ROLE_GRANTED, REMOTE_SOURCE, RELOAD_OK],
 )

@@ -15,7 +15,7 @@ partial copy or temporary file left, the HANA rows read through hdbcli (model
 configuration, the EML_DATA objects, the signature and parameter tables), one model
 server running, each non-idempotent statement sent as often as in the census run; then
 `model test` must answer 2.5 for 1.0, read back through hdbcli. `model remove` and
-deleting the copied files make the start of the next round.
+deleting the files it moved aside make the start of the next round.
 
     nice .venv/bin/python -m tests.model_kill_sweep [--route reload|restart|both]
                                                     [--sample N --seed S]
@@ -231,9 +231,10 @@ class Bench:
         return self.srv.query(sql, "ML_USER", ML_PW)
 
     def reset(self) -> None:
-        """Back to before `model add`: remove it, and delete its files as the admin would."""
+        """Back to before `model add`: remove it (its files go to .removed/), and delete
+        them as the admin would."""
         self.cli("model", "remove", MODEL)
-        shutil.rmtree(self.sb.target(f"{EXPORT}/{MODEL}"))
+        shutil.rmtree(self.sb.target(f"{EXPORT}/.removed"))
 
 
 @dataclass

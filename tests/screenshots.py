@@ -14,14 +14,19 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
+from textual.widgets import Input
 
+from steps.core.actions import bazel_failure
 from steps.core.engine import Event
+from steps.core.model import Manual
 from steps.core.session import Options, Session
-from steps.core.state import ActionStatus, StepStatus
+from steps.core.state import ActionStatus, CommandRecord, StepStatus
 from tests.sandbox import Sandbox
 from tests.tui_support import settle, wait_for
 from tui.app import WizardApp
 from tui.bridge import EventPump
+from tui.driver import Outcome
+from tui.messages import RunDone
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.preflight import PreflightScreen
 
@@ -57,6 +62,21 @@ def interrupted_run(fakebin: Path, app_factory: Callable[[], WizardApp]) -> None
     st.reason = f"interrupted during: {st.actions[4].title}"
     state.current = (3, st.actions[4].id)
     state.requested = []
+    app.driver.session.store.ensure_folder()
+    app.driver.session.store.save(state)
+
+
+def finished_run(fakebin: Path, app_factory: Callable[[], WizardApp]) -> None:
+    """A state file as a run leaves it when every step is done."""
+    app = app_factory()
+    state, plan = app.driver.state, app.driver.plan
+    assert state is not None and plan is not None
+    for step in plan.steps:
+        st = state.step(step.number)
+        for action in step.actions:
+            manual = isinstance(action, Manual)
+            st.action(action.id).status = ActionStatus.MANUAL if manual else ActionStatus.DONE
+        st.status = StepStatus.DONE
     app.driver.session.store.ensure_folder()
     app.driver.session.store.save(state)
 
@@ -101,8 +121,28 @@ async def confirm_modal(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
-def replayed_build(fixture: str, lines: int | None) -> Callable[[Pilot[Any]], Awaitable[None]]:
-    """The build screen fed the first lines of a recorded Bazel run, at fixed times."""
+FAILED_LOG = "/srv/state/logs/20180601-101500-4f2a9c/5-build-101500.log"
+
+
+def failed_build(app: WizardApp, live: EventPump) -> Outcome:
+    """The state and the outcome a build that ended with Bazel's exit 1 leaves, as the
+    engine words it; its log at a fixed path."""
+    assert app.driver.state is not None and live.tracker is not None
+    st = app.driver.state.step(5)
+    build = st.action("build")
+    build.commands = [
+        CommandRecord(display="bazel build ...", user="tmsadm", log_file=FAILED_LOG, exit_code=1)
+    ]
+    build.status, st.status = ActionStatus.FAILED, StepStatus.FAILED
+    live.ended = NOW
+    return Outcome(False, message=f"{live.action_title} failed: {bazel_failure(1, live.tracker)}")
+
+
+def replayed_build(
+    fixture: str, lines: int | None, failed: bool = False
+) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """The build screen fed the first lines of a recorded Bazel run, at fixed times; with
+    ``failed``, the run has ended there as a failed build."""
 
     async def run(pilot: Pilot[Any]) -> None:
         app = _app(pilot)
@@ -117,11 +157,21 @@ def replayed_build(fixture: str, lines: int | None) -> Callable[[Pilot[Any]], Aw
             live.tracker.feed(line, t)
             live.put(Event("line", 5, line))
         live.started = NOW - 125
+        live.outcome = failed_build(app, live) if failed else None
         app.live = live  # a run under way: the screen follows it rather than starting one
         app.open_build()
         await settle(pilot)
+        if live.outcome is not None:
+            app.screen.post_message(RunDone(5, live.outcome))
+            await settle(pilot)
 
     return run
+
+
+async def finish_screen(pilot: Pilot[Any]) -> None:
+    await settle(pilot)
+    _app(pilot).open_finish()  # as a validation that passed opens it
+    await settle(pilot)
 
 
 async def validation_checked(pilot: Pilot[Any]) -> None:
@@ -130,11 +180,27 @@ async def validation_checked(pilot: Pilot[Any]) -> None:
     await settle(pilot)
 
 
+def steady(run: Callable[[Pilot[Any]], Awaitable[None]]) -> Callable[[Pilot[Any]], Awaitable[None]]:
+    """The scene, then a text field's cursor held still: a blinking one is drawn or not
+    depending on when the picture is taken."""
+
+    async def run_steady(pilot: Pilot[Any]) -> None:
+        await run(pilot)
+        for field in pilot.app.screen.query(Input):
+            field.cursor_blink = False
+        await pilot.pause()
+
+    return run_steady
+
+
 @dataclass
 class Scene:
     name: str
     run_before: Callable[[Pilot[Any]], Awaitable[None]]
     prepare: Callable[[Path, Callable[[], WizardApp]], None] | None = None
+
+    def __post_init__(self) -> None:
+        self.run_before = steady(self.run_before)
 
 
 SCENES = [
@@ -146,11 +212,14 @@ SCENES = [
     Scene("preflight", preflight_modal, no_useradd),
     Scene("build-running", replayed_build("01-first-build", 16)),
     Scene("build-errors", replayed_build("04-compile-error", None)),
+    Scene("build-failed", replayed_build("04-compile-error", None, failed=True)),
     Scene("validation", keys("v")),
     Scene("validation-checked", validation_checked),
     Scene("passwords", keys("1", "r")),
     Scene("report", keys("e")),
     Scene("help", keys("question_mark")),
+    Scene("run-all-confirm", keys("a")),
+    Scene("finish", finish_screen, finished_run),
 ]
 
 
@@ -167,6 +236,7 @@ def scene_app(sb: Sandbox, scene: Scene, setenv: Callable[[str, str], None]) -> 
         app = WizardApp(session, clock=lambda: NOW)
         app.reattach = "emlsetup --root /srv/hxe --state-dir /srv/state resume"
         app.report_folder = Path("/srv/state")
+        app.logs_folder = Path("/srv/state/logs")
         return app
 
     if scene.prepare is not None:

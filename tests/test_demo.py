@@ -1,11 +1,13 @@
 """The demo (tests/demo.py): its passwords shown inside the wizard, the admin's NO_COLOR
-kept, a build left running surviving the demo's end unless --stop, and the model chain
-at its end."""
+kept, a build left running surviving the demo's end, `--speed` as README names it, the
+model chain at the end of the run that got step 7 done, and a kept demo that agrees with
+itself after a restart (tests/test_demo_keep.py: --stop, re-attaching, Ctrl-C, a pipe)."""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +16,15 @@ import pytest
 from rich.text import Text
 from textual.widgets import Label, Static
 
-from tests.demo import ML_PW, SYSTEM_PW, build_left_running, demo_env, finish, open_sandbox
+from tests.demo import (
+    ML_PW,
+    SYSTEM_PW,
+    build_left_running,
+    demo_env,
+    finish,
+    open_sandbox,
+    speed,
+)
 from tests.sandbox import REPO, Sandbox
 from tests.tui_support import open_app, settle, wait_for
 from tui.demo_notice import DEMO_NOTICE_VAR
@@ -66,6 +76,27 @@ async def test_the_demo_passwords_are_shown_inside_the_wizard_only_in_the_demo(
         await settle(pilot)
 
 
+def test_readme_names_the_speed_that_slows_the_build_and_the_demo_takes_it(
+    sandbox: Sandbox,
+) -> None:
+    """The 3 s build is too short to try Quit, Cancel and re-attaching: README names the
+    option that slows it, and that factor reaches the replayed Bazel; a speed that is not
+    above 0 is one line, exit 2."""
+    readme = (REPO / "README.md").read_text()
+    named = re.search(r"python -m tests\.demo --speed ([0-9.]+)`", readme)
+    assert named is not None, "README does not name the demo's --speed"
+    factor = named.group(1)
+    assert 0 < float(factor) < 1  # slower than recorded
+    assert demo_env(sandbox, 30015, speed(factor), {})["FAKE_BAZEL_SPEED"] == factor
+    bad = subprocess.run(
+        [sys.executable, "-m", "tests.demo", "--speed", "0", "--", "status"],
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    said = bad.stderr.splitlines()[-1]
+    assert said.endswith("--speed: '0': give a number above 0, e.g. 0.1 or 20")
+
+
 def _fake_left_build(sb: Sandbox) -> subprocess.Popen[bytes]:
     """A process standing in for the detached build wrapper (steps/core/detach.py): it names its
     exit file on its command line, as the real one does, and carries the sandbox's
@@ -94,20 +125,19 @@ def test_quitting_the_demo_leaves_a_running_build_and_its_folder(tmp_path: Path)
     proc = _fake_left_build(sb)
     try:
         assert build_left_running(sb) == proc.pid
-        said = finish(sb, folder, kept=False, stop=False)
+        said = finish(sb, folder, kept=False)
         assert f"The build goes on (pid {proc.pid}) in {folder}" in said
-        assert f"--keep {folder}" in said
+        assert f"--keep {folder}`" in said and f"--keep {folder} --stop -- status`" in said
         assert proc.poll() is None and folder.is_dir()  # not killed, not removed
         again = open_sandbox(folder / "sandbox", "sles12sp2")  # --keep DIR re-opens it
         assert again.path == sb.path and build_left_running(again) == proc.pid
-        # --stop: the admin asks for it to end; the folder goes too
-        assert finish(sb, folder, kept=False, stop=True) == ""
-        assert proc.wait(timeout=30) != 0
-        assert not folder.exists()
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+    # once it has ended, the demo's folder goes with the rest
+    assert finish(sb, folder, kept=False) == ""
+    assert not folder.exists()
 
 
 @pytest.fixture(scope="module")
@@ -148,15 +178,54 @@ def test_the_demo_ends_with_the_model_chain_read_back_through_hdbcli(
     assert "half_plus_two version 1 is served and callable from SQL (0 changes)" in second
     assert "\x1b[" not in out  # NO_COLOR reached the wizard
     assert f"The sandbox is kept in {kept}." in out
-    # --keep re-opens the sandbox with a new (empty) HANA test server: step 7's checks
-    # fail there, so the chain is not tried, and the demo says when it runs
+
+
+def _demo(argv: list[str], *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """The demo again on its kept folder: a new process, a new HANA test server and a new
+    TF Serving stand-in, as after a restart."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EMLSETUP_", "FAKE_"))}
-    again = subprocess.run(
-        [*argv, "--", "status"], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    env.update(NO_COLOR="1", **extra)
+    return subprocess.run(
+        [*argv, "--", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
     )
-    assert again.returncode == 0, again.stdout[-3000:]
-    assert "$ emlsetup model" not in again.stdout
-    assert "once step 7's checks pass (emlsetup check --step 7)" in again.stdout
+
+
+def test_a_kept_demo_started_again_agrees_with_itself(
+    chain_demo: tuple[Path, list[str], str],
+) -> None:
+    """The demo process that got to done has ended; the same --keep DIR again brings back
+    the HANA test server's catalogue and step 6's TF Serving: `model list`, `check` and
+    `status` all say what the first run did (before: error 258, four failed checks and
+    "done")."""
+    kept, argv, _ = chain_demo
+    hana = {"EMLSETUP_SYSTEM_PASSWORD": SYSTEM_PW, "EMLSETUP_ML_USER_PASSWORD": ML_PW}
+    listed = _demo(argv, "model", "list", **hana)
+    assert listed.returncode == 0, listed.stdout[-3000:] + listed.stderr[-2000:]
+    assert "error 258" not in listed.stdout
+    assert "half_plus_two: versions [1]" in listed.stdout
+    assert "HANA row yes, wrapper yes" in listed.stdout
+    assert "The HANA test server holds what it held when the demo last ended" in listed.stdout
+    assert "TensorFlow Serving started again as step 6 started it (pid " in listed.stdout
+    checked = _demo(argv, "check", **hana)
+    assert checked.returncode == 0, checked.stdout[-3000:]
+    summary = re.search(r"(\d+) checks: (\d+) ✔ ok", checked.stdout)
+    assert summary is not None and summary.group(1) == summary.group(2), checked.stdout[-3000:]
+    assert "✘" not in checked.stdout
+    status = _demo(argv, "status")
+    assert status.returncode == 0 and "done: all requested steps are done" in status.stdout
+
+
+def test_the_model_chain_is_not_repeated_after_other_commands(
+    chain_demo: tuple[Path, list[str], str],
+) -> None:
+    """The chain ran once, at the end of the run that got step 7 done: `status`, and a
+    `resume` with nothing left to do, print neither the chain nor a hint about it."""
+    _, argv, _ = chain_demo
+    hana = {"EMLSETUP_SYSTEM_PASSWORD": SYSTEM_PW, "EMLSETUP_ML_USER_PASSWORD": ML_PW}
+    for args in (("status",), ("resume",)):
+        again = _demo(argv, *args, **hana)
+        assert again.returncode == 0, again.stdout[-3000:]
+        assert "model chain" not in again.stdout and "$ emlsetup model" not in again.stdout
 
 
 async def test_the_validation_screen_shows_the_demo_s_smoke_prediction(

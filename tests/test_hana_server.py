@@ -200,7 +200,8 @@ def test_step7_as_the_product_sends_it(model_server: tuple[str, int]) -> None:
     with HanaTestServer(cat) as srv:
         out = _run_step7(srv, model_server[1])
         assert out["update-configuration"] == [("Status", 0, "OK")]
-        assert [r[0] for r in out["check-destination"]] == ["mnist", "iris"]
+        # TechEd DAT364's layout ("Code", "Longtext"); its content is the test server's own
+        assert [r[1] for r in out["check-destination"]] == ["mnist: ready", "iris: ready"]
         first = srv.statements[0]
         assert first.user == "SYSTEM" and first.params == ("ML_USER", ROLE)
         assert "GRANTED_ROLES" in first.sql
@@ -226,8 +227,8 @@ def test_call_output_table_and_commit_rollback(model_server: tuple[str, int]) ->
         cur.execute('CREATE TABLE CHECK_PARAMS ("Parameter" VARCHAR(100), "Value" VARCHAR(100))')
         cur.execute("INSERT INTO CHECK_PARAMS VALUES ('Model', '*')")
         assert cur.execute("CALL _SYS_AFL.EML_CHECKDESTINATION_PROC(CHECK_PARAMS, ?)")
-        assert [d[0] for d in cur.description] == ["Model", "Status"]
-        assert fetch(cur) == [("mnist", "OK")]
+        assert [d[0] for d in cur.description] == ["Code", "Longtext"]
+        assert fetch(cur) == [("OK", "mnist: ready")]
         conn.commit()
         conn.rollback()
         conn.close()

@@ -161,7 +161,7 @@ def test_without_the_password_headless_skips_the_clean_up_with_how_to_run_it(
     assert status == ActionStatus.SKIPPED
     assert "asks for the SYSTEM password" in reason
     assert "only the hdbuserstore key HXESYSTEM" in reason
-    assert f"run it by hand: sudo su -l hxeadm -c {SCRIPT}" in reason
+    assert f"run it by hand: `sudo su -l hxeadm -c {SCRIPT}`" in reason
     assert engine.run_action(step, action)
     assert sandbox.calls("hxe_gc.sh") == []  # never started without its answer
     assert engine.state.step(1).action("hxe-gc").status == ActionStatus.SKIPPED

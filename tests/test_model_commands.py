@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from steps.core.state import StateStore
+from steps.models.commands import SHIPPED
 from tests.fakes.fakelib import install_tool
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.sandbox import REPO, Sandbox
@@ -68,7 +69,7 @@ def test_model_add_then_test_answers_2_5_for_1_0_from_sql_and_again_changes_noth
         "GetModelMetadata: serving_default, in: x DT_FLOAT [-1, 1]; out: y DT_FLOAT [-1, 1]" in out
     )
     assert "UpdateModelConfiguration: Status 0 OK" in out
-    assert "lists half_plus_two: OK" in out
+    assert "PREDICT: HANA asked TensorFlow and got 2.5 for 1" in out  # the proof
     served = sb.target(f"/{EXPORT}/half_plus_two/1")
     assert (served / "saved_model.pb").is_file() and (served / "variables").is_dir()
     if os.geteuid() == 0:  # only root can give the files to the admin
@@ -123,7 +124,11 @@ def test_model_add_then_test_answers_2_5_for_1_0_from_sql_and_again_changes_noth
     assert _ml_user_sql(srv, "SELECT * FROM _SYS_AFL.EML_MODEL_CONFIGURATION") == []
     gone = sb.run_cli("model", "test", "half_plus_two", env=env)
     assert gone.returncode == 1 and "PREDICT_HALF_PLUS_TWO does not exist" in gone.stdout
-    assert served.is_dir()  # the admin's files are never deleted
+    # the admin's files are never deleted: moved aside, so the version can come back
+    assert not served.exists()
+    (aside,) = sb.target(f"/{EXPORT}/.removed").iterdir()
+    assert f"its files moved to /{EXPORT}/.removed/{aside.name}" in removed.stdout
+    assert (aside / "1/saved_model.pb").read_bytes() == (SHIPPED / "saved_model.pb").read_bytes()
 
 
 PHASES = [

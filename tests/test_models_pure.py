@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from steps.models import config_text as ct
-from steps.models.hana_types import SignatureMappingError, table_types
+from steps.models.hana_types import SignatureMappingError, layout
 from steps.models.savedmodel import (
     SavedModelError,
     Signature,
@@ -175,39 +175,39 @@ def test_a_config_we_cannot_edit_is_one_sentence(text: str, words: str) -> None:
 # -- HANA column types --------------------------------------------------------------------
 
 
-def test_the_shipped_signature_maps_to_double_columns() -> None:
-    sig = read_signatures(SHIPPED)["serving_default"]
-    assert table_types(sig, "half_plus_two") == ([("x", "DOUBLE")], [("y", "DOUBLE")])
+def test_the_shipped_signature_maps_to_float_columns() -> None:
+    lay = layout(read_signatures(SHIPPED)["serving_default"])
+    assert [[(c.name, c.sql) for c in t] for t in lay.inputs] == [[("x", "FLOAT")]]
+    assert [(c.name, c.sql) for c in lay.outputs] == [("y", "FLOAT")]
 
 
-def test_a_vector_tensor_becomes_one_column_per_element() -> None:
+def test_a_vector_tensor_becomes_one_column_per_element_and_each_input_a_table() -> None:
     sig = Signature(
         "predict",
         "tensorflow/serving/predict",
         (Tensor("features", "DT_FLOAT", (-1, 3)), Tensor("id", "DT_INT64", (-1,))),
         (Tensor("classes", "DT_STRING", (-1, 1)),),
     )
-    inputs, outputs = table_types(sig, "iris")
-    assert inputs == [
-        ("features_0", "DOUBLE"),
-        ("features_1", "DOUBLE"),
-        ("features_2", "DOUBLE"),
-        ("id", "BIGINT"),
+    lay = layout(sig)
+    assert [[(c.name, c.sql) for c in t] for t in lay.inputs] == [
+        [("features_0", "FLOAT"), ("features_1", "FLOAT"), ("features_2", "FLOAT")],
+        [("id", "INTEGER")],
     ]
-    assert outputs == [("classes", "NVARCHAR(5000)")]
+    assert [(c.name, c.sql) for c in lay.outputs] == [("classes", "VARCHAR(100)")]
 
 
 @pytest.mark.parametrize(
     ("tensor", "words"),
     [
-        (Tensor("z", "DT_COMPLEX64", (-1, 1)), "DT_COMPLEX64, which EML cannot map"),
+        (Tensor("z", "DT_COMPLEX64", (-1, 1)), "DT_COMPLEX64, which no SAP source maps"),
         (Tensor("img", "DT_FLOAT", (-1, 28, 28)), r"shape \[-1, 28, 28\]"),
+        (Tensor("v", "DT_FLOAT", (-1, -1)), r"shape \[-1, -1\]"),
     ],
 )
 def test_an_unsupported_tensor_is_a_sentence(tensor: Tensor, words: str) -> None:
-    sig = Signature("s", "tensorflow/serving/predict", (tensor,), (Tensor("y", "DT_FLOAT", None),))
+    sig = Signature("s", "tensorflow/serving/predict", (tensor,), (Tensor("y", "DT_FLOAT", (-1,)),))
     with pytest.raises(SignatureMappingError, match=words):
-        table_types(sig, "m")
+        layout(sig)
 
 
 # -- the validation screen's line -----------------------------------------------------------
@@ -230,6 +230,9 @@ def test_the_smoke_prediction_line_tells_the_last_answer_or_how_to_get_one(tmp_p
     j.records.append(failed)
     jn.save(tmp_path, j)
     assert jn.smoke_prediction(tmp_path).endswith("failed: EML: no model m")
+    j.records.append(jn.ModelRecord(command="remove", model="m", status="done"))
+    jn.save(tmp_path, j)  # a removed model's test is not today's smoke prediction
+    assert jn.smoke_prediction(tmp_path).endswith("HANA asked TensorFlow and got 2.5 for 1.")
 
 
 def test_only_the_same_command_resumes_an_interrupted_one(tmp_path: Path) -> None:
@@ -279,3 +282,32 @@ def test_the_restart_finds_the_server_on_its_port_and_trusts_no_recycled_pid() -
     done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
                           capture_output=True, text=True, check=True)  # fmt: skip
     assert not runs(int(done.stdout), sys.executable)  # it has ended
+
+
+def test_a_rollback_that_cannot_undo_everything_says_what_is_left_and_how_to_finish(
+    tmp_path: Path,
+) -> None:
+    """Item 10: the copy goes; the row cannot (no HANA now): said, with both ways out."""
+    import io
+
+    from steps.core.session import Options, Session
+    from steps.models.commands import ModelOps
+    from steps.models.rollback import roll_back
+    from tests.sandbox import Sandbox
+
+    sb = Sandbox.create(tmp_path / "sb")
+    session = Session.open(Options(root=sb.root, state_dir=sb.state_dir, environ={}))
+    ops = ModelOps(session, None, io.StringIO())
+    rec = ops.record("add", "m", version=3, source="/models/m/3")
+    copy = sb.target("/home/tmsadm/export/m/3")
+    shutil.copytree(SHIPPED, copy)
+    ops.intend(rec, "copy:/home/tmsadm/export/m/3")
+    ops.intend(rec, "row")
+    said = roll_back(ops, rec)
+    assert not copy.exists() and not copy.parent.exists()
+    assert said.startswith("Rolled back: the copy /home/tmsadm/export/m/3. Left: the ")
+    assert "_SYS_AFL.EML_MODEL_CONFIGURATION row (`emlsetup model remove m` removes it, " in said
+    assert (
+        "`emlsetup model add m /models/m/3 --version 3` finishes the add): no HANA access" in said
+    )
+    assert rec.status == "failed"

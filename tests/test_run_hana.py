@@ -51,7 +51,7 @@ def test_all_seven_steps_then_a_second_run_creates_nothing(
         "CREATE SCHEMA": 1,
         "CREATE TABLE": 3,
         "CREATE PROCEDURE": 1,
-        "GRANT": 2,
+        "GRANT": 3,  # the EML role, AFLPM_CREATOR_ERASER_EXECUTE, the config table
     }
     remote = sent(srv, "CREATE REMOTE SOURCE")[0]
     assert f"server=localhost;port={sandbox.port}" in remote

@@ -1,16 +1,20 @@
 """A state folder the wizard cannot write (a read-only mount, another user's folder) is one
 sentence and exit 2, never an internal error, and the state in it is left as it was
 (issue 15, item 2). Root ignores file modes, so the read-only case is a real read-only bind
-mount (in a private mount namespace: nothing outside the test sees it) and the other user
-is a real uid (setpriv)."""
+mount (in a private mount namespace: nothing outside the test sees it), and the other
+user's folder belongs to a real other uid (65534) while the wizard runs as root stripped of
+every capability (setpriv: no CAP_DAC_OVERRIDE, so the kernel checks the folder's modes as
+for any user). The wizard keeps its own uid so that it can read the checkout and the venv
+wherever they were cloned: in a 0700 home folder, uid 65534 could not even start Python
+there (issue 23, item 8)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import sys
-import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,24 +24,24 @@ from tests.sandbox import REPO, Sandbox
 
 # Absolute paths: the wizard's PATH holds only the sandbox's stand-ins.
 SETPRIV, UNSHARE, MOUNT = (shutil.which(t) or t for t in ("setpriv", "unshare", "mount"))
-NOBODY = [SETPRIV, "--reuid=65534", "--regid=65534", "--clear-groups"]
+OTHER_UID = 65534
+# Root without capabilities: an empty bounding set gives the next program none
+# (capabilities(7), "Transformation of capabilities during execve()").
+UNPRIVILEGED = [SETPRIV, "--bounding-set=-all", "--inh-caps=-all"]
 BIND_RO = f'{MOUNT} --bind "$0" "$0" && {MOUNT} -o remount,bind,ro "$0" "$0" && exec "$@"'
 
 
 @pytest.fixture
-def open_sandbox() -> Iterator[Sandbox]:
-    """A sandbox another user can read (pytest's tmp_path is root's alone)."""
-    folder = Path(tempfile.mkdtemp(prefix="emlsetup-ro-"))
-    folder.chmod(0o755)
-    sb = Sandbox.create(folder / "sb")
-    for path in (folder / "sb", sb.root):
-        path.chmod(0o755)
+def open_sandbox(make_sandbox: Callable[..., Sandbox]) -> Sandbox:
+    """A sandbox whose state folder, with a run state in it, belongs to another user."""
+    sb = make_sandbox()
     StateStore(sb.state_dir).ensure_folder()
-    sb.state_dir.chmod(0o755)
     StateStore(sb.state_dir).save(RunState(run_id="keep", distro="x", family="sles"))
-    yield sb
-    sb.cleanup()
-    shutil.rmtree(folder, ignore_errors=True)
+    sb.state_dir.chmod(0o755)
+    if os.geteuid() == 0:
+        for path in (sb.state_dir, *sb.state_dir.iterdir()):
+            os.chown(path, OTHER_UID, OTHER_UID)
+    return sb
 
 
 def _wizard(sb: Sandbox, *prefix: str) -> subprocess.CompletedProcess[str]:
@@ -73,12 +77,17 @@ def test_another_users_state_folder_is_one_sentence_and_exit_2(open_sandbox: San
     sb = open_sandbox
     if not Path(SETPRIV).is_absolute():
         pytest.skip("needs setpriv (util-linux)")
-    alive = subprocess.run([*NOBODY, sys.executable, "-c", "import os; print(os.geteuid())"],
+    if os.geteuid() != 0:
+        pytest.skip("needs root: the folder is given to another uid (CI is root)")
+    probe = sb.state_dir / "probe"
+    tried = subprocess.run([*UNPRIVILEGED, sys.executable, "-c", f"open({str(probe)!r}, 'w')"],
                            capture_output=True, text=True)  # fmt: skip
-    if alive.returncode != 0 or alive.stdout.strip() != "65534":
-        pytest.skip(f"cannot run as uid 65534 here: {alive.stderr.strip()}")
+    if tried.returncode == 0 or "PermissionError" not in tried.stderr:
+        probe.unlink(missing_ok=True)
+        pytest.skip(f"cannot drop root's capabilities here: {tried.stderr.strip()[-200:]}")
+    assert (sb.state_dir / "state.json").stat().st_uid == OTHER_UID
     before = (sb.state_dir / "state.json").read_bytes()
-    done = _wizard(sb, *NOBODY)
+    done = _wizard(sb, *UNPRIVILEGED)
     _assert_one_sentence(done, sb)
     assert "Permission denied" in done.stderr
     assert (sb.state_dir / "state.json").read_bytes() == before

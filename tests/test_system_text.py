@@ -122,24 +122,37 @@ def test_sudoers_check_names_the_file_it_checks(sandbox: Sandbox) -> None:
 
 
 def test_report_keeps_rules_and_user_names_but_not_a_password(sandbox: Sandbox) -> None:
+    """In every format (md, json, html): a credential a tool printed is hidden wherever the
+    state holds it (a command's output, a reason, a check's measurement, a captured row)."""
     done = sandbox.run_cli("run", "--yes", "--only-step", "2")
     assert done.returncode == 0, done.stdout[-2000:]
-    # A tool that printed a credential into the captured output of an action:
+    # A tool that printed a credential into what the state keeps of an action:
     state_file = sandbox.state_dir / "state.json"
     state = RunState.model_validate_json(state_file.read_text())
     leaked = "Hunter2-Secret"
-    state.step(2).action("useradd").commands.append(
+    action = state.step(2).action("useradd")
+    action.commands.append(
         CommandRecord(display="hdbsql", user="root", exit_code=1, tail=[f"password={leaked}"])
     )
+    action.reason = f"failed: hdbsql said token={leaked}"
+    action.captured = [["user", f"--password {leaked}"]]
+    state.step(2).results[0].measured = f"secret: {leaked}"
     state_file.write_text(state.model_dump_json())
-    md = sandbox.run_cli("report", "--format", "md").stdout
-    data = json.loads(sandbox.run_cli("report", "--format", "json").stdout)
+    reports = {fmt: sandbox.run_cli("report", "--format", fmt) for fmt in ("md", "json", "html")}
+    assert all(r.returncode == 0 for r in reports.values()), reports
+    md, html = reports["md"].stdout, reports["html"].stdout
+    data = json.loads(reports["json"].stdout)
     commands = [c for s in data["steps"] for a in s["actions"] for c in a["commands"]]
     tails = [t for c in commands for t in c["tail"]]
-    assert "tmsadm ALL=(ALL) NOPASSWD: ALL" in md
-    assert "sudo passwd tmsadm" in md
-    assert "[redacted]" not in md.replace("password=[redacted]", "")
-    assert leaked not in md and leaked not in json.dumps(data)
+    for text in (md, html):
+        assert "tmsadm ALL=(ALL) NOPASSWD: ALL" in text
+        assert "sudo passwd tmsadm" in text
+    assert "[redacted]" not in md.replace("password=[redacted]", "").replace(
+        "token=[redacted]", ""
+    ).replace("--password [redacted]", "").replace("secret: [redacted]", "")
+    for fmt, report in reports.items():
+        assert leaked not in report.stdout, fmt
+        assert report.stdout.count("[redacted]") >= 4, fmt
     assert "password=[redacted]" in tails
 
 

@@ -170,7 +170,9 @@ def test_stand_in_answers_unknown_models_not_found_like_tf_serving(stand_in: Sta
     )
 
 
-def test_stand_in_reports_configured_versions_available(tmp_path: Path) -> None:
+def test_stand_in_serves_the_highest_version_only(tmp_path: Path) -> None:
+    """ServableVersionPolicy's default, latest with num_versions 1: version 1 is never
+    loaded while version 3 is there (file_system_storage_path_source.proto)."""
     (tmp_path / "root/models/mnist/1").mkdir(parents=True)
     (tmp_path / "root/models/mnist/3").mkdir()
     server = start_stand_in(
@@ -180,7 +182,11 @@ def test_stand_in_reports_configured_versions_available(tmp_path: Path) -> None:
     try:
         code, _, text = status(server.port, "mnist")
         assert code == grpc.StatusCode.OK
-        assert text.count("state: AVAILABLE") == 2 and "version: 3" in text
+        assert text.count("state: AVAILABLE") == 1 and "version: 3" in text
+        assert status(server.port, "mnist", 1)[:2] == (
+            grpc.StatusCode.NOT_FOUND,
+            "Could not find version 1 of model mnist",
+        )
         result = check(server.port, server.root, "/export/config.cnf")
         assert result.status == Status.OK, result
         assert "(mnist)" in result.measured

@@ -38,6 +38,9 @@ async def goto(app: WizardApp, pilot: object, screen: str) -> None:
     elif screen == "validation":
         app.open_validation()
     await settle(pilot)  # type: ignore[arg-type]
+    if screen == "validation":  # the cursor starts in a password field, where letters are
+        await pilot.press("tab", "tab")  # type: ignore[attr-defined]  # text: to the button
+        assert app.focused is not None and app.focused.id == "check"
 
 
 def shown_keys(app: WizardApp) -> list[tuple[str, str]]:
@@ -71,6 +74,9 @@ def expected(screen: str, action: str) -> Callable[[WizardApp], bool]:
         "check": lambda app: "Not checked yet." not in text_of(
             app.screen.query_one("#summary", Static)
         ),
+        # Run all: its one question, unanswered; nothing runs before it is answered.
+        "run_all": lambda app: isinstance(app.screen, ConfirmScreen)
+        and "Run steps 1-7 now" in text_of(app.screen.query_one("#question", Static)),
     }
     if action == "back":
         return {
@@ -109,8 +115,7 @@ async def test_every_shown_key_does_what_it_says_and_nothing_else(
             if action == "run":
                 await ran_nothing_without_yes(app, pilot, screen, where)
             elif action == "skip":
-                n = int(screen.removeprefix("step-"))
-                assert statuses(app) == {**before, n: StepStatus.SKIPPED}, where
+                await skipped_only_when_confirmed(app, pilot, screen, before, where)
             else:
                 assert expected(screen, action)(app), f"{where}: now on {app.screen}"
                 assert statuses(app) == before, where
@@ -133,6 +138,26 @@ async def ran_nothing_without_yes(app: WizardApp, pilot: object, screen: str, wh
     await settle(pilot)  # type: ignore[arg-type]
     await wait_for(pilot, lambda: not app.busy)  # type: ignore[arg-type]
     if n in (4, 5, 6):
-        shown = app.screen.query_one("#build-title" if n == 5 else "#notice", Static)
+        shown = app.screen.query_one("#build-message" if n == 5 else "#notice", Static)
         assert "run step 2 first" in text_of(shown), where
     assert all(s != StepStatus.RUNNING for s in statuses(app).values()), where
+
+
+async def skipped_only_when_confirmed(
+    app: WizardApp, pilot: object, screen: str, before: dict[int, StepStatus], where: str
+) -> None:
+    """Skip asks first, naming the step; Escape and No keep it; Skip it (s) skips it."""
+    n = int(screen.removeprefix("step-"))
+    for no in ("escape", "n"):
+        asked = app.screen
+        assert isinstance(asked, ConfirmScreen), f"{where}: skipped without asking"
+        assert asked.question.startswith(f"Skip step {n} "), where
+        await pilot.press(no)  # type: ignore[attr-defined]
+        await settle(pilot)  # type: ignore[arg-type]
+        assert step_of(app.screen) == n and statuses(app) == before, f"{where}, then {no}"
+        await pilot.press("s")  # type: ignore[attr-defined]
+        await settle(pilot)  # type: ignore[arg-type]
+    await pilot.press("s")  # type: ignore[attr-defined]
+    await settle(pilot)  # type: ignore[arg-type]
+    assert statuses(app) == {**before, n: StepStatus.SKIPPED}, where
+    assert expected(screen, "next")(app), f"{where}: now on {app.screen}"

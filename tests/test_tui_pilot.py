@@ -105,7 +105,7 @@ async def test_a_failed_step_shows_its_output_and_fix_then_retry_succeeds(
         assert state is not None and state.step(2).status == StepStatus.FAILED
         failure = text_of(screen.query_one("#failure", Static))
         assert "useradd: command not found" in failure
-        assert "press t to retry" in failure
+        assert "press r to retry" in failure
         assert app.screen.check_action("retry", ()) is True
 
         install_tool(sb.fakebin, "useradd")  # the admin fixes it
@@ -140,18 +140,24 @@ async def test_build_screen_follows_a_replayed_bazel_build(
         await press_run_on_step(pilot, 5)  # step 5 runs on the build screen
         await wait_for(pilot, lambda: isinstance(app.screen, BuildScreen) and app.busy)
         seen: set[float] = set()
+        reattach: set[str] = set()  # what the re-attach line said while the build ran
 
         def bar_read_until_the_build_ends() -> bool:
             seen.add(app.screen.query_one("#bar", ProgressBar).percentage or 0.0)
+            detach = app.screen.query_one("#detach", Static)
+            if app.busy and detach.display:
+                reattach.add(text_of(detach))
             return not app.busy
 
         await wait_for(pilot, bar_read_until_the_build_ends, timeout=30)
         await settle(pilot)
         assert len(seen) > 3, seen  # the bar moved
         assert app.live is not None and app.live.outcome is not None and app.live.outcome.ok
-        assert text_of(
-            app.screen.query_one("#reattach", Static)
-        ) == "emlsetup --root /srv/hxe --state-dir /srv/state resume"
+        assert reattach == {
+            "It keeps running if SSH drops or you quit (l). Re-attach from any shell with: "
+            "`emlsetup --root /srv/hxe --state-dir /srv/state resume`"
+        }
+        assert not app.screen.query_one("#detach").display  # finished: nothing to re-attach
         assert app.screen.query_one("#build-log").line_count > 10  # type: ignore[attr-defined]
 
 

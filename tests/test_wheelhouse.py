@@ -46,7 +46,7 @@ def test_every_dependency_is_a_wheel_the_hxe_vm_can_use(own_wheel: Path, tmp_pat
     wrong = [n for n in names if not ALLOWED.search(n)]
     assert not wrong, f"needs a newer glibc or a build from source on CPython {python}: {wrong}"
     for needed in ("hdbcli", "textual", "pydantic_core", "sh", "distro", "tomli", "grpcio",
-                   "protobuf"):
+                   "protobuf", "markdown_it_py"):
         assert any(n.startswith(needed) for n in names), needed
 
 

@@ -5,6 +5,7 @@ a step's Run key), so that each test reads as what the admin does and sees."""
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -45,6 +46,7 @@ def open_app(sb: Sandbox, monkeypatch: pytest.MonkeyPatch, **extra: str) -> Wiza
     app = WizardApp(session, clock=lambda: 1000.0)
     app.reattach = "emlsetup --root /srv/hxe --state-dir /srv/state resume"
     app.report_folder = Path("/srv/state")
+    app.logs_folder = Path("/srv/state/logs")
     return app
 
 
@@ -177,3 +179,29 @@ def palette_offers(app: WizardApp, text: str) -> bool:
         text in str(found.first().get_option_at_index(i).prompt)
         for i in range(found.first().option_count)
     )
+
+
+_CELL = re.compile(
+    r'<text class="terminal-(?:\d+-)?r\d+" x="([0-9.]+)" y="[0-9.]+" textLength="[0-9.]+" '
+    r'clip-path="url\(#terminal-(?:\d+-)?line-(\d+)\)">(.*?)</text>'
+)
+
+
+def screen_lines(app: WizardApp) -> list[str]:
+    """What the admin reads on the screen, row by row, each character in its column (the
+    exported picture leaves blank cells out; they are put back as spaces)."""
+    width = app.size.width
+    rows = [[" "] * width for _ in range(app.size.height)]
+    for x, row, chunk in _CELL.findall(app.export_screenshot()):
+        col = round(float(x) / 12.2)
+        for i, ch in enumerate(html.unescape(chunk).replace("\xa0", " ")):
+            if 0 <= col + i < width and int(row) < len(rows):
+                rows[int(row)][col + i] = ch
+    return ["".join(r).rstrip() for r in rows]
+
+
+def on_screen(app: WizardApp, text: str) -> bool:
+    """The text is on the screen as the admin reads it, wrapped over rows or not (compared
+    without white space, so that a row break between two words does not matter)."""
+    squashed = re.sub(r"\s+", "", "".join(screen_lines(app)))
+    return re.sub(r"\s+", "", text) in squashed

@@ -4,6 +4,7 @@ run state (the state file is the truth) and drive the same engine as the headles
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -13,10 +14,11 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from steps.core.lock import LockedError
 from steps.core.session import Options, Session, SessionError
 from steps.core.settings import SettingsError
 from steps.core.state import StateError
-from tui import preflight
+from tui import preflight, run_all
 from tui.bridge import Confirmer, EventPump
 from tui.commands import WizardCommands
 from tui.demo_notice import demo_notice
@@ -24,6 +26,7 @@ from tui.driver import Driver, Outcome, reattach_command
 from tui.messages import RunDone
 from tui.screens.build import BuildScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.finish import FinishScreen
 from tui.screens.help import HelpScreen
 from tui.screens.passwords import PasswordScreen
 from tui.screens.report import ReportScreen
@@ -54,11 +57,13 @@ class WizardApp(App[int]):
         self.yes_to_all = False  # "Yes to all" at a root prompt: every root action until quit
         self.demo_notice = demo_notice(session.options.environ)  # "" unless in tests.demo
         self.report_folder: Path = session.store.folder  # where reports go by default
+        self.logs_folder: Path = session.store.folder / "logs"
         self.live: EventPump | None = None  # the run under way, or the last one
+        self.running_all = False  # "Run all": busy between its steps too
 
     @property
     def busy(self) -> bool:
-        return self.live is not None and self.live.outcome is None
+        return self.running_all or (self.live is not None and self.live.outcome is None)
 
     def on_mount(self) -> None:
         self.push_screen(WelcomeScreen())
@@ -96,6 +101,11 @@ class WizardApp(App[int]):
         if self.driver.plan is not None:
             self._go(ValidationScreen())
 
+    def open_finish(self) -> None:
+        """The last screen, over the validation that passed: escape goes back to it."""
+        if self.driver.plan is not None:
+            self.push_screen(FinishScreen())
+
     def ask_passwords(self, then: Callable[[], None]) -> None:
         hana = self.driver.session.settings.hana
 
@@ -109,17 +119,25 @@ class WizardApp(App[int]):
         )
 
     # -- running (one step at a time, in a thread; the engine blocks) ---------------------
-    def start_run(self, number: int) -> EventPump | None:
-        if self.busy:
-            self.notify("a step is already running", severity="warning")
-            return None
+    def new_pump(self, number: int) -> EventPump:
+        """The run of one step as the screens follow it."""
         builds = frozenset(self.driver.build_actions(number))
         self.live = EventPump(number, builds, self.clock)
         left = self.driver.running_build() if builds else None
         if left is not None:  # re-attaching: the build's time counts from its own start
             self.live.started -= max(0.0, time.time() - left[1])
-        self._run_thread(self.live)
         return self.live
+
+    def start_run(self, number: int) -> EventPump | None:
+        if self.busy:
+            self.notify("a step is already running", severity="warning")
+            return None
+        live = self.new_pump(number)
+        self._run_thread(live)
+        return live
+
+    def action_run_all(self) -> None:
+        run_all.ask(self)
 
     @work(thread=True, exclusive=True, group="run")
     def _run_thread(self, live: EventPump) -> None:
@@ -135,9 +153,9 @@ class WizardApp(App[int]):
         except Exception as exc:  # shown on the screen; the state on disk is intact
             outcome = Outcome(False, message=f"internal error: {type(exc).__name__}: {exc}")
         if not self.leave_running:  # the app is closing: nobody to tell
-            self.call_from_thread(self._run_done, live, outcome)
+            self.call_from_thread(self.run_done, live, outcome)
 
-    def _run_done(self, live: EventPump, outcome: Outcome) -> None:
+    def run_done(self, live: EventPump, outcome: Outcome) -> None:
         live.outcome, live.ended = outcome, self.clock()
         for screen in self.screen_stack:
             screen.post_message(RunDone(live.number, outcome))
@@ -145,7 +163,7 @@ class WizardApp(App[int]):
     # -- everywhere -------------------------------------------------------------------------
     def action_help(self) -> None:
         sections: list[tuple[str, list[BindingType]]] = [("Everywhere", list(self.BINDINGS))]
-        for screen in (WelcomeScreen, StepScreen, BuildScreen, ValidationScreen):
+        for screen in (WelcomeScreen, StepScreen, BuildScreen, ValidationScreen, FinishScreen):
             sections.append((screen.__name__.removesuffix("Screen"), list(screen.BINDINGS)))
         self.push_screen(HelpScreen(sections))
 
@@ -207,6 +225,13 @@ def run_wizard(args: argparse.Namespace) -> int:
     except (SettingsError, SessionError, StateError) as exc:
         print(f"emlsetup: {exc}")
         return 2
+    try:  # one wizard per state folder, as one headless run: refused before it opens
+        app.driver.hold()
+    except LockedError as exc:
+        print(f"emlsetup: {exc}", file=sys.stderr)
+        return 2
+    except StateError:
+        pass  # a folder this user cannot write: the screens still show; Run says why
     code = app.run() or 0
     if app.leave_running:
         print(f"The build goes on in the background. Re-attach with: {app.reattach}")

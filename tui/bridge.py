@@ -119,6 +119,7 @@ class Confirmer:
             f"Run as {self.who(action)}: {action.title}?",
             describe(action),
             choices=(("yes", "Yes", "y"), ("all", YES_TO_ALL, "a"), ("no", "No", "n")),
+            verbatim=True,
         )
         await self.app.push_screen(screen, callback=done)
         return await future

@@ -1,4 +1,5 @@
-"""The command palette (Ctrl+P): every step, the build, the validation and the report."""
+"""The command palette (Ctrl+P): every step, running all that remain, the build, the
+validation and the report."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ class WizardCommands(Provider):
                 found.append(
                     (f"Step {step.number}: {step.title}", partial(app.open_step, step.number), "")
                 )
+            found.append(
+                ("Run all remaining steps", app.action_run_all, "asks once, then runs them")
+            )
             found.append(("Build log (step 5)", app.open_build, "the live Bazel build"))
             found.append(("Validation in HANA", app.open_validation, "the expected results"))
         found.append(("Export the report", app.action_export, "md, json or html"))

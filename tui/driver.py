@@ -5,9 +5,9 @@ Everything here is blocking: call it from thread workers, never from the event l
 
 from __future__ import annotations
 
-import shlex
 import threading
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from checks.result import CheckResult
 from steps.cli.plan import who_runs
 from steps.core import preflight
 from steps.core.engine import Engine, Event, NeedsConfirmation, NeedsUnmet
+from steps.core.invocation import command_with_options
 from steps.core.lock import LockedError, StateLock
 from steps.core.model import Action, Command, Step
 from steps.core.plan import Plan
@@ -29,8 +30,9 @@ PASSWORD_VARS = ("EMLSETUP_SYSTEM_PASSWORD", "EMLSETUP_ML_USER_PASSWORD")
 
 
 def reattach_command(options: Options) -> str:
-    """The exact command that re-attaches to this run from another shell."""
-    argv = ["emlsetup"]
+    """The exact command that re-attaches to this run from another shell: emlsetup with this
+    run's options, or the wrapper that runs it (steps/core/invocation.py, the demo's)."""
+    argv: list[str] = []
     if options.config is not None:
         argv += ["--config", str(options.config)]
     if str(options.root) != "/":
@@ -41,7 +43,7 @@ def reattach_command(options: Options) -> str:
         argv += ["--distro", options.distro]
     for override in options.overrides:
         argv += ["--set", override]
-    return shlex.join([*argv, "resume"])
+    return command_with_options(argv, ["resume"], options.environ)
 
 
 @dataclass
@@ -61,6 +63,8 @@ class Driver:
     hana_notice: str = ""
     runs: int = 0  # steps run in this wizard session (the first starts the run)
     accepted: set[str] = field(default_factory=set)  # preflight names the admin went on with
+    held: StateLock | None = None  # the state folder's lock, held while the wizard is open
+    stopping: threading.Event = field(default_factory=threading.Event)  # no further step
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
@@ -89,7 +93,13 @@ class Driver:
         if point is None:
             return None
         if not point[1]:
-            return point  # its actions finished but its result checks did not
+            if self.state.step(point[0]).status != StepStatus.UNVERIFIED:
+                return point  # its actions finished but its result checks did not
+            # Done, unverified: nothing stopped (the welcome says which checks to run); only
+            # an action under way or tried later is something to resume.
+            point = self.state.resume_point()
+            if point is None:
+                return None
         current = tuple(self.state.current) if self.state.current else None
         if current == point or self.state.step(point[0]).action(point[1]).attempts:
             return point
@@ -175,9 +185,17 @@ class Driver:
             self.plan, self.state, sql=sql, confirm=confirm, on_event=on_event
         )
 
-    def unmet_need(self, number: int) -> str | None:
-        """Why the step cannot run yet (an earlier step it needs), read from the system."""
-        return self._engine(hana=False).unmet_need([number])
+    def remaining(self) -> list[int]:
+        """The steps a "run all" runs: every one not done, and not skipped by the admin."""
+        if self.state is None:
+            return []
+        finished = (StepStatus.DONE, StepStatus.SKIPPED)
+        return [s.number for s in self.state.steps if s.status not in finished]
+
+    def unmet_need(self, *numbers: int) -> str | None:
+        """Why the steps cannot run yet (an earlier step they need and that does not run
+        before them), read from the system."""
+        return self._engine(hana=False).unmet_need(list(numbers))
 
     def inspect(self, number: int) -> tuple[list[CheckResult], list[tuple[Action, str]]]:
         """Prerequisites and what a run would do, read from the system; nothing changes."""
@@ -194,17 +212,30 @@ class Driver:
             rows += [(n, r) for r in engine.check(step, step.checks + step.results)]
         return rows
 
-    def preflight(self, number: int) -> list[Row]:
-        """What running this step needs, measured as `emlsetup run` measures it; nothing
+    def preflight(self, *numbers: int) -> list[Row]:
+        """What running these steps needs, measured as `emlsetup run` measures it; nothing
         changes (probes, statvfs, TCP knocks, HANA logins)."""
         assert self.plan is not None
         engine = self._engine(hana=False)
-        runs = preflight.would_run(engine, self.plan, [number])
+        runs = preflight.would_run(engine, self.plan, list(numbers))
         return preflight.measure(
-            self.session, self.plan, runs, [number], self.passwords, probe=engine.runner.probe
-        )
+            self.session, self.plan, runs, list(numbers), self.passwords,
+            probe=engine.runner.probe,
+        )  # fmt: skip
 
     # -- changing -------------------------------------------------------------------------
+    def hold(self) -> None:
+        """Takes the state folder's lock for as long as the wizard is open: a second wizard,
+        or a headless run, is refused in one line naming this one's pid, rather than showing
+        (and acting on) a run this one is following. LockedError when another holds it."""
+        self.session.store.ensure_folder()
+        lock = StateLock(self.session.store.folder)
+        lock.acquire()
+        self.held = lock
+
+    def _locked(self) -> AbstractContextManager[object]:
+        return nullcontext() if self.held is not None else StateLock(self.session.store.folder)
+
     def run_step(
         self,
         number: int,
@@ -216,7 +247,7 @@ class Driver:
             return Outcome(False, message="a step is already running")
         try:
             self.session.store.ensure_folder()
-            with StateLock(self.session.store.folder):
+            with self._locked():
                 self.reload_unlocked()
                 engine = self._engine(confirm, on_event, hana=number in HANA_STEPS)
                 unmet = engine.unmet_need([number])
@@ -260,7 +291,9 @@ class Driver:
 
     def cancel(self) -> bool:
         """One interrupt to the running command, as the CLI's SIGINT handler does; the
-        engine then stops cleanly and the worker returns. False when nothing runs."""
+        engine then stops cleanly and the worker returns. False when nothing runs. A "run
+        all" starts no further step either, even if asked between two."""
+        self.stopping.set()
         engine = self.engine
         if engine is None or engine.cancelled.is_set():
             return False
@@ -295,6 +328,17 @@ class Driver:
             if found and rec and rec.pid and is_our_wrapper(rec.pid, Path(str(rec.exit_file))):
                 return rec.pid, rec.started.timestamp()
         return None
+
+    def build_ended_unseen(self, number: int) -> bool:
+        """A build an earlier wizard left running (or that outlived its killed wizard) has
+        ended with nobody following it: its exit file is there, its result not recorded."""
+        if self.state is None:
+            return False
+        for ast in self.state.step(number).actions:
+            rec = ast.commands[-1] if ast.commands else None
+            if ast.status == ActionStatus.RUNNING and rec and rec.exit_file:
+                return Path(rec.exit_file).exists()
+        return False
 
     def failed_action(self, number: int) -> tuple[str, list[str], str] | None:
         """(title, last meaningful lines, fix) of the step's failed action, if any."""

@@ -17,22 +17,32 @@ if TYPE_CHECKING:
 STOPPED = "stopped by the preflight: nothing was run; fix what it showed and press r again"
 
 
-def passes(app: App[int], driver: Driver, number: int) -> bool:
-    """True to run the step: nothing failed, the admin accepted it before, or now."""
+def passes(app: App[int], driver: Driver, *numbers: int) -> bool:
+    """True to run the steps: nothing failed, the admin accepted it before, or now."""
     if threading.current_thread() is threading.main_thread():
         return False  # never block the event loop
-    rows = driver.preflight(number)
+    rows = driver.preflight(*numbers)
     blocking = failures(rows, driver.accepted)
     if not blocking:
         return True
-    answer: str = app.call_from_thread(_ask, app, number, rows)  # type: ignore[arg-type]
+    what = steps_text(numbers) + (" needs" if len(numbers) == 1 else " need")
+    answer: str = app.call_from_thread(_ask, app, what, rows)  # type: ignore[arg-type]
     if answer != "accept":
         return False
     driver.accepted |= {r.name for r in blocking}
     return True
 
 
-async def _ask(app: App[int], number: int, rows: list[Row]) -> str:
+def steps_text(numbers: tuple[int, ...] | list[int]) -> str:
+    """For a sentence about a run's steps: "Step 3", "Steps 2-7", "Steps 1, 3, 5"."""
+    if len(numbers) == 1:
+        return f"Step {numbers[0]}"
+    if list(numbers) == list(range(numbers[0], numbers[-1] + 1)):
+        return f"Steps {numbers[0]}-{numbers[-1]}"
+    return "Steps " + ", ".join(map(str, numbers))
+
+
+async def _ask(app: App[int], what: str, rows: list[Row]) -> str:
     from tui.screens.preflight import PreflightScreen
 
     future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
@@ -41,5 +51,5 @@ async def _ask(app: App[int], number: int, rows: list[Row]) -> str:
         if not future.done():
             future.set_result(answer or "no")
 
-    await app.push_screen(PreflightScreen(number, rows), callback=done)
+    await app.push_screen(PreflightScreen(what, rows), callback=done)
     return await future

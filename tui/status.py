@@ -41,13 +41,18 @@ def interrupted(st: StepState) -> bool:
     return st.status == StepStatus.PENDING and st.reason.startswith("interrupted")
 
 
-def step_label(st: StepState) -> Text:
-    word, style = INTERRUPTED if interrupted(st) else _STEP[st.status]
+def step_label(st: StepState, running: bool = False) -> Text:
+    """``running``: its command runs although the state says otherwise (a build left
+    running by an earlier wizard is "pending" in the state until resume re-attaches)."""
+    if running:
+        word, style = _STEP[StepStatus.RUNNING]
+    else:
+        word, style = INTERRUPTED if interrupted(st) else _STEP[st.status]
     return Text(word, style=style)
 
 
-def step_word(st: StepState) -> str:
-    return step_label(st).plain
+def step_word(st: StepState, running: bool = False) -> str:
+    return step_label(st, running).plain
 
 
 def action_label(status: ActionStatus | None) -> Text:

@@ -4,8 +4,40 @@ step options that contradict each other, and the summary line `check` ends with.
 from __future__ import annotations
 
 import argparse
+import difflib
+from importlib import metadata
+from typing import Any, NoReturn
 
 from checks.result import CheckResult, Status
+
+EXIT_USAGE = 2
+
+
+class Parser(argparse.ArgumentParser):
+    """One line for a usage error, and "did you mean" for a mistyped command."""
+
+    def error(self, message: str) -> NoReturn:
+        # One line, not the usage block: the admin sees what is wrong and where to look.
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        choices = action.choices
+        if choices is None or value in choices:
+            return
+        names = [str(c) for c in choices]
+        close = difflib.get_close_matches(str(value), names, n=1, cutoff=0.5)
+        hint = f": did you mean `{close[0]}`?" if close else f"; choose one of {', '.join(names)}"
+        if isinstance(action, argparse._SubParsersAction):
+            raise argparse.ArgumentError(None, f"unknown command {value!r}{hint}")
+        raise argparse.ArgumentError(action, f"invalid choice {value!r}{hint}")
+
+
+def version() -> str:
+    try:
+        return f"emlsetup {metadata.version('emlsetup')}"
+    except metadata.PackageNotFoundError:  # a checkout run without installing it
+        return "emlsetup (version unknown: not installed)"
+
 
 # What each command does, for its own --help (argparse shows `help=` only in the list).
 DESCRIPTIONS = {
@@ -21,7 +53,40 @@ DESCRIPTIONS = {
     "build still running).",
     "report": "Write the run report (md, json or html) for a support ticket; no password "
     "is ever in it.",
+    "status": "Print the state of the run in --state-dir, without taking its lock: for a "
+    "person, or (--json) for a fleet controller polling a run.",
+    "export": "Write a self-contained Ansible project that runs emlsetup on many servers from "
+    "the answers file given with --config.",
+    "model": "Serve a TensorFlow SavedModel with TF Serving and make it callable from SQL "
+    "through SAP HANA EML (after step 7).",
+    "model add": "Check a SavedModel, copy it into the export folder, add it to config.cnf, "
+    "reload TF Serving, register it in HANA and create its PREDICT wrapper. Run it again "
+    "after a failure or an interrupt and it continues; a second add changes nothing.",
+    "model list": "List the models in config.cnf with their versions, HANA row, wrapper and "
+    "last test. Changes nothing.",
+    "model remove": "Drop the model's PREDICT wrapper and HANA row and take it out of "
+    "config.cnf; its files stay in the export folder.",
+    "model test": "Send one row from SQL through EML to TF Serving and read the answer back "
+    "from HANA (half_plus_two: 2.5 for 1).",
 }
+# Exit statuses a script or a fleet controller acts on, in the commands' --help.
+EXIT_CODES = {
+    "run": {
+        0: "every requested step is done",
+        1: "a step failed, or the run stopped (`emlsetup resume` continues)",
+        2: "bad input: an option, the answers file, the state folder",
+        4: "every step ran, but some checks could not (done, unverified)",
+        130: "interrupted (Ctrl-C); nothing done is lost",
+    },
+    "status": {
+        0: "every requested step is done",
+        1: "a step failed, the run stopped, or no run yet",
+        2: "bad usage (an unknown option)",
+        3: "a run is under way (an emlsetup holds the state folder, or its build runs)",
+        4: "done, unverified: every step ran, some checks could not",
+    },
+}
+POSITIONAL_HELP = {"name": "the model's name (letters, digits, _)"}
 OPTION_HELP = {
     "--json": "print JSON instead of text",
     "--step": "only this step (1-7)",
@@ -32,17 +97,35 @@ OPTION_HELP = {
 }
 
 
-def describe_commands(sub: argparse._SubParsersAction) -> None:
-    """Every command's --help says what it does, and every option has a line of help."""
+def describe_commands(sub: argparse._SubParsersAction, prefix: str = "") -> None:
+    """Every command's --help says what it does (sub-commands' too), every option and
+    argument has a line of help, and the commands scripts poll list their exit statuses."""
     for choice in sub._choices_actions:
+        key = f"{prefix}{choice.dest}"
         sp = sub.choices[choice.dest]
         if not sp.description:
-            sp.description = DESCRIPTIONS.get(choice.dest) or choice.help
+            sp.description = DESCRIPTIONS.get(key) or choice.help
+        codes = EXIT_CODES.get(key)
+        if codes and not sp.epilog:
+            sp.formatter_class = argparse.RawDescriptionHelpFormatter
+            sp.description = "\n".join(_wrap(sp.description or ""))
+            sp.epilog = "exit status:\n" + "\n".join(f"  {n:<4} {t}" for n, t in codes.items())
         for action in sp._actions:
-            if action.help is None and action.option_strings:
+            if isinstance(action, argparse._SubParsersAction):
+                describe_commands(action, prefix=f"{key} ")
+            elif action.help is None and action.option_strings:
                 action.help = OPTION_HELP.get(action.option_strings[-1])
             elif action.help is None and action.choices:
                 action.help = "one of: " + ", ".join(map(str, action.choices))
+            elif action.help is None:
+                action.help = POSITIONAL_HELP.get(action.dest)
+
+
+def _wrap(text: str) -> list[str]:
+    """A raw description keeps its line breaks: break it as argparse would have."""
+    import textwrap
+
+    return textwrap.wrap(text, 78)
 
 
 def run_range_error(args: argparse.Namespace) -> str | None:

@@ -13,18 +13,20 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn, TextIO
+from typing import TextIO
 
 from checks.preflight import NAMES as PREFLIGHT_NAMES
 from checks.result import CheckResult, Status
 from steps.ansible.fleet import STANDALONE, add_fleet_commands
-from steps.cli.help import check_summary, describe_commands, run_range_error
+from steps.cli import faults
+from steps.cli.help import Parser, check_summary, describe_commands, run_range_error, version
 from steps.cli.model import add_model_commands, cmd_model
 from steps.cli.plan import dry_run, list_root_actions, print_plan
 from steps.core import preflight
 from steps.core.background import add_run_options, check_rerun, start_in_background
 from steps.core.console import check_line, confirmer, interrupt_handler, printer
 from steps.core.engine import NeedsConfirmation, NeedsUnmet
+from steps.core.invocation import resume_command
 from steps.core.lock import LockedError, StateLock
 from steps.core.report import FORMATS, render
 from steps.core.session import Options, Session, SessionError
@@ -37,16 +39,10 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 EXIT_UNVERIFIED = 4  # every step ran, but some checks could not (see `emlsetup status`)
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, not the usage block: the admin sees what is wrong and where to look.
-        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
-
-
-def _globals(suppress: bool) -> _Parser:
+def _globals(suppress: bool) -> Parser:
     """Global options, accepted before or after the command. After it, their defaults must not
     overwrite what was given before it (argparse's sub-parser defaults would)."""
-    common = _Parser(add_help=False)
+    common = Parser(add_help=False)
     g = common.add_argument_group("global options")
 
     def default(value: object) -> object:
@@ -93,13 +89,14 @@ def _globals(suppress: bool) -> _Parser:
 
 def parser() -> argparse.ArgumentParser:
     common = _globals(suppress=True)
-    p = _Parser(
+    p = Parser(
         prog="emlsetup",
         parents=[_globals(suppress=False)],
         description="Set up SAP HANA EML with TensorFlow Serving. "
         "Without a command, the interactive wizard starts.",
     )
-    sub = p.add_subparsers(dest="command", parser_class=_Parser)
+    p.add_argument("--version", action="version", version=version())
+    sub = p.add_subparsers(dest="command", parser_class=Parser)
     sp = sub.add_parser("plan", parents=[common], help="every command the run would execute")
     sp.add_argument("--json", action="store_true")
     sp = sub.add_parser("detect", parents=[common], help="distro, version and family")
@@ -150,32 +147,28 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
         return _dispatch(args, out)
     except BrokenPipeError:
         return EXIT_OK  # `emlsetup plan | head`: the reader has what it wanted
+    except KeyboardInterrupt:  # Ctrl-C outside a running step: every command alike
+        out.write(("\n" if out.isatty() else "") + faults.interrupted(args) + "\n")
+        out.flush()
+        return EXIT_INTERRUPTED
     except Exception as exc:  # never a traceback on the admin's screen
-        crash = _write_crash_log(getattr(args, "state_dir", None))
+        state_dir = getattr(args, "state_dir", None)
+        full = faults.full_disk(exc, {"the state folder": state_dir})
+        if full is not None:
+            print(f"emlsetup: {full}", file=sys.stderr)
+            return EXIT_USAGE
+        import traceback
+
+        from steps.core.output import redact
+
+        crash = faults.write_crash_log(state_dir, redact(traceback.format_exc()))
+        where = f"details in {crash}" if crash else "no crash log: no space to write one"
         print(
-            f"emlsetup: internal error: {type(exc).__name__}: {exc} (details in {crash}); "
+            f"emlsetup: internal error: {type(exc).__name__}: {exc} ({where}); "
             "nothing done so far is lost",
             file=sys.stderr,
         )
         return 70
-
-
-def _write_crash_log(state_dir: Path | None) -> str:
-    """Next to the run's state (where a support ticket's attachments come from), else in
-    the temporary folder; credentials in the text are redacted like in reports."""
-    import tempfile
-    import traceback
-
-    from steps.core.output import redact
-
-    folder = state_dir if state_dir is not None and state_dir.is_dir() else None
-    try:
-        fd, path = tempfile.mkstemp(prefix="emlsetup-crash-", suffix=".txt", dir=folder)
-    except OSError:
-        fd, path = tempfile.mkstemp(prefix="emlsetup-crash-", suffix=".txt")
-    with open(fd, "w") as fh:
-        fh.write(redact(traceback.format_exc()))
-    return path
 
 
 def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
@@ -288,6 +281,7 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         engine.rerun = set(getattr(args, "rerun", []))
         session.store.save(state)
         getattr(args, "on_started", lambda: None)()  # --background: the caller may return
+        args.started = True  # from here on, an interrupt leaves a run to resume
         previous = signal.signal(signal.SIGINT, interrupt_handler(engine, out))
         try:
             ok = engine.run(numbers)
@@ -303,7 +297,7 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         finally:
             signal.signal(signal.SIGINT, previous)
         if engine.cancelled.is_set():
-            out.write("Interrupted. Nothing done is lost: `emlsetup resume` continues.\n")
+            out.write(faults.interrupted(args, session.options.environ) + "\n")
             return EXIT_INTERRUPTED
     everything = len(numbers) == len(plan.steps)
     done = "All steps done.\n" if everything else f"Done: step {', '.join(map(str, numbers))}.\n"
@@ -312,7 +306,8 @@ def cmd_run(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         for n in unread:
             out.write(f"Step {n} is done, unverified: {state.step(n).reason}\n")
         return EXIT_UNVERIFIED
-    out.write(done if ok else "Stopped: fix the problem above, then `emlsetup resume`.\n")
+    resume = resume_command(session.options.environ)
+    out.write(done if ok else f"Stopped: fix the problem above, then `{resume}`.\n")
     return EXIT_OK if ok else EXIT_FAILED
 
 

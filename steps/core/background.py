@@ -18,6 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
+from steps.core.files import full_disk
 from steps.core.lock import LockedError
 from steps.core.plan import Plan
 from steps.core.session import Session, SessionError
@@ -129,8 +130,13 @@ def _child(body: Body, log: Path, write_end: int, expected: Errors) -> int:  # p
         print(f"emlsetup: {exc}", file=sys.stderr)
         code = 2
     except BaseException as exc:  # never a traceback: the log gets one line
-        print(f"emlsetup: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
-        code = 70
+        said = full_disk(exc, {"the state folder": log.parent})
+        if said is not None:
+            print(f"emlsetup: {said}", file=sys.stderr)
+            code = 2
+        else:
+            print(f"emlsetup: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+            code = 70
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

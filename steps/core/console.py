@@ -18,15 +18,28 @@ def check_line(step: int, r: CheckResult) -> str:
     return f"{step}  {r.status.symbol:<7} {r.name}: {r.measured} (expected {r.expected}){fix}\n"
 
 
+ALL = ("a", "all")
+
+
 def confirmer(yes: bool, out: TextIO) -> Callable[[Action], bool]:
+    """Each root action asks first (y: this one; a: this one and every later one of this
+    run, as --yes would have; anything else: no, and the run stops before it)."""
+    said_all = False
+
     def confirm(action: Action) -> bool:
-        if yes:
+        nonlocal said_all
+        if yes or said_all:
             return True
         if not sys.stdin.isatty():
             return False
-        out.write(f"\nAs root: {describe(action)}\nRun it? [y/N] ")
+        out.write(
+            f"\nAs root: {describe(action)}\n"
+            "Run it? [y = yes, a = yes to all root actions of this run, N = no] "
+        )
         out.flush()
-        return sys.stdin.readline().strip().lower() in ("y", "yes")
+        answer = sys.stdin.readline().strip().lower()
+        said_all = answer in ALL
+        return said_all or answer in ("y", "yes")
 
     return confirm
 

@@ -220,7 +220,10 @@ class Engine:
     def verdict(self, step: Step, action: Action) -> tuple[ActionStatus | None, str]:
         """Why an action will not run (a status and a reason), or (None, "") when it must."""
         ast = self.state.step(step.number).action(action.id)
-        if ast.status.finished and self.trust_state:
+        # A skip is a decision about the system and the inputs of that moment (no password,
+        # no systemd), never work done: it is decided again, so a password given since then
+        # runs what was skipped for want of it.
+        if ast.status.finished and ast.status != ActionStatus.SKIPPED and self.trust_state:
             return ast.status, "finished in an earlier run"
         if _under_way(action, ast):
             # A build left running is followed again (or its end read), whatever the system
@@ -232,10 +235,12 @@ class Engine:
                 ActionStatus.SKIPPED,
                 f"optional: turn it on with --set {action.optional_setting}=true",
             )
-        if action.only_if and not all_pass(action.only_if, ctx):
-            return ActionStatus.SKIPPED, "not applicable here: " + ", ".join(
-                c.name for c in action.only_if
-            )
+        if action.only_if:
+            unmet = [r for r in evaluate_all(action.only_if, ctx) if r.status != Status.OK]
+            if unmet:
+                return ActionStatus.SKIPPED, "not applicable here: " + "; ".join(
+                    f"only where {r.name}, and here it is not so ({r.measured})" for r in unmet
+                )
         if action.unneeded_when and all_pass(action.unneeded_when, ctx):
             return ActionStatus.SKIPPED, "not needed: " + ", ".join(
                 c.name for c in action.unneeded_when

@@ -4,8 +4,9 @@ Paths here are local (already under the host's root)."""
 
 from __future__ import annotations
 
+import errno
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from checks.system import PasswdEntry
@@ -93,3 +94,66 @@ def ensure_dir(path: Path, owner: PasswdEntry | None) -> str:
     for created in missing:
         chown_to(created, owner)
     return "created"
+
+
+def free_bytes(path: Path) -> int | None:
+    """Free space of the filesystem holding ``path`` (its nearest existing folder), as this
+    user can use it (root may use the blocks reserved for it)."""
+    for folder in (path, *path.parents):
+        try:
+            st = os.statvfs(folder)
+        except OSError:
+            continue
+        blocks = st.f_bfree if os.geteuid() == 0 else st.f_bavail
+        return blocks * st.f_frsize
+    return None
+
+
+def size_text(n: int) -> str:
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
+
+
+FULL = (errno.ENOSPC, errno.EDQUOT)
+# Below this, a filesystem counts as the one that is full: a write that failed for want of
+# space leaves at most a few blocks.
+NEARLY_FULL = 1 << 20
+
+
+def is_full_disk(exc: BaseException) -> bool:
+    return isinstance(exc, OSError) and exc.errno in FULL
+
+
+def full_disk(exc: BaseException, places: Mapping[str, Path | None]) -> str | None:
+    """One sentence for a write that found no space, naming where; None for other errors.
+    ``places``: the folders the command writes to, by what they are ("the state folder").
+    A write error often carries no file name: then the place whose filesystem is (nearly)
+    full is named, as measured now."""
+    if not is_full_disk(exc):
+        return None
+    assert isinstance(exc, OSError)
+    reason = exc.strerror or "no space left"
+    known = {what: p for what, p in places.items() if p is not None}
+    if exc.filename:
+        path = Path(os.fsdecode(exc.filename))
+        what = next((w for w, p in known.items() if path.is_relative_to(p)), "")
+        where = f"{what} {path}" if what else str(path)
+        free = free_bytes(path)
+        left = f", {size_text(free)} free there" if free is not None else ""
+        return (
+            f"cannot write in {where} ({reason}{left}): free some space there, then run "
+            "the same command again; nothing done so far is lost"
+        )
+    measured = {what: free_bytes(p) for what, p in known.items()}
+    full = [w for w, n in measured.items() if n is not None and n < NEARLY_FULL]
+    shown = full or list(measured)
+    where = " and ".join(
+        f"{w} {known[w]}" + (f" ({size_text(n)} free)" if (n := measured[w]) is not None else "")
+        for w in shown
+    )
+    return (
+        f"cannot write ({reason}) in {where or 'a folder this command writes to'}: free "
+        "some space there, then run the same command again; nothing done so far is lost"
+    )

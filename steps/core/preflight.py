@@ -246,9 +246,7 @@ def measure(
         timeout,
     )
     needs = disk_needs(plan, settings, runs)
-    rows += disk_rows(
-        [(n, measure_space(host.path(n.path), _shown(host, n.path))) for n in needs]
-    )
+    rows += disk_rows([(n, measure_space(host.path(n.path), _shown(host, n.path))) for n in needs])
     if runs.get(5, set()) & BUILD_ACTIONS:
         try:
             info = parse_meminfo((host.root / "proc/meminfo").read_text())
@@ -270,9 +268,7 @@ def measure(
             numbers,
         )
     repos = {
-        n: repository_urls(host.root, plan.family)
-        for n in numbers
-        if uses_packages(plan, n, runs)
+        n: repository_urls(host.root, plan.family) for n in numbers if uses_packages(plan, n, runs)
     }
     rows += host_rows(
         host_needs(plan, runs, repos),
@@ -307,17 +303,23 @@ def gate(
     """The headless preflight: the table, then True to go on, or False (with one line per
     fix already shown) when a row failed that the admin did not accept."""
     from checks.preflight import failures, render
+    from steps.core import preflight_record
 
     engine = session.engine(plan, state, trust_state=trust_state)
     runs = would_run(engine, plan, numbers)
     rows = measure(session, plan, runs, numbers, passwords, probe=engine.runner.probe)
     out.write(render(rows, accepted))
     blocking = failures(rows, accepted)
+    folder = session.store.folder
     if blocking:
         names = " ".join(f"--skip-preflight {n}" for n in dict.fromkeys(r.name for r in blocking))
+        # The last line names what failed: a fleet controller keeps only that line.
+        said = "; ".join(preflight_record.line(r) for r in blocking)
         out.write(
-            "Stopped before anything changed: fix what the table shows, or accept it and go "
-            f"on with {names}\n"
+            f"Stopped before anything changed: {said}; fix what the table shows, or accept "
+            f"it and go on with {names}\n"
         )
+        preflight_record.save(folder, plan.distro.name, plan.family, blocking)
         return False
+    preflight_record.clear(folder)
     return True

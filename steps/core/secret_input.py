@@ -28,13 +28,14 @@ def held_secret(sql: Any, name: str) -> str | None:
 
 
 def missing_sentence(action: Command, user: str, key: str | None) -> str:
-    """Why an optional action that needs a secret was skipped, and how to run it by hand."""
+    """Why an optional action that needs a secret was skipped, and how to run it by hand (in
+    backticks: the wizard shows a command so that it copies whole)."""
     by_hand = f"sudo su -l {user} -c {shlex.quote(shlex.join(action.argv))}"
     held = f"only the hdbuserstore key {key}" if key else "no SYSTEM password"
     return (
         f"optional, skipped: it asks for the SYSTEM password and the wizard holds {held} "
         "(an hdbuserstore key never gives the password); set EMLSETUP_SYSTEM_PASSWORD or type "
-        f"it in the wizard, or run it by hand: {by_hand}"
+        f"it in the wizard, or run it by hand: `{by_hand}`"
     )
 
 

@@ -73,6 +73,9 @@ class HanaSettings(_Section):
     command_timeout_s: float = Field(120.0, gt=0, le=3600)
     sid_adm: str = Field("hxeadm", pattern=r"^[a-z_][a-z0-9_-]{0,31}$")
     hxe_bin_dir: str = Field("/usr/sap/HXE/home/bin", max_length=PATH_MAX, pattern=r"^/")
+    # EML's PREDICT parameter ('Deadline', ms): how long a call waits for TF Serving (SAP's
+    # tutorials: 10000). `emlsetup model add` and `model test` write it.
+    eml_deadline_ms: int = Field(10000, ge=100, le=3_600_000)
 
 
 class AdminSettings(_Section):

@@ -13,16 +13,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
 from steps.bazel.log import BuildTracker
+from steps.core import preflight_record
 from steps.core.follow import alive, is_our_wrapper, read_exit
-from steps.core.lock import LOCK_FILE
+from steps.core.invocation import resume_command
+from steps.core.lock import LOCK_FILE, holder_pid
 from steps.core.output import redact
 from steps.core.state import ActionStatus, RunState, StateStore, StepStatus
 
 EXIT_DONE, EXIT_FAILED, EXIT_RUNNING, EXIT_UNVERIFIED = 0, 1, 3, 4
+STOPPED_BY_PREFLIGHT = "stopped by preflight"
 TAIL_BYTES = 64 * 1024
 
 
@@ -30,32 +34,17 @@ def lock_holder(folder: Path) -> int | None:
     """The pid holding the folder's flock, read from /proc/locks (taking the lock to test it
     would make a `run` starting at that moment fail); None when nobody holds it."""
     path = folder / LOCK_FILE
-    try:
-        st = path.stat()
-    except OSError:
+    if not path.exists():
         return None
-    try:
-        table = Path("/proc/locks").read_text()
-    except OSError:
-        return _pid_in_file(path)
-    for line in table.splitlines():
-        parts = line.split()
-        if "->" in parts:  # a waiter, not a holder
-            continue
-        if len(parts) < 6 or parts[1] != "FLOCK":
-            continue
-        try:
-            pid, (_major, _minor, inode) = int(parts[4]), parts[5].split(":")
-        except ValueError:
-            continue
-        if int(inode) == st.st_ino:
-            return pid
-    return None
+    if Path("/proc/locks").exists():
+        return holder_pid(path)
+    return _pid_in_file(path)
 
 
 def _pid_in_file(path: Path) -> int | None:
     try:
-        pid = int(path.read_text().strip() or 0)
+        words = path.read_text().split()
+        pid = int(words[0]) if words else 0
     except (OSError, ValueError):
         return None
     return pid if pid and alive(pid) else None
@@ -106,20 +95,42 @@ def status_data(store: StateStore) -> dict[str, Any]:
     if holder == os.getpid():
         holder = None
     state = store.load()
+    stopped = preflight_record.load(store.folder)
+    if stopped is not None and not holder and _later(stopped, state):
+        # The last attempt ended in the preflight, before it changed anything.
+        base = _state_data(store, state, None) if state is not None else _no_run(store, None)
+        return _stopped_by_preflight(base, stopped)
     if state is None:
-        return {
-            "state_dir": str(store.folder),
-            "status": "in progress" if holder else "not started",
-            "exit": EXIT_RUNNING if holder else EXIT_FAILED,
-            "reason": f"no run in {store.folder} yet" if not holder else "a run is starting",
-            "running": {"pid": holder, "build": None},
-            "steps_done": [],
-            "failed_step": None,
-            "changed": False,
-            "changed_actions": [],
-            "rechecked_actions": [],
-            "steps": [],
-        }
+        return _no_run(store, holder)
+    return _state_data(store, state, holder)
+
+
+def _later(record: dict[str, Any], state: RunState | None) -> bool:
+    if state is None:
+        return True
+    try:
+        return datetime.fromisoformat(str(record.get("stopped"))) >= state.updated
+    except ValueError:
+        return False
+
+
+def _no_run(store: StateStore, holder: int | None) -> dict[str, Any]:
+    return {
+        "state_dir": str(store.folder),
+        "status": "in progress" if holder else "not started",
+        "exit": EXIT_RUNNING if holder else EXIT_FAILED,
+        "reason": f"no run in {store.folder} yet" if not holder else "a run is starting",
+        "running": {"pid": holder, "build": None},
+        "steps_done": [],
+        "failed_step": None,
+        "changed": False,
+        "changed_actions": [],
+        "rechecked_actions": [],
+        "steps": [],
+    }
+
+
+def _state_data(store: StateStore, state: RunState, holder: int | None) -> dict[str, Any]:
     requested = state.requested or [s.number for s in state.steps]
     steps = [_step(state, n) for n in requested if any(s.number == n for s in state.steps)]
     build = running_build(state)
@@ -146,7 +157,7 @@ def status_data(store: StateStore) -> dict[str, Any]:
         reason = f"step {failed['number']}: {failed['reason']}"
     else:
         status, code = "stopped", EXIT_FAILED
-        reason = f"the run stopped at {where(point)}; `emlsetup resume` continues"
+        reason = f"the run stopped at {where(point)}; `{resume_command()}` continues"
     return {
         "state_dir": str(store.folder),
         "run_id": state.run_id,
@@ -167,6 +178,20 @@ def status_data(store: StateStore) -> dict[str, Any]:
         "changed_actions": list(state.changed),
         "rechecked_actions": list(state.rechecked),
         "steps": steps,
+    }
+
+
+def _stopped_by_preflight(data: dict[str, Any], record: dict[str, Any]) -> dict[str, Any]:
+    """The last run stopped in its preflight: the system it met and the lines that failed;
+    what an earlier run did (if any) is kept as it was."""
+    return {
+        **data,
+        "distro": record.get("distro"),
+        "family": record.get("family"),
+        "status": STOPPED_BY_PREFLIGHT,
+        "exit": EXIT_FAILED,
+        "reason": redact(preflight_record.reason(record)),
+        "preflight": [str(f.get("line")) for f in record["failures"]],
     }
 
 

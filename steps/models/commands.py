@@ -1,9 +1,10 @@
-"""``emlsetup model add | list | remove | test``: a SavedModel from a folder to an answer
-from SQL, each phase idempotent (it reads the system first) and journaled (journal.py).
+"""What every `emlsetup model ...` command stands on: the places (export folder,
+config.cnf), the journal (journal.py: every phase saved before and after), HANA through the
+ML user, and the reloads of TF Serving and of EML. The commands themselves are adding.py
+(add), lifecycle.py (test, list, remove) and sql_script.py (sql).
 
-add: check the SavedModel -> copy to {export}/NAME/N (owned by the admin) -> config.cnf ->
-reload TF Serving -> version N AVAILABLE -> signature (GetModelMetadata) -> HANA row ->
-EML reload (Status 0 OK) -> EML_CHECKDESTINATION_PROC lists NAME -> PREDICT wrapper.
+The model commands need the settings, the target's paths and the run state; never the
+whole plan (a restart reads step 6's recorded command from the run state, restart.py).
 """
 
 from __future__ import annotations
@@ -21,29 +22,34 @@ from steps.models import config_text as ct
 from steps.models import hana_sql as hs
 from steps.models import journal as jn
 from steps.models.checkpoints import reached
-from steps.models.copying import copy_version, same_tree
-from steps.models.hana_types import table_types
-from steps.models.savedmodel import DEFAULT_SIGNATURE, Signature, layout_problem, read_signatures
+from steps.models.errors import ModelError
+from steps.models.savedmodel import DEFAULT_SIGNATURE, Signature
 from steps.models.serving import ServingClient
 
+__all__ = ["SHIPPED", "ModelError", "ModelOps", "choose_signature"]
+
 SHIPPED = Path(__file__).resolve().parent / "half_plus_two" / "1"
-
-
 UPDATED = "config.cnf updated"
 
 
-class ModelError(Exception):
-    """One sentence with the fix; exit 1."""
-
-
-def choose_signature(sigs: dict[str, Signature], model: str) -> Signature:
+def choose_signature(sigs: dict[str, Signature], model: str, wanted: str = "") -> Signature:
+    """``wanted`` (--signature), else serving_default, else the only one there is."""
+    if wanted:
+        if wanted not in sigs:
+            raise ModelError(
+                f"model {model} has no signature {wanted!r} (it has "
+                f"{', '.join(sorted(sigs)) or 'none'}); give one of those to --signature"
+            )
+        return sigs[wanted]
     if DEFAULT_SIGNATURE in sigs:
         return sigs[DEFAULT_SIGNATURE]
     if len(sigs) == 1:
         return next(iter(sigs.values()))
+    if not sigs:
+        raise ModelError(f"model {model} has no signature: export it with a serving signature")
     raise ModelError(
         f"model {model} has no '{DEFAULT_SIGNATURE}' signature and several others "
-        f"({', '.join(sorted(sigs))}); export it with a serving_default signature"
+        f"({', '.join(sorted(sigs))}); choose one with --signature"
     )
 
 
@@ -68,6 +74,10 @@ class ModelOps:
     def export(self) -> str:
         return self.session.settings.expand(self.session.settings.serving.export_dir)
 
+    @property
+    def deadline_ms(self) -> int:
+        return self.session.settings.hana.eml_deadline_ms
+
     def local(self, target: str) -> Path:
         return self.session.host.path(target)
 
@@ -75,11 +85,19 @@ class ModelOps:
     def config_file(self) -> Path:
         return self.local(f"{self.export}/config.cnf")
 
+    def shown(self, path: Path) -> str:
+        """A path as it is on the server, not under --root."""
+        return str(self.session.host.unmap(path))
+
     def admin(self) -> Any:
         from checks.system import read_passwd
 
         users = read_passwd(self.session.host.path("/etc/passwd"))
         return users.get(self.session.settings.admin.user)
+
+    def entries(self) -> list[ct.ModelEntry]:
+        """config.cnf's models ([] when there is no config.cnf)."""
+        return ct.models(self.config_file.read_text()) if self.config_file.exists() else []
 
     # -- journal -------------------------------------------------------------------------
     def record(self, command: str, model: str, **kw: Any) -> jn.ModelRecord:
@@ -91,11 +109,9 @@ class ModelOps:
         # not a half-done one (which HANA's catalogue alone cannot tell).
         self.settled = last is not None and last.status == "done"
         old = self.journal.interrupted(command, model)
-        if old is not None and (old.version, old.source) != (
-            kw.get("version"),
-            kw.get("source", ""),
-        ):
-            old.status = "abandoned"  # another version or folder: a new command, not a resume
+        same = ("version", "source", "signature")
+        if old is not None and any(getattr(old, k) != kw.get(k, getattr(old, k)) for k in same):
+            old.status = "abandoned"  # another version, folder or signature: a new command
             old = None
         if old is not None:
             where = next((p.name for p in old.phases if p.status != "done"), "the start")
@@ -105,6 +121,12 @@ class ModelOps:
         self.journal.records.append(rec)
         jn.save(self.folder, self.journal)
         return rec
+
+    def intend(self, rec: jn.ModelRecord, change: str) -> None:
+        """Note a change before making it, so that a failure can undo it (rollback.py)."""
+        if change not in rec.undo:
+            rec.undo.append(change)
+            jn.save(self.folder, self.journal)
 
     @contextlib.contextmanager
     def phase(self, rec: jn.ModelRecord, name: str) -> Iterator[jn.Phase]:
@@ -137,8 +159,11 @@ class ModelOps:
             )
         return self.sql
 
+    def query(self, query: str, *params: str) -> list[tuple[Any, ...]]:
+        return self._sql().query("ml_user", query, params)
+
     def count(self, query: str, *params: str) -> int:
-        rows = self._sql().query("ml_user", query, params)
+        rows = self.query(query, *params)
         return int(rows[0][0]) if rows else 0
 
     def run_sql(self, statements: list[str]) -> list[list[tuple[Any, ...]]]:
@@ -150,59 +175,11 @@ class ModelOps:
             reached(f"sql done: {statement}")
         return out
 
-    # -- add -----------------------------------------------------------------------------
-    def add(self, name: str, source: Path, version: int) -> jn.ModelRecord:
-        rec = self.record("add", name, version=version, source=str(source))
-        target = f"{self.export}/{name}"
-        with self.phase(rec, "check SavedModel") as ph:
-            problem = layout_problem(source)
-            if problem:
-                raise ModelError(problem)
-            sig = choose_signature(read_signatures(source), name)
-            table_types(sig, name)  # an unsupported dtype stops here, before any copy
-            ph.said = f"{source}: signature {sig.name}, {_shape(sig)}"
-        with self.phase(rec, "copy") as ph:
-            ph.said = self.copy(source, self.local(f"{target}/{version}"))
-            ph.changed = ph.said.startswith("copied")
-        with self.phase(rec, "config.cnf") as ph:
-            ph.said = self.edit_config(lambda text: ct.add_model(text, name, target))
-            ph.changed = ph.said == UPDATED
-        with self.phase(rec, "reload TF Serving") as ph:
-            if self.serving.state(name, version) == "AVAILABLE":
-                ph.said = f"TF Serving serves {name} version {version} already"
-            else:
-                ph.said, ph.changed = self.reload(), True
-        with self.phase(rec, "AVAILABLE") as ph:
-            self.serving.wait_available(name, version, self.timeout_s)
-            ph.said = f"{name} version {version} is AVAILABLE"
-        with self.phase(rec, "signature") as ph:
-            sig = choose_signature(self.serving.signatures(name, version), name)
-            inputs, outputs = table_types(sig, name)
-            ph.said = f"GetModelMetadata: {sig.name}, {_shape(sig)}"
-        self.register(rec, name)
-        with self.phase(rec, "PREDICT wrapper") as ph:
-            ph.said = self.wrapper(name, sig, inputs, outputs)
-            ph.changed = ph.said.endswith("created")
-        changes = sum(p.changed for p in rec.phases)
-        self.finish(
-            rec,
-            f"{name} version {version} is served and callable from SQL "
-            f"({changes} change{'' if changes == 1 else 's'})",
-        )
-        return rec
+    def hana_models(self) -> list[str]:
+        """The models EML_MODEL_CONFIGURATION names (as RemoteSource rows)."""
+        return [str(r[0]) for r in self.query(hs.MODEL_ROWS, "RemoteSource")]
 
-    def copy(self, source: Path, dest: Path) -> str:
-        shown = self.session.host.unmap(dest)  # the path on the server, not under --root
-        if dest.exists():
-            if same_tree(source, dest):
-                return f"{shown} is already there with the same files"
-            raise ModelError(
-                f"{shown} exists with other files: it is left as it is; give another "
-                "--version, or remove that folder yourself"
-            )
-        copy_version(source, dest, self.admin())
-        return f"copied to {shown}"
-
+    # -- config.cnf and the reloads --------------------------------------------------------
     def edit_config(self, edit: Callable[[str], str]) -> str:
         path = self.config_file
         try:
@@ -230,42 +207,14 @@ class ModelOps:
         entries = ct.models(self.config_file.read_text())
         if self.serving.reload(entries):
             reached("reload TF Serving: HandleReloadConfigRequest answered")
-            return f"HandleReloadConfigRequest: serving {', '.join(e.name for e in entries)}"
+            served = ", ".join(e.name for e in entries) or "no model"
+            return f"HandleReloadConfigRequest: serving {served}"
         if self.restart is not None:
             self.restart()
             return "restarted TensorFlow Serving (it has no HandleReloadConfigRequest)"
         from steps.models.restart import restart_server
 
         return restart_server(self.session)
-
-    def register(self, rec: jn.ModelRecord, name: str) -> None:
-        with self.phase(rec, "HANA model row") as ph:
-            there = bool(self.count(hs.COUNT_ROW, name, "RemoteSource"))
-            if there:
-                ph.said = f"{hs.CONFIG_TABLE} has {name} already"
-            else:
-                self.run_sql([hs.register(name)])
-                ph.said = f"{name} -> RemoteSource TensorFlow in {hs.CONFIG_TABLE}"
-                ph.changed = True
-        with self.phase(rec, "UpdateModelConfiguration") as ph:
-            # After a kill or a failure the row may be there but never loaded: reload then.
-            if there and self.settled and self.destinations().get(name) == "OK":
-                ph.said = f"EML has {name} loaded already"
-            else:
-                ph.said, ph.changed = self.reload_eml(), True
-        with self.phase(rec, "EML_CHECKDESTINATION_PROC") as ph:
-            listed = self.destinations()
-            if listed.get(name) != "OK":
-                raise ModelError(
-                    f"EML_CHECKDESTINATION_PROC does not list {name} as OK "
-                    f"({listed.get(name, 'missing')}); check the remote source and TF Serving"
-                )
-            ph.said = f"lists {name}: OK"
-
-    def destinations(self) -> dict[str, str]:
-        """{model: status} as EML_CHECKDESTINATION_PROC lists its loaded configuration."""
-        rows = self.run_sql(hs.CHECK_DESTINATION)[-1]
-        return {str(r[0]): str(r[1]) for r in rows}
 
     def reload_eml(self) -> str:
         rows = self.run_sql(hs.RELOAD)[-1]
@@ -276,36 +225,3 @@ class ModelOps:
                 "TF Serving answers (emlsetup check --step 6)"
             )
         return "Status 0 OK"
-
-    def wrapper(
-        self,
-        name: str,
-        sig: Signature,
-        inputs: list[tuple[str, str]],
-        outputs: list[tuple[str, str]],
-    ) -> str:
-        obj = hs.Objects(name)
-        if self.count(hs.COUNT_PROCEDURE, hs.SCHEMA, obj.procedure):
-            return f"{hs.SCHEMA}.{obj.procedure} exists already"
-        for table, cols in obj.types(inputs, outputs):
-            if not self.count(hs.COUNT_OBJECT, hs.SCHEMA, table):
-                self.run_sql([f"CREATE TYPE {hs.SCHEMA}.{table} AS TABLE ({cols})"])
-        for table, cols in obj.tables(inputs, outputs):
-            if not self.count(hs.COUNT_OBJECT, hs.SCHEMA, table):
-                self.run_sql([f"CREATE COLUMN TABLE {hs.SCHEMA}.{table} ({cols})"])
-        self.run_sql(
-            [
-                f"TRUNCATE TABLE {hs.SCHEMA}.{obj.signature_table}",
-                *obj.signature_rows(),
-                *obj.param_rows(sig.name),
-            ]
-        )
-        self.run_sql([obj.create_wrapper()])
-        return f"{hs.SCHEMA}.{obj.procedure}(params, input, output) created"
-
-
-def _shape(sig: Signature) -> str:
-    def side(tensors: tuple[Any, ...]) -> str:
-        return ", ".join(f"{t.alias} {t.dtype} {t.shape_text}" for t in tensors)
-
-    return f"in: {side(sig.inputs)}; out: {side(sig.outputs)}"

@@ -10,6 +10,7 @@ the next run. The checkpoints are where the kill test stops the wizard.
 
 from __future__ import annotations
 
+import errno
 import filecmp
 import os
 import shutil
@@ -34,22 +35,68 @@ def partial_name(dest: Path) -> Path:
     return dest.with_name(f".{dest.name}.emlsetup-new")
 
 
+class CopyError(Exception):
+    """The copy could not be made (a full disk, a folder the admin cannot write): what,
+    where, and how much it needed. The partial copy is removed, giving its space back."""
+
+    def __init__(self, source: Path, dest: Path, exc: OSError, needed: int) -> None:
+        self.source, self.dest, self.needed = source, dest, needed
+        self.strerror = exc.strerror or str(exc)
+        self.full = exc.errno in (errno.ENOSPC, errno.EDQUOT)
+        super().__init__(self.sentence(str(dest)))
+
+    def sentence(self, shown: str) -> str:
+        """``shown``: how the admin names ``dest`` (the path on the server, not under --root)."""
+        free = files.free_bytes(self.dest.parent)
+        room = f", {files.size_text(free)} free there" if free is not None else ""
+        fix = "free some space there" if self.full else "make that folder writable"
+        return (
+            f"cannot copy the model to {shown} ({self.strerror}): it needs "
+            f"{files.size_text(self.needed)} ({self.needed} bytes){room}; {fix}, then run the "
+            "same command again"
+        )
+
+
+class _Failed(Exception):
+    """An OSError while copying one file: carried past copytree, which would otherwise
+    collect it and go on copying the other files into a full disk."""
+
+    def __init__(self, exc: OSError) -> None:
+        self.exc = exc
+
+
+def tree_size(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
 def copy_version(source: Path, dest: Path, owner: Any) -> None:
     """``source`` as ``dest`` (which does not exist), owned by ``owner``."""
-    files.ensure_dir(dest.parent, owner)
     tmp = partial_name(dest)
-    if tmp.exists():
-        shutil.rmtree(tmp)  # a copy cut short by a kill
-        reached("copy: the partial copy of an earlier run removed")
-    shutil.copytree(source, tmp, copy_function=lambda s, d: _copy_file(s, d, tmp))
-    for path in [tmp, *tmp.rglob("*")]:
-        files.chown_to(path, owner)
+    try:
+        files.ensure_dir(dest.parent, owner)
+        if tmp.exists():
+            shutil.rmtree(tmp)  # a copy cut short by a kill
+            reached("copy: the partial copy of an earlier run removed")
+        shutil.copytree(source, tmp, copy_function=lambda s, d: _copy_file(s, d, tmp))
+        for path in [tmp, *tmp.rglob("*")]:
+            files.chown_to(path, owner)
+    except (OSError, _Failed) as exc:
+        error = exc.exc if isinstance(exc, _Failed) else exc
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise CopyError(source, dest, error, tree_size(source)) from None
     reached("copy: every file copied and owned by the admin")
     os.replace(tmp, dest)
     reached("copy: renamed into place")
 
 
 def _copy_file(src: str, dst: str, top: Path) -> None:
+    try:
+        _copy_halves(src, dst, top)
+    except OSError as exc:
+        raise _Failed(exc) from None
+
+
+def _copy_halves(src: str, dst: str, top: Path) -> None:
     shown = Path(dst).relative_to(top)
     half = os.path.getsize(src) // 2
     with open(src, "rb") as fin, open(dst, "wb") as fout:

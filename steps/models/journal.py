@@ -34,9 +34,13 @@ class ModelRecord(BaseModel):
     model: str
     version: int | None = None
     source: str = ""
+    signature: str = ""  # the one --signature chose ("" when the model's default)
+    # What this command changed, recorded before each change: a failed add undoes them
+    # (steps/models/rollback.py); "copy:PATH", "config", "row", "wrapper".
+    undo: list[str] = Field(default_factory=list)
     started: datetime = Field(default_factory=_now)
     finished: datetime | None = None
-    status: str = "running"  # running, done, failed
+    status: str = "running"  # running, done, failed, abandoned, rolled back
     phases: list[Phase] = Field(default_factory=list)
     result: str = ""
 
@@ -104,7 +108,16 @@ def markdown(journal: Journal) -> list[str]:
 
 def smoke_prediction(folder: Path) -> str:
     """The validation screen's line: the last `model test` answer, or how to get one."""
-    tests = [r for r in load(folder).records if r.command == "test"]
+    records = load(folder).records
+    tests = [
+        r
+        for i, r in enumerate(records)
+        if r.command == "test"
+        and not any(  # a test of a model removed since is no smoke prediction of today's
+            x.command == "remove" and x.model == r.model and x.status == "done"
+            for x in records[i + 1 :]
+        )
+    ]
     if not tests:
         return (
             "Smoke prediction: none yet (emlsetup model add half_plus_two, then "

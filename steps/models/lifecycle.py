@@ -2,69 +2,91 @@
 
 from __future__ import annotations
 
+import os
+import re
+from datetime import datetime, timezone
 from typing import Any
 
+from steps.core import files
 from steps.models import config_text as ct
 from steps.models import hana_sql as hs
+from steps.models import inputs as ins
 from steps.models import journal as jn
-from steps.models.commands import ModelError, ModelOps
+from steps.models import wrapper
+from steps.models.commands import ModelOps
+from steps.models.errors import ModelError
+from steps.models.precheck import case_twin
 
 
-def smoke_input(columns: list[tuple[str, Any]]) -> list[str]:
-    """One row for the input table: 1.0 for numbers, 'a' for strings."""
-    return ["'a'" if "CHAR" in str(sql) else "1.0" for _, sql in columns]
+def input_tables(ops: ModelOps, obj: hs.Objects, have: wrapper.Existing) -> list[str]:
+    """The wrapper's input tables, 1..n, as the catalogue holds them."""
+    found = {
+        int(m.group(1))
+        for n, is_type in have.objects.items()
+        if not is_type and (m := re.fullmatch(rf"{re.escape(obj.stem)}_INPUT_(\d+)", n))
+    }
+    return obj.input_tables(max(found)) if found and found == set(range(1, max(found) + 1)) else []
 
 
-def test(ops: ModelOps, name: str) -> jn.ModelRecord:
-    """One row from SQL through EML to TF Serving and back; the answer in the record."""
-    rec = ops.record("test", name)
+def called(ops: ModelOps, name: str) -> tuple[hs.Objects, wrapper.Existing, list[str]]:
+    """The model's objects as `model test` and `model sql` need them, or the sentence."""
     obj = hs.Objects(name)
-    with ops.phase(rec, "PREDICT wrapper") as ph:
-        if not ops.count(hs.COUNT_PROCEDURE, hs.SCHEMA, obj.procedure):
-            raise ModelError(
-                f"{hs.SCHEMA}.{obj.procedure} does not exist: run `emlsetup model add {name} "
-                "PATH` first"
-            )
-        ph.said = f"{hs.SCHEMA}.{obj.procedure} exists"
-    with ops.phase(rec, "predict") as ph:
-        cols = ops._sql().query(
-            "ml_user",
-            'SELECT COLUMN_NAME, DATA_TYPE_NAME FROM "SYS"."TABLE_COLUMNS" WHERE '
-            "SCHEMA_NAME = ? AND TABLE_NAME = ?",
-            (hs.SCHEMA, obj.input_table),
+    have = wrapper.existing(ops, obj)
+    twin = case_twin(ops, name)
+    if have.procedure and have.owner not in ("", name):
+        raise ModelError(
+            f"{hs.SCHEMA}.{obj.procedure} belongs to model {have.owner}, not {name} (the "
+            "names differ in case only)"
         )
-        values = smoke_input([(str(c), str(t)) for c, t in cols])
-        given = ", ".join(values)
-        rows = ops.run_sql(
-            [
-                f"TRUNCATE TABLE {hs.SCHEMA}.{obj.input_table}",
-                f"INSERT INTO {hs.SCHEMA}.{obj.input_table} VALUES ({given})",
-                f"TRUNCATE TABLE {hs.SCHEMA}.{obj.output_table}",
-                obj.call(),
-                f"SELECT * FROM {hs.SCHEMA}.{obj.output_table}",
-            ]
-        )[-1]
-        if not rows:
-            raise ModelError(f"{obj.procedure} gave no rows; see tensorflow_model_server.log")
-        answer = ", ".join(_show(v) for v in rows[0])
-        ph.said = f"HANA asked TensorFlow and got {answer} for {', '.join(map(_show, values))}"
+    if not have.procedure:
+        hint = f" ({twin} differs in case only)" if twin else ""
+        raise ModelError(
+            f"{hs.SCHEMA}.{obj.procedure} does not exist{hint}: run `emlsetup model add {name} "
+            "PATH` first"
+        )
+    tables = input_tables(ops, obj, have)
+    if not tables:
+        raise ModelError(
+            f"{hs.SCHEMA}.{obj.procedure} was made by an older emlsetup (one input table): run "
+            f"`emlsetup model add {name} PATH` again, which makes it anew"
+        )
+    return obj, have, tables
+
+
+def test(ops: ModelOps, name: str, given: list[tuple[str, str]] | None = None) -> jn.ModelRecord:
+    """Rows from SQL through EML to TF Serving and back; the answer in the record."""
+    rec = ops.record("test", name)
+    with ops.phase(rec, "PREDICT wrapper") as ph:
+        obj, have, tables = called(ops, name)
+        deadline = ops.query(
+            f'SELECT "Value" FROM {hs.SCHEMA}.{obj.params_table} WHERE "Parameter" = ?',
+            "Deadline",
+        )
+        if not deadline or str(deadline[0][0]) != str(ops.deadline_ms):
+            signature = have.model_value.partition("%")[2] or "serving_default"
+            ops.run_sql(obj.param_rows(signature, ops.deadline_ms))
+        inputs = f"{len(tables)} input{'' if len(tables) == 1 else 's'}"
+        ph.said = f"{hs.SCHEMA}.{obj.procedure} exists ({have.model_value}, {inputs})"
+    with ops.phase(rec, "predict") as ph:
+        columns = [wrapper.columns_of(ops, t) for t in tables]
+        literal_rows, shown = ins.rows(columns, given or [])
+        result = wrapper.call(ops, obj, len(tables), literal_rows)
+        if len(result) != len(shown):
+            raise ModelError(
+                f"{obj.procedure} gave {len(result)} rows for {len(shown)}; see "
+                "tensorflow_model_server.log"
+            )
+        out = [c for c, _ in wrapper.columns_of(ops, obj.output_table)]
+        ph.said = ins.answer(out, result, shown)
     ops.finish(rec, ph.said)
     return rec
 
 
-def _show(value: Any) -> str:
-    text = str(value).strip("'")
-    try:
-        return f"{float(text):g}"
-    except ValueError:
-        return text
-
-
 def listing(ops: ModelOps) -> list[dict[str, Any]]:
-    """Every model config.cnf serves, what HANA knows of it, and the last test's answer."""
-    entries = ct.models(ops.config_file.read_text()) if ops.config_file.exists() else []
+    """Every model config.cnf serves, what HANA knows of it, and the last test's answer
+    since it was last added (a test from before a `model remove` is not this model's)."""
     out = []
-    for e in entries:
+    for e in ops.entries():
         row: dict[str, Any] = {"model": e.name, "base_path": e.base_path}
         folder = ops.local(e.base_path)
         row["versions"] = (
@@ -76,28 +98,44 @@ def listing(ops: ModelOps) -> list[dict[str, Any]]:
             obj = hs.Objects(e.name) if hs.check_name(e.name) is None else None
             row["hana_row"] = bool(ops.count(hs.COUNT_ROW, e.name, "RemoteSource"))
             row["wrapper"] = bool(obj and ops.count(hs.COUNT_PROCEDURE, hs.SCHEMA, obj.procedure))
-        tests = [r for r in ops.journal.records if r.command == "test" and r.model == e.name]
+        records = [r for r in ops.journal.records if r.model == e.name]
+        removed = max(
+            (i for i, r in enumerate(records) if r.command == "remove" and r.status == "done"),
+            default=-1,
+        )
+        tests = [r for r in records[removed + 1 :] if r.command == "test"]
         row["last_test"] = tests[-1].result if tests else ""
         out.append(row)
     return out
 
 
 def remove(ops: ModelOps, name: str) -> jn.ModelRecord:
-    """Out of HANA (wrapper, its tables and types, the row, EML reload) and out of TF
-    Serving (config.cnf, reload). The model's files stay in the export folder."""
+    """Out of HANA (wrapper, its tables and types, the row, EML reload), out of TF Serving
+    (config.cnf, reload), and its folder moved aside to {export}/.removed/, so that the
+    same version can be added again and nothing of the admin's is deleted."""
     rec = ops.record("remove", name)
     obj = hs.Objects(name)
+    folder = ops.local(f"{ops.export}/{name}")
+    with ops.phase(rec, "check") as ph:
+        have = wrapper.existing(ops, obj)
+        row = bool(ops.count(hs.COUNT_ROW, name, "RemoteSource"))
+        listed = [e.name for e in ops.entries()]
+        ours = have.owner in ("", name) and bool(have.procedure or have.objects)
+        if not (name in listed or row or ours or folder.exists()):
+            twin = case_twin(ops, name)
+            raise ModelError(
+                f"there is no model {name}: config.cnf lists {', '.join(listed) or 'none'}"
+                + (f" ({twin} differs in case only)" if twin else "")
+                + "; nothing was removed"
+            )
+        ph.said = f"{name}: {'in config.cnf' if name in listed else 'not in config.cnf'}"
     with ops.phase(rec, "PREDICT wrapper") as ph:
-        if ops.count(hs.COUNT_PROCEDURE, hs.SCHEMA, obj.procedure):
-            ops.run_sql([obj.drop_wrapper()])
-            ph.said = f"{hs.SCHEMA}.{obj.procedure} dropped"
-        else:
-            ph.said = "no wrapper"
-        kinds = [(t, "TABLE") for t, _ in obj.tables([], [])]
-        kinds += [(t, "TYPE") for t, _ in obj.types([], [])]
-        for table, kind in kinds:
-            if ops.count(hs.COUNT_OBJECT, hs.SCHEMA, table):
-                ops.run_sql([f"DROP {kind} {hs.SCHEMA}.{table}"])
+        gone = wrapper.drop(ops, obj, have) if ours else 0
+        ph.said = (
+            f"{hs.SCHEMA}.{obj.procedure} and {gone} tables and types dropped"
+            if ours
+            else ("no wrapper of its own")
+        )
     with ops.phase(rec, "HANA model row") as ph:
         if ops.count(hs.COUNT_ROW, name, "RemoteSource"):
             ops.run_sql([hs.unregister(name)])
@@ -110,5 +148,23 @@ def remove(ops: ModelOps, name: str) -> jn.ModelRecord:
         ph.said = ops.edit_config(lambda text: ct.remove_model(text, name))
     with ops.phase(rec, "reload TF Serving") as ph:
         ph.said = ops.reload()
-    ops.finish(rec, f"{name} is no longer served; its files stay in {ops.export}/{name}")
+    with ops.phase(rec, "files") as ph:
+        ph.said = move_aside(ops, name)
+    ops.finish(rec, f"{name} is no longer served; {ph.said}")
     return rec
+
+
+def move_aside(ops: ModelOps, name: str) -> str:
+    folder = ops.local(f"{ops.export}/{name}")
+    if not folder.exists():
+        return f"no folder {ops.shown(folder)}"
+    aside = ops.local(f"{ops.export}/.removed")
+    files.ensure_dir(aside, ops.admin())
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    dest = aside / f"{name}-{stamp}"
+    n = 1
+    while dest.exists():
+        n += 1
+        dest = aside / f"{name}-{stamp}-{n}"
+    os.rename(folder, dest)
+    return f"its files moved to {ops.shown(dest)} (delete them when you no longer need them)"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
 import signal
 import time
 from pathlib import Path
@@ -18,10 +19,13 @@ from pathlib import Path
 from steps.core.follow import alive
 from steps.core.model import StartDaemon
 from steps.core.session import Session
-from steps.core.state import CommandRecord
+from steps.core.state import CommandRecord, RunState
 from steps.models.checkpoints import reached
+from steps.models.errors import ModelError
+from steps.step6_start_serving import STEP as STEP6
 
 STOP_TIMEOUT_S = 20.0
+DAEMON = next(a for a in STEP6.actions if isinstance(a, StartDaemon))
 _LISTEN = "0A"  # TCP_LISTEN in /proc/net/tcp's st column
 
 
@@ -77,8 +81,6 @@ def _running(pid: int) -> bool:
 
 
 def _stop(pid: int, group: bool) -> None:
-    from steps.models.commands import ModelError
-
     with contextlib.suppress(ProcessLookupError, PermissionError):
         if group:
             os.killpg(pid, signal.SIGTERM)  # its own session: sudo and the server go together
@@ -95,41 +97,55 @@ def _stop(pid: int, group: bool) -> None:
         )
 
 
-def restart_server(session: Session) -> str:
-    """Stop the server step 6 started (its pid in the run state, or the one on the port
-    when that pid is gone), start it again the same way, record the new pid; says what it
-    did. A server emlsetup never started is a sentence."""
-    from steps.models.commands import ModelError
-
+def _started(session: Session) -> tuple[RunState, list[CommandRecord], list[str], Path]:
+    """Step 6's server as the run state recorded it: (state, its command records, argv,
+    log). The recorded command line is the route's (built binary, apt or container), so
+    the restart needs no plan."""
     state = session.store.load()
-    plan = session.plan()
-    step = next(s for s in plan.steps if s.number == 6)
-    action = next(a for a in step.actions if isinstance(a, StartDaemon))
-    records = state.step(6).action(action.id).commands if state is not None else []
+    records: list[CommandRecord] = []
+    if state is not None:
+        with contextlib.suppress(StopIteration):
+            records = state.step(6).action(DAEMON.id).commands
     if state is None or not records:
         raise ModelError(
             "this TensorFlow Serving has no HandleReloadConfigRequest and emlsetup did not "
             "start it: restart tensorflow_model_server yourself, then run the command again"
         )
-    serving = session.settings.serving
+    last = records[-1]
+    export = session.settings.expand(session.settings.serving.export_dir)
+    log = Path(last.log_file or session.host.path(f"{export}/tensorflow_model_server.log"))
+    return state, records, shlex.split(last.display), log
+
+
+def restart_server(session: Session) -> str:
+    """Stop the server step 6 started (its pid in the run state, or the one on the port
+    when that pid is gone), start it again the same way, record the new pid; says what it
+    did. A server emlsetup never started is a sentence."""
+    state, records, argv, log = _started(session)
+    settings = session.settings
+    serving = settings.serving
     pid = next((r.pid for r in reversed(records) if r.pid), None)
     said = "restarted TensorFlow Serving (it has no HandleReloadConfigRequest)"
     other = listening_pid(int(serving.port))
-    if pid is not None and runs(pid, action.argv[0]):
+    if pid is not None and runs(pid, argv[0]):
         _stop(pid, group=True)
-    elif other is not None and runs(other, action.argv[0]):
+    elif other is not None and runs(other, argv[0]):
         _stop(other, group=False)  # started by a restart that was cut short
     else:
         said = "started TensorFlow Serving again (it was not running)"
     reached("restart: no server runs")
     runner = session.runner(state.run_id)
-    log = session.host.path(action.log_file)
-    new = runner.start_detached(action.argv, action.run_as, log, step.path_extra)
+    places = {
+        "{venv}": settings.expand(serving.venv),
+        "{checkout}": settings.expand(serving.checkout),
+    }
+    path_extra = [_fill(p, places) for p in STEP6.path_extra]
+    new = runner.start_detached(argv, DAEMON.run_as, log, path_extra)
     reached("restart: the new server started, its pid not saved")
     records.append(
         CommandRecord(
-            display=" ".join(action.argv),
-            user=runner.identity.name(action.run_as),
+            display=shlex.join(argv),
+            user=runner.identity.name(DAEMON.run_as),
             pid=new,
             log_file=str(log),
         )
@@ -138,7 +154,7 @@ def restart_server(session: Session) -> str:
     reached("restart: the new server's pid saved")
     from checks.tf_serving import Verdict, ask
 
-    deadline = time.monotonic() + action.ready_timeout_s
+    deadline = time.monotonic() + DAEMON.ready_timeout_s
     answer = None
     while time.monotonic() < deadline and alive(new):
         answer = ask(serving.host, serving.port, [], timeout=1.0)
@@ -150,5 +166,11 @@ def restart_server(session: Session) -> str:
     said = answer.measured if answer else "it stopped at once"
     raise ModelError(
         f"tensorflow_model_server did not come back after the restart ({said}); see "
-        f"{action.log_file}"
+        f"{session.host.unmap(log)}"
     )
+
+
+def _fill(text: str, places: dict[str, str]) -> str:
+    for key, value in places.items():
+        text = text.replace(key, value)
+    return text

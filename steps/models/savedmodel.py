@@ -3,23 +3,30 @@
 Layout (https://www.tensorflow.org/guide/saved_model, "The SavedModel format on disk"):
 ``saved_model.pb`` (or ``saved_model.pbtxt``) and a ``variables/`` folder; TensorFlow
 Serving loads a model from ``{base_path}/{version}/`` with a numeric version folder
-(https://www.tensorflow.org/tfx/serving/serving_config). Messages read here, from
-tensorflow/core/protobuf/{saved_model,meta_graph}.proto and tensor_shape.proto:
-SavedModel {2: repeated MetaGraphDef}; MetaGraphDef {1: MetaInfoDef {4: repeated tags},
-5: map<string, SignatureDef>}; SignatureDef {1: inputs, 2: outputs (map<string,
-TensorInfo>), 3: method_name}; TensorInfo {1: name, 2: dtype, 3: TensorShapeProto {2:
-repeated Dim {1: size}, 3: unknown_rank}}.
+(https://www.tensorflow.org/tfx/serving/serving_config). The file is a SavedModel message
+(:mod:`steps.models.tf_proto`, parsed by protobuf): the ``serve`` meta graph's signatures,
+its MetaInfoDef's ``tensorflow_version``, and whether ``tf.saved_model.save`` wrote it (a
+TF2 SavedModel has an ``object_graph_def``; TF1's SavedModelBuilder writes none).
+
+TF2 adds the signature ``__saved_model_init_op`` (tensorflow/python/saved_model/
+signature_constants.py, INIT_OP_SIGNATURE_KEY): it runs the model's initialisers, no
+inputs, not a callable signature, so it is not one here. Tensors are listed by alias in
+byte order: SAP's Iris tutorial (sap-tutorials mlb-hxe-tensorflow-iris, step 6) notes that
+TF Serving gives the signature "using the alphabetical order from the tensor names", and
+EML's table parameters follow that order.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from steps.models import protowire as pw
+from steps.models import tf_proto as tp
 
 SERVE_TAG = "serve"
 DEFAULT_SIGNATURE = "serving_default"
+INIT_OP_SIGNATURE = "__saved_model_init_op"
 
 # tensorflow/core/framework/types.proto
 DTYPES = {
@@ -37,9 +44,12 @@ DTYPES = {
     17: "DT_UINT16",
     18: "DT_COMPLEX128",
     19: "DT_HALF",
+    20: "DT_RESOURCE",
+    21: "DT_VARIANT",
     22: "DT_UINT32",
     23: "DT_UINT64",
 }
+DTYPE_NUMBERS = {v: k for k, v in DTYPES.items()}
 
 
 class SavedModelError(ValueError):
@@ -65,6 +75,13 @@ class Signature:
     outputs: tuple[Tensor, ...] = field(default_factory=tuple)
 
 
+@dataclass(frozen=True)
+class SavedModelInfo:
+    signatures: dict[str, Signature]
+    tensorflow_version: str  # MetaInfoDef.tensorflow_version, "" when the file has none
+    tf2: bool  # written by tf.saved_model.save (an object graph, functions)
+
+
 def layout_problem(folder: Path) -> str | None:
     """None when ``folder`` looks like a SavedModel, else the sentence saying what is missing."""
     if not folder.exists():
@@ -88,7 +105,7 @@ def layout_problem(folder: Path) -> str | None:
             f"{folder} has no saved_model.pb: it is not a TensorFlow SavedModel (export one "
             "with tf.saved_model.save or SavedModelBuilder)"
         )
-    if not (folder / "variables").is_dir():
+    if not (folder / "variables").is_dir() and _restores_variables(folder / "saved_model.pb"):
         return (
             f"{folder} has saved_model.pb but no variables/ folder: copy the whole export "
             "folder, variables/ included"
@@ -96,85 +113,91 @@ def layout_problem(folder: Path) -> str | None:
     return None
 
 
-def read_signatures(folder: Path) -> dict[str, Signature]:
-    """The signatures of the ``serve`` meta graph of ``folder/saved_model.pb``."""
+def _restores_variables(pb: Path) -> bool:
+    """Whether TF Serving's loader would restore variables for this model: its serve graph
+    names a restore op (SaverDef.restore_op_name). A graph without variables has none, and
+    its variables/ folder is empty (SavedModelBuilder) or gone (git keeps no empty folder):
+    the loader then restores nothing and serves it (tensorflow/cc/saved_model/loader.cc,
+    RunRestore). A file protobuf cannot read is read_savedmodel's to say."""
+    try:
+        graph = serve_graph(tp.parse("SavedModel", pb.read_bytes()))
+    except (OSError, tp.DecodeError, SavedModelError):
+        return False
+    return bool(graph.saver_def.restore_op_name)
+
+
+def read_savedmodel(folder: Path) -> SavedModelInfo:
+    """What ``folder/saved_model.pb`` says of its ``serve`` meta graph."""
     pb = folder / "saved_model.pb"
     try:
         data = pb.read_bytes()
     except OSError as exc:
         raise SavedModelError(f"{pb}: cannot read it ({exc.strerror})") from None
     try:
-        return parse_signatures(data)
-    except pw.WireError as exc:
-        raise SavedModelError(f"{pb} is not a SavedModel protocol buffer ({exc})") from None
+        return parse_savedmodel(data)
+    except tp.DecodeError:
+        raise SavedModelError(
+            f"{pb} is not a SavedModel protocol buffer (protobuf cannot parse it): export "
+            "the model again, or copy the file again if it was cut short"
+        ) from None
 
 
-def parse_signatures(data: bytes) -> dict[str, Signature]:
-    graphs = pw.messages(data, 2)
-    if not graphs:
+def read_signatures(folder: Path) -> dict[str, Signature]:
+    return read_savedmodel(folder).signatures
+
+
+def serve_graph(saved_model: Any) -> Any:
+    """The ``serve`` MetaGraphDef of a parsed SavedModel message."""
+    if not saved_model.meta_graphs:
         raise SavedModelError("the SavedModel has no meta graph")
-    chosen = next((g for g in graphs if SERVE_TAG in _tags(g)), None)
+    chosen = next((g for g in saved_model.meta_graphs if SERVE_TAG in g.meta_info_def.tags), None)
     if chosen is None:
         raise SavedModelError(
             f"the SavedModel has no meta graph tagged '{SERVE_TAG}', which TensorFlow Serving "
             "loads; export it with tags=['serve']"
         )
-    return _signatures(chosen, 5)
+    return chosen
 
 
-def parse_signature_map(data: bytes) -> dict[str, Signature]:
-    """A SignatureDefMap {1: map<string, SignatureDef>}, as GetModelMetadata sends it."""
-    return _signatures(data, 1)
-
-
-def signature_map_bytes(data: bytes) -> bytes:
-    """The serve graph's signatures of a saved_model.pb as a SignatureDefMap message: the
-    map entries are the same bytes, field 5 of MetaGraphDef becomes field 1."""
-    graphs = [g for g in pw.messages(data, 2) if SERVE_TAG in _tags(g)]
-    out = b""
-    for entry in pw.messages(graphs[0], 5) if graphs else []:
-        out += b"\x0a" + _varint(len(entry)) + entry
-    return out
-
-
-def _varint(n: int) -> bytes:
-    out = b""
-    while True:
-        low, n = n & 0x7F, n >> 7
-        out += bytes([low | (0x80 if n else 0)])
-        if not n:
-            return out
-
-
-def _signatures(message: bytes, number: int) -> dict[str, Signature]:
-    out = {}
-    for name, sig in pw.string_map(message, number).items():
-        out[name] = Signature(
-            name=name,
-            method=pw.text(sig, 3),
-            inputs=_tensors(sig, 1),
-            outputs=_tensors(sig, 2),
-        )
-    return out
-
-
-def _tags(meta_graph: bytes) -> list[str]:
-    info = (pw.messages(meta_graph, 1) or [b""])[-1]
-    return [t.decode() for t in pw.messages(info, 4)]
-
-
-def _tensors(signature: bytes, number: int) -> tuple[Tensor, ...]:
-    return tuple(
-        _tensor(alias, info) for alias, info in sorted(pw.string_map(signature, number).items())
+def parse_savedmodel(data: bytes) -> SavedModelInfo:
+    graph = serve_graph(tp.parse("SavedModel", data))
+    return SavedModelInfo(
+        signatures=signatures_of(graph.signature_def),
+        tensorflow_version=graph.meta_info_def.tensorflow_version,
+        tf2=graph.HasField("object_graph_def"),
     )
 
 
-def _tensor(alias: str, info: bytes) -> Tensor:
-    code = pw.scalar(info, 2)
-    shapes = pw.messages(info, 3)
+def parse_signatures(data: bytes) -> dict[str, Signature]:
+    return parse_savedmodel(data).signatures
+
+
+def parse_signature_map(data: bytes) -> dict[str, Signature]:
+    """A SignatureDefMap, as GetModelMetadata sends it; DecodeError when it is not one."""
+    return signatures_of(tp.parse("SignatureDefMap", data).signature_def)
+
+
+def signatures_of(signature_defs: Any) -> dict[str, Signature]:
+    return {
+        name: Signature(
+            name=name,
+            method=sig.method_name,
+            inputs=_tensors(sig.inputs),
+            outputs=_tensors(sig.outputs),
+        )
+        for name, sig in sorted(signature_defs.items())
+        if name != INIT_OP_SIGNATURE
+    }
+
+
+def _tensors(infos: Any) -> tuple[Tensor, ...]:
+    return tuple(_tensor(alias, infos[alias]) for alias in sorted(infos, key=str.encode))
+
+
+def _tensor(alias: str, info: Any) -> Tensor:
     shape: tuple[int, ...] | None
-    if not shapes or pw.scalar(shapes[-1], 3):
+    if not info.HasField("tensor_shape") or info.tensor_shape.unknown_rank:
         shape = None
     else:
-        shape = tuple(pw.signed64(pw.scalar(d, 1)) for d in pw.messages(shapes[-1], 2))
-    return Tensor(alias, DTYPES.get(code, f"DT_{code}"), shape)
+        shape = tuple(d.size for d in info.tensor_shape.dim)
+    return Tensor(alias, DTYPES.get(info.dtype, f"DT_{info.dtype}"), shape)

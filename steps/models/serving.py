@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from steps.models import protowire as pw
+from steps.models import tf_proto as tp
 from steps.models.checkpoints import reached
 from steps.models.config_text import ModelEntry
 from steps.models.savedmodel import Signature, parse_signature_map
@@ -140,5 +140,7 @@ class ServingClient:
             raise ServingError(f"TensorFlow Serving gave no signature_def for {name}")
         try:
             return parse_signature_map(packed.value)
-        except pw.WireError as exc:
-            raise ServingError(f"the signature of {name} is unreadable: {exc}") from None
+        except tp.DecodeError:
+            raise ServingError(
+                f"TensorFlow Serving sent a signature of {name} that protobuf cannot parse"
+            ) from None

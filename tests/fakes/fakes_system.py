@@ -109,26 +109,70 @@ def env_tool(argv: list[str]) -> int:
     return _exec(["env", *argv], dict(os.environ))
 
 
+def _login_defs() -> dict[str, int]:
+    """The numeric settings of the target's /etc/login.defs (KEY VALUE lines, # comments)."""
+    path = local("/etc/login.defs")
+    values: dict[str, int] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            words = line.split("#", 1)[0].split()
+            if len(words) == 2 and words[1].isdigit():
+                values[words[0]] = int(words[1])
+    return values
+
+
+def new_uid(used: set[int], system: bool) -> int | None:
+    """The uid useradd hands out, as shadow-utils' find_new_uid() chooses it
+    (github.com/shadow-maint/shadow, libmisc/find_new_uid.c): a user gets one more than the
+    highest uid in use within [UID_MIN, UID_MAX] (login.defs; defaults 1000 and 60000), or
+    UID_MIN when none is, and the lowest free one in the range when that is past UID_MAX; a
+    system user (-r) gets the highest free uid in [SYS_UID_MIN, SYS_UID_MAX] (defaults 101 and
+    UID_MIN - 1), counting down. None: no uid left ("Can't get unique UID"). uid 0 is never
+    in either range: useradd never makes a second root account."""
+    defs = _login_defs()
+    uid_min = defs.get("UID_MIN", 1000)
+    if system:
+        low, high = defs.get("SYS_UID_MIN", 101), defs.get("SYS_UID_MAX", uid_min - 1)
+        return next((u for u in range(high, low - 1, -1) if u not in used), None)
+    low, high = uid_min, defs.get("UID_MAX", 60000)
+    above = [u for u in used if low <= u <= high]
+    candidate = max(above) + 1 if above else low
+    if candidate <= high:
+        return candidate
+    return next((u for u in range(low, high + 1) if u not in used), None)
+
+
 def useradd(argv: list[str]) -> int:
-    home, make_home, i = None, False, 0
+    home, make_home, system, i = None, False, False, 0
     while i < len(argv) - 1:
         if argv[i] == "-d":
             home = argv[i + 1]
             i += 1
         elif argv[i] == "-m":
             make_home = True
+        elif argv[i] in ("-r", "--system"):
+            system = True
         elif argv[i] == "-c":
             i += 1
         i += 1
     name = argv[-1]
     passwd = local("/etc/passwd")
-    if any(line.split(":")[0] == name for line in passwd.read_text().splitlines()):
+    entries = [line.split(":") for line in passwd.read_text().splitlines() if line.strip()]
+    if any(f[0] == name for f in entries):
         err(f"useradd: user '{name}' already exists")
         return 9
     home = home or f"/home/{name}"
-    # The sandbox cannot give files to another uid: the new user gets the tester's, so
-    # "owned by the user" is still checkable.
-    uid, gid = os.getuid(), os.getgid()
+    if os.geteuid() == 0:
+        used = {int(f[2]) for f in entries if len(f) > 2 and f[2].isdigit()}
+        uid = new_uid(used, system)
+        if uid is None:
+            err("useradd: can't get unique UID (no more available UIDs)")
+            return 4
+        gid = uid  # USERGROUPS_ENAB: a group of the user's own, with the same number
+    else:
+        # A tester who is not root cannot give files away: the new user gets the tester's
+        # uid (never 0 here), so "owned by the user" is still checkable.
+        uid, gid = os.getuid(), os.getgid()
     with passwd.open("a") as fh:
         fh.write(f"{name}:x:{uid}:{gid}:TensorFlow Administrator:{home}:/bin/bash\n")
     with local("/etc/shadow").open("a") as fh:
@@ -138,6 +182,9 @@ def useradd(argv: list[str]) -> int:
         if skel.is_dir():
             shutil.copytree(skel, dest, dirs_exist_ok=True)
         dest.mkdir(parents=True, exist_ok=True)
+        if os.geteuid() == 0:  # useradd -m gives the new home and its files to the user
+            for path in [dest, *dest.rglob("*")]:
+                os.lchown(path, uid, gid)
     return 0
 
 

@@ -9,19 +9,21 @@ Behaves as TensorFlow Serving 1.8.0 does (tensorflow/serving, tag 1.8.0):
   model NAME"; a version it does not have -> NOT_FOUND "Could not find version V of model
   NAME"; else one ModelVersionStatus per version (state AVAILABLE, status OK). gRPC status
   code and text are TF's own (grpc_status_util.cc passes them through);
-- a configured model's versions are the numeric folders under its ``base_path``; with none
-  there, 1.8.0 logs "No versions of servable NAME found under base path ..." and waits
-  before opening its port (ServerCore waits for the configured models), as here;
+- a configured model's versions are the numeric folders under its ``base_path``, and it
+  serves the highest one only (tf_serving_models.py: the default version policy); a
+  version it served before and no longer serves has state END. With no version there,
+  1.8.0 logs "No versions of servable NAME found under base path ..." and waits before
+  opening its port (ServerCore waits for the configured models), as here;
 - the port is taken: "Failed to start server. Error: Could not bind to port", exit 1. (The
   stand-in turns SO_REUSEPORT off so that a second server on the port fails this way.)
 - once listening it prints "Running gRPC ModelServer at 0.0.0.0:PORT ..." (later releases'
   wording; 1.8.0 says "Running ModelServer at"); tests wait for that line.
 
-API for more of TF Serving (a later "model add": Predict, GetModelMetadata,
-HandleReloadConfigRequest): ``StandIn.methods`` maps a full method path
+API for more of TF Serving: ``StandIn.methods`` maps a full method path
 (``/tensorflow.serving.PredictionService/Predict``) to (request class, response class,
 handler(request, context)); add messages in ``checks.tf_serving_proto`` and a handler here.
-``StandIn.models`` ({name: {version: base_path}}) is the servable state the handlers read.
+``StandIn.served(name)`` ({version: path} of what is served now) and ``StandIn.status``
+are the servable state the handlers read.
 """
 
 from __future__ import annotations
@@ -64,8 +66,10 @@ def versions_under(base_path: str) -> list[int]:
 class StandIn:
     """The servable state and the gRPC methods of the stand-in model server."""
 
-    def __init__(self, models: dict[str, dict[int, str]]) -> None:
-        self.models = models
+    def __init__(self, bases: dict[str, str]) -> None:
+        self.bases: dict[str, str] = {}
+        self.seen: dict[str, set[int]] = {}  # versions each model has served
+        self.configure(bases)
         self.methods: dict[str, tuple[Any, Any, Handler]] = {
             pb.GET_MODEL_STATUS: (
                 pb.GetModelStatusRequest,
@@ -73,28 +77,48 @@ class StandIn:
                 self.get_model_status,
             ),
         }
-        from tf_serving_models import methods  # Predict, GetModelMetadata, reload (i18)
+        from tf_serving_models import methods  # Predict, GetModelMetadata, reload
 
         self.methods.update(methods(self))
+
+    def configure(self, bases: dict[str, str]) -> None:
+        self.bases = dict(bases)
+        for name in bases:
+            self.served(name)
+
+    def served(self, name: str) -> dict[int, str]:
+        """{version: path} served now: the highest version folder (policy latest, 1)."""
+        if name not in self.bases:
+            return {}
+        found = versions_under(self.bases[name])
+        if not found:
+            return {}
+        self.seen.setdefault(name, set()).add(found[-1])
+        return {found[-1]: f"{self.bases[name]}/{found[-1]}"}
+
+    def status(self, name: str) -> dict[int, str]:
+        """{version: AVAILABLE | END} of every version the model has served."""
+        now = self.served(name)
+        return {v: "AVAILABLE" if v in now else "END" for v in sorted(self.seen.get(name, ()))}
 
     def get_model_status(self, request: Any, context: grpc.ServicerContext) -> Any:
         if not request.HasField("model_spec"):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, "Missing ModelSpec")
         name = request.model_spec.name
-        versions = sorted(self.models.get(name, {}))
+        states = self.status(name)
         if request.model_spec.HasField("version"):
             wanted = request.model_spec.version.value
-            if wanted not in versions:
+            if wanted not in states:
                 context.abort(
                     grpc.StatusCode.NOT_FOUND, f"Could not find version {wanted} of model {name}"
                 )
-            versions = [wanted]
-        elif not versions:
+            states = {wanted: states[wanted]}
+        elif not states:
             context.abort(grpc.StatusCode.NOT_FOUND, f"Could not find any versions of model {name}")
         response = pb.GetModelStatusResponse()
-        for version in versions:
+        for version, state in states.items():
             status = response.model_version_status.add(
-                version=version, state=pb.VERSION_STATES["AVAILABLE"]
+                version=version, state=pb.VERSION_STATES[state]
             )
             status.status.error_code = pb.ERROR_CODES["OK"]
         return response
@@ -124,20 +148,19 @@ def serve(argv: list[str], on_started: Callable[[], None]) -> int:
     """tensorflow_model_server [--port=N] [--model_config_file=F]."""
     port = next((a.split("=", 1)[1] for a in argv if re.match(r"--?port=", a)), "8500")
     config = next((a.split("=", 1)[1] for a in argv if a.startswith("--model_config_file=")), "")
-    models: dict[str, dict[int, str]] = {}
+    bases: dict[str, str] = {}
     if config:
         path = local(config)
         if not path.exists():
             err(f"Failed to start server. Error: Not found: {config}; No such file or directory")
             return 1
-        for name, base in read_config(path.read_text()).items():
-            found = versions_under(base)
-            if not found:
+        bases = read_config(path.read_text())
+        for name, base in bases.items():
+            if not versions_under(base):
                 err(f"No versions of servable {name} found under base path {base}")
                 on_started()
                 signal.pause()  # 1.8.0 waits here for the model, its port still closed
-            models[name] = {v: f"{base}/{v}" for v in found}
-    stand_in = StandIn(models)
+    stand_in = StandIn(bases)
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=4), options=[("grpc.so_reuseport", 0)]
     )

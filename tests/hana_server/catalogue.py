@@ -32,7 +32,16 @@ from .results import (
 from .sqlscript import parse_create_procedure, syntax_error_near
 from .sqltext import IDENT, QNAME, Params, count_placeholders, ident, normalise, parse_where, qname
 from .sqltext import split_values as _values
-from .state import AFL_SCHEMA, EML_CONFIG_TABLE, EML_ROLE, SYS_VIEWS, RemoteSource, State, Table
+from .state import (
+    AFL_SCHEMA,
+    CREATOR_ERASER_ROLE,
+    EML_CONFIG_TABLE,
+    EML_ROLE,
+    SYS_VIEWS,
+    RemoteSource,
+    State,
+    Table,
+)
 from .types import Column, TypeCode
 
 __all__ = ["Catalogue", "SqlSession", "count_placeholders", "function_code_for"]
@@ -80,6 +89,8 @@ class Catalogue(ProcedureMixin, EmlModelMixin):
         models: list[str] | None = None,
         ml_user: str | None = None,
         ml_user_privileges: tuple[str, ...] = ML_USER_PRIVILEGES,
+        ml_user_roles: tuple[str, ...] = (),  # e.g. AFLPM_CREATOR_ERASER_EXECUTE
+        version: str | None = None,  # M_DATABASE.VERSION
     ) -> None:
         self.tenant = tenant
         self.users = dict(users or {ADMIN: "Manager1", "ML_USER": "Secret1"})
@@ -99,8 +110,10 @@ class Catalogue(ProcedureMixin, EmlModelMixin):
                 Column("Value", TypeCode.VARCHAR),
             ]
             self._state.tables[(AFL_SCHEMA, EML_CONFIG_TABLE)] = Table(cols, "SYS")
-        if ml_user_has_role:
-            self._state.roles.add((self.ml_user, EML_ROLE))
+        for role in ((EML_ROLE,) if ml_user_has_role else ()) + ml_user_roles:
+            self._state.roles.add((self.ml_user, role))
+        if version is not None:
+            self._state.version = version
         for privilege in ml_user_privileges if self.ml_user != ADMIN else ():
             self._state.privileges.add((self.ml_user, "", "", privilege))
         if remote_source is not None:
@@ -240,6 +253,8 @@ class Catalogue(ProcedureMixin, EmlModelMixin):
 
     def _select(self, s: SqlSession, p: Params, what: str, src: str, where: str | None) -> Outcome:
         columns, rows = self._view(s, src)
+        if any(c.type_code == TypeCode.BLOB for c in columns) and what.strip() == "*":
+            raise HanaError(7, "feature not supported: a BLOB in a result set (test server)")
         names = [c.name for c in columns]
         conds = parse_where(where or "", p)
         for c in conds:
@@ -285,8 +300,8 @@ class Catalogue(ProcedureMixin, EmlModelMixin):
         self._need_admin(s, "grant roles or privileges")
         grantee = self._grantee(to)
         what = normalise(what).upper()
-        if what == EML_ROLE and self._state.afl_installed:
-            self._state.roles.add((grantee, EML_ROLE))
+        if what in (EML_ROLE, CREATOR_ERASER_ROLE) and self._state.afl_installed:
+            self._state.roles.add((grantee, what))
         elif all(w.strip() in SYSTEM_PRIVILEGES for w in what.split(",")):
             for w in what.split(","):
                 self._state.privileges.add((grantee, "", "", w.strip()))

@@ -1,7 +1,8 @@
 """Procedure calls: the user's procedures (their SQLScript bodies run) and EML's.
 
 ``CALL _SYS_AFL.EML_CTL_PROC('UpdateModelConfiguration', PARAMS, RESULT)`` and
-``CALL _SYS_AFL.EML_CHECKDESTINATION_PROC(PARAMS, RESULT)`` need the role
+``CALL _SYS_AFL.EML_CHECKDESTINATION_PROC(PARAMS, RESULT)`` (RESULT in DAT364's layout,
+see :meth:`ProcedureMixin._check_destination`) need the role
 AFL__SYS_AFL_EML_EXECUTE, the Script Server, and a "TensorFlow" remote source whose
 (host, port) accepts a TCP connection at call time. RESULT is a table (its rows are
 inserted) or ``?`` (the rows come back as a result set, as HANA returns an output table
@@ -113,8 +114,8 @@ class ProcedureMixin:
             if len(argv) != EML_PROCS[name]:
                 raise HanaError(1281, f"wrong number or types of parameters in call: {name}")
             if name == "EML_CHECKDESTINATION_PROC":
-                self._input_table(s, argv[0])
-                return self._output(s, argv[1], self._check_destination())
+                asked = self._input_table(s, argv[0])
+                return self._output(s, argv[1], self._check_destination(asked))
             self._action(p, argv[0])
             self._input_table(s, argv[1])
             return self._output(s, argv[2], self._update_configuration())
@@ -214,11 +215,21 @@ class ProcedureMixin:
             self._state.eml_loaded = self._loaded_models()
         return ResultSet(columns, [("Status", 0 if ok else 1, text)])
 
-    def _check_destination(self) -> ResultSet:
-        columns = [Column("Model", TypeCode.NVARCHAR, 256), Column("Status", TypeCode.NVARCHAR)]
+    def _check_destination(self, asked: Table) -> ResultSet:
+        """The output table as SAP's TechEd 2018 DAT364 exercise 7.1 declares it
+        (github.com/cmog/TechEd2018_DAT364, MLLAB_Exercise_7.1.sql: ("Code" VARCHAR(10),
+        "Longtext" VARCHAR(100))), one row per model asked for ('Model', NAME[%signature]
+        or '*'). What HANA writes into it is not published: these codes and texts are the
+        test server's own, so the product may show them, never depend on them."""
+        columns = [Column("Code", TypeCode.VARCHAR, 10), Column("Longtext", TypeCode.VARCHAR, 100)]
         ok, text = self._model_server()
-        loaded = [m for m in self._state.eml_loaded if m not in self.models]
-        rows: list[tuple[Any, ...]] = (
-            [(m, "OK") for m in [*self.models, *loaded]] if ok else [("*", text)]
-        )
+        wanted = [str(r[1]).partition("%")[0] for r in asked.rows if r and r[0] == "Model"]
+        known = [*self.models, *(m for m in self._state.eml_loaded if m not in self.models)]
+        names = known if "*" in wanted or not wanted else wanted
+        rows: list[tuple[Any, ...]] = [
+            ("OK", f"{m}: ready")
+            if ok and m in known
+            else ("ERROR", f"{m}: {text if not ok else 'not configured'}")
+            for m in names
+        ]
         return ResultSet(columns, rows)

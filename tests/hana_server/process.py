@@ -9,7 +9,10 @@ process the server always answers; the parent sees what it did through a pipe:
   the parent *before* the client gets its reply, so once ``cursor.execute`` returns,
   ``srv.statements`` and ``catalogue.state`` (both synced on access) include it;
 * state changed in the parent while the server runs reaches the child with
-  :meth:`HanaTestServer.push_state`.
+  :meth:`HanaTestServer.push_state`;
+* with ``save_to``, the child writes the catalogue's state to that file after every
+  statement, before the client gets its reply (tests/hana_server/persist.py): a server
+  started again from the file holds what this one held, as a restarted HANA does.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from . import persist
 from .catalogue import Catalogue
 from .server import ServerCore, Statement
 from .state import State
@@ -40,13 +44,27 @@ _ROOT = str(Path(__file__).resolve().parents[2])
 def _child_entry(fd: int) -> None:
     """``python -c`` entry point of the server process: read its arguments, then serve."""
     conn = Connection(fd)
-    catalogue, page_size, port = conn.recv()
-    _child_main(catalogue, page_size, port, conn)
+    catalogue, page_size, port, save_to = conn.recv()
+    _child_main(catalogue, page_size, port, conn, save_to)
 
 
-def _child_main(catalogue: Catalogue, page_size: int, port: int, conn: Connection) -> None:
+def _child_main(
+    catalogue: Catalogue, page_size: int, port: int, conn: Connection, save_to: Path | None
+) -> None:
     """Serve until told to stop or the parent goes away."""
     send_lock = threading.Lock()
+    saved = [b""]
+
+    def save() -> None:
+        """The state to ``save_to`` when it changed (called with the catalogue's lock held,
+        so that files are written in the order the statements ran)."""
+        if save_to is None:
+            return
+        data = persist.dump(catalogue._state, core.port)
+        if data != saved[0]:
+            persist.save(save_to, data)
+            saved[0] = data
+
     outbox: queue.Queue[tuple[bytes, threading.Event]] = queue.Queue()
 
     def sender() -> None:
@@ -63,6 +81,7 @@ def _child_main(catalogue: Catalogue, page_size: int, port: int, conn: Connectio
         # waiting for this reply: so the wait is bounded, the sender thread finishes it.
         with catalogue.lock:
             data = pickle.dumps(("statement", statement, catalogue._state))
+            save()
         done = threading.Event()
         outbox.put((data, done))
         done.wait(2.0)
@@ -71,6 +90,8 @@ def _child_main(catalogue: Catalogue, page_size: int, port: int, conn: Connectio
 
     core = ServerCore(catalogue, port=port, page_size=page_size, on_statement=on_statement)
     core.start()
+    with catalogue.lock:
+        save()
     with send_lock:
         conn.send(("port", core.port))
     while True:
@@ -81,6 +102,7 @@ def _child_main(catalogue: Catalogue, page_size: int, port: int, conn: Connectio
         if message[0] == "state":
             with catalogue.lock:
                 catalogue._state = message[1]
+                save()
             with send_lock:
                 conn.send(("ack",))
         elif message[0] == "stop":
@@ -97,10 +119,18 @@ class HanaTestServer:
     ``with HanaTestServer(catalogue) as srv:`` starts a child process serving
     ``catalogue`` (a copy of it: the parent's copy is updated from the child's after every
     statement). ``srv.port`` is the SQL port, ``srv.statements`` every statement received.
+    ``save_to``: a file the server keeps the catalogue's state in (tests/hana_server/persist.py).
     """
 
-    def __init__(self, catalogue: Catalogue, port: int = 0, page_size: int = 1000) -> None:
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        port: int = 0,
+        page_size: int = 1000,
+        save_to: Path | None = None,
+    ) -> None:
         self.catalogue = catalogue
+        self.save_to = save_to
         self.page_size = page_size
         self._requested_port = port
         self._port: int | None = None
@@ -121,15 +151,21 @@ class HanaTestServer:
             f"_child_entry({theirs.fileno()})"
         )
         # A fresh interpreter (not multiprocessing): nothing of the parent's main module,
-        # sockets or hdbcli state is inherited.
+        # sockets or hdbcli state is inherited. In a session of its own: a Ctrl-C in the
+        # terminal (SIGINT to the foreground process group) is for the command the demo runs,
+        # which still talks to HANA while it stops cleanly. It ends when the parent does
+        # (the socket pair closes).
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", code], pass_fds=[theirs.fileno()], cwd=_ROOT
+            [sys.executable, "-c", code],
+            pass_fds=[theirs.fileno()],
+            cwd=_ROOT,
+            start_new_session=True,
         )
         theirs.close()
         parent = Connection(os.dup(ours.fileno()))
         ours.close()
         self._conn = parent
-        parent.send((self.catalogue, self.page_size, self._requested_port))
+        parent.send((self.catalogue, self.page_size, self._requested_port, self.save_to))
         if not parent.poll(_START_TIMEOUT):
             self._proc.kill()
             raise RuntimeError("HANA test server process did not start")

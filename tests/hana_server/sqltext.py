@@ -16,8 +16,10 @@ from .results import syntax_error
 IDENT = r'(?:"[^"]+"|[A-Za-z_][A-Za-z0-9_$#]*)'
 #: An optionally schema-qualified name.
 QNAME = rf"(?:{IDENT}\s*\.\s*)?{IDENT}"
-#: A literal or a placeholder.
-VALUE = r"(?:\?|'(?:[^']|'')*'|-?\d+(?:\.\d+)?|NULL)"
+#: A literal or a placeholder; a BLOB value as TO_BLOB(TO_BINARY('text')) (SAP HANA SQL
+#: Reference, TO_BLOB: "SELECT TO_BLOB (TO_BINARY('abcde')) ... FROM DUMMY" gives abcde).
+BLOB_VALUE = r"TO_BLOB ?\( ?TO_BINARY ?\( ?'(?:[^']|'')*' ?\) ?\)"
+VALUE = rf"(?:\?|'(?:[^']|'')*'|-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?|NULL|{BLOB_VALUE})"
 
 
 def normalise(sql: str) -> str:
@@ -68,7 +70,10 @@ class Params:
             return None
         if token.startswith("'"):
             return token[1:-1].replace("''", "'")
-        return float(token) if "." in token else int(token)
+        if re.fullmatch(BLOB_VALUE, token, re.I):
+            text = token[token.index("'") + 1 : token.rindex("'")]
+            return text.replace("''", "'").encode("utf-8")
+        return float(token) if any(c in token for c in ".eE") else int(token)
 
 
 def split_values(text: str) -> list[str]:

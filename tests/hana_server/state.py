@@ -9,6 +9,10 @@ from typing import Any
 from .types import Column, TypeCode
 
 EML_ROLE = "AFL__SYS_AFL_EML_EXECUTE"
+#: Creating and dropping AFL wrapper procedures needs it (SAP tutorial mlb-hxe-setup-basic,
+#: step 4: "GRANT AFLPM_CREATOR_ERASER_EXECUTE TO ML_USER"; SAS's in-database guide for
+#: SAP HANA: "AFLPM_CREATOR_ERASER_EXECUTE" to publish AFL procedures from SPS09 on).
+CREATOR_ERASER_ROLE = "AFLPM_CREATOR_ERASER_EXECUTE"
 AFL_SCHEMA = "_SYS_AFL"
 EML_CONFIG_TABLE = "EML_MODEL_CONFIGURATION"
 EML_FUNCTION_NAMES = [
@@ -61,6 +65,8 @@ class State:
     types: dict[tuple[str, str], Table] = field(default_factory=dict)  # CREATE TYPE ... AS TABLE
     wrappers: dict[tuple[str, str], list[tuple[str, str, str]]] = field(default_factory=dict)
     eml_loaded: list[str] = field(default_factory=list)  # read by UpdateModelConfiguration
+    # M_DATABASE.VERSION: 2.00.045 is HANA 2 SPS04 (HANA version numbers: 2.00.<SPS><rev>).
+    version: str = "2.00.045.00.1575639312"
 
     def has_role(self, user: str, role: str) -> bool:
         """Is ``role`` granted to ``user``?"""
@@ -145,9 +151,12 @@ def _tables(s: State) -> View:
 
 
 def _table_columns(s: State) -> View:
+    # A table type's columns are listed like a table's (it is in SYS.TABLES too). No public
+    # source shows whether HANA does: the product does not depend on it (a type whose
+    # columns it cannot read is made again, steps/models/wrapper.py).
     rows = [
         (sch, name, c.name, i + 1, c.type_code.name)
-        for (sch, name), t in sorted(s.tables.items())
+        for (sch, name), t in sorted({**s.tables, **s.types}.items())
         for i, c in enumerate(t.columns)
     ]
     cols = [_nv("SCHEMA_NAME"), _nv("TABLE_NAME"), _nv("COLUMN_NAME"), _big("POSITION")]
@@ -186,6 +195,12 @@ def _services(s: State) -> View:
         _nv("COORDINATOR_TYPE", 16),
     ]
     return cols, rows
+
+
+def _database(s: State) -> View:
+    """M_DATABASE (SAP HANA SQL reference, "M_DATABASE System View"): one row."""
+    cols = [_nv("SYSTEM_ID", 3), _nv("DATABASE_NAME", 256), _nv("HOST", 64), _nv("VERSION", 32)]
+    return cols, [("HXE", "HXE", "hxehost", s.version)]
 
 
 def _effective_privileges(s: State) -> View:
@@ -227,4 +242,5 @@ SYS_VIEWS: dict[str, Callable[[State], View]] = {
     "M_VOLUMES": _volumes,
     "M_SERVICES": _services,
     "EFFECTIVE_PRIVILEGES": _effective_privileges,
+    "M_DATABASE": _database,
 }

@@ -33,6 +33,7 @@ class TypeCode(IntEnum):
     DATE = 14
     TIME = 15
     TIMESTAMP = 16
+    BLOB = 27  # stored by the test server, never sent in a result set (no LOB locators)
     BOOLEAN = 28
     STRING = 29
     NSTRING = 30

@@ -3,10 +3,10 @@ from the `[n / m]` counters, elapsed time, ETA, errors, and how to re-attach ove
 
 from __future__ import annotations
 
-from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import HorizontalScroll, Vertical
+from textual.containers import Vertical
 from textual.widgets import Footer, Header, Static
 
 from steps.bazel.log import BuildTracker
@@ -15,11 +15,14 @@ from tui.messages import RunDone
 from tui.screens.base import WizardScreen
 from tui.screens.confirm import ConfirmScreen
 from tui.status import step_word
+from tui.widgets.build_errors import BuildErrors
 from tui.widgets.build_progress import clock_text
 from tui.widgets.log_view import LogTail
+from tui.widgets.wrapping import Wrapped
 
 BUILD_STEP = 5
-ERRORS_SHOWN = 50
+SHORT = 30  # rows: below this the screen drops what the log box needs more
+DETACH = "It keeps running if SSH drops or you quit (l). Re-attach from any shell with:"
 
 
 class BuildScreen(WizardScreen):
@@ -43,15 +46,15 @@ class BuildScreen(WizardScreen):
         yield Header()
         with Vertical(id="build-body"):
             yield Static(id="build-title", markup=False)
+            yield Static(id="build-message")
+            # Above the log: a failed build's first error and the log's path come first.
+            yield BuildErrors(id="errors")
             yield Static(id="build-action", markup=False)
             yield BuildProgress(id="progress")
-            yield Static(id="detach", markup=False)
-            # The command on a line of its own, never wrapped (a wrapped command does not
-            # copy in one piece); wider than the screen, it scrolls sideways.
-            with HorizontalScroll(id="reattach-box"):
-                yield Static(id="reattach", markup=False)
+            # The re-attach command whole, broken only at spaces with ` \` (it copies as
+            # one command); shown while there is a build to re-attach to.
+            yield Static(id="detach")
             yield LogTail(id="build-log")
-            yield Static(id="errors", markup=False)
         yield Footer(compact=True)
 
     @property
@@ -61,10 +64,9 @@ class BuildScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self.sub_title = "Step 5: the build"
-        self.query_one("#detach", Static).update(
-            "It keeps running if SSH drops or you quit (l). Re-attach from any shell with:"
-        )
-        self.query_one("#reattach", Static).update(self.wizard.reattach)
+        detach = Wrapped((f"{DETACH} `{self.wizard.reattach}`", ""))
+        self.query_one("#detach", Static).update(detach)
+        self.set_class(self.app.size.height < SHORT, "-short")
         self.set_interval(1 / 10, self.tick)
         # A build left running by an earlier wizard: said so, followed only on Run.
         self.background = None if self.wizard.busy else self.driver.running_build()
@@ -86,15 +88,15 @@ class BuildScreen(WizardScreen):
         word = step_word(state.step(BUILD_STEP)) if state else "?"
         running = live is not None and live.outcome is None
         title = f"Step 5: build TensorFlow Serving  [{'▶ running' if running else word}]"
-        if live is None and self.background is not None:
+        if not running and self.background is not None:  # its process, read each tick
+            self.background = self.driver.running_build()
+        if not running and self.background is not None:
             title = (
                 f"Step 5: build TensorFlow Serving  [▶ running in the background, "
                 f"pid {self.background[0]}: r follows it]"
             )
         if self.cancelling and running:
             title += "  (interrupt sent; waiting for Bazel to stop cleanly)"
-        elif self.message:
-            title += f"  {self.message}"
         self.query_one("#build-title", Static).update(title)
         doing = live.action_title if live and live.action_title else "-"
         self.query_one("#build-action", Static).update(f"Action: {doing}")
@@ -107,27 +109,30 @@ class BuildScreen(WizardScreen):
         if live is not None:
             lines, _events = live.drain()
             self.query_one("#build-log", LogTail).add(lines)
-        self.show_errors(tracker)
+        failed = bool(live and live.outcome and not live.outcome.ok and not live.outcome.cancelled)
+        errors = self.query_one("#errors", BuildErrors)
+        errors.show(tracker, self.log_path(), failed, self.has_class("-short"))
+        message = self.message
+        if errors.display and "; first error at " in message:
+            message = message.split("; first error at ")[0] + "."  # shown whole below
+        box = self.query_one("#build-message", Static)
+        box.display = bool(message)
+        box.update(Wrapped((message, "")))
+        # Nothing to re-attach to once the build has ended: the line would say what is not so.
+        self.query_one("#detach").display = running or (live is None and bool(self.background))
 
-    def show_errors(self, tracker: BuildTracker) -> None:
-        box = self.query_one("#errors", Static)
-        box.display = bool(tracker.errors)
-        if not tracker.errors:
-            return
-        count = len(tracker.errors) + tracker.errors_dropped
-        text = Text(f"✘ {count} errors (full text in the log):", style="bold")
-        text.no_wrap, text.overflow = True, "ellipsis"  # one line per error
-        # The one to fix first (the compiler's file:line, not Bazel's BUILD line) leads, its
-        # place and its message on lines of their own: both fit in 80 columns.
-        first = tracker.first_error
-        if first is not None and first.file:
-            text.append(f"\n  {first.file}:{first.line}:\n      {first.message}", style="")
-        elif first is not None:
-            text.append(f"\n  {first.message}", style="")
-        for err in tracker.errors[-ERRORS_SHOWN:]:
-            if err is not first:
-                text.append(f"\n  {err.where}", style="")
-        box.update(text)
+    def log_path(self) -> str | None:
+        """The file the build writes its whole output to (the state records it)."""
+        state = self.driver.state
+        if state is None:
+            return None
+        step = state.step(BUILD_STEP)
+        ran = [step.action(a).commands for a in self.driver.build_actions(BUILD_STEP)]
+        last = max((c[-1] for c in ran if c), key=lambda rec: rec.started, default=None)
+        return last.log_file if last else None
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.set_class(event.size.height < SHORT, "-short")
 
     def on_run_done(self, message: RunDone) -> None:
         if message.number == BUILD_STEP:
@@ -151,9 +156,9 @@ class BuildScreen(WizardScreen):
         live = self.live
         elapsed = clock_text(self.wizard.clock() - live.started) if live else "-"
         detail = (
-            f"The build has run for {elapsed}; that time is lost. What Bazel has compiled "
-            "so far stays in its cache, so Run (r) later goes on from there rather than from "
-            "the start."
+            f"The build has run for {elapsed}. Stopping it loses only the actions under way: "
+            "what Bazel has finished stays in its cache, so Run (r) later goes on from there "
+            "rather than from the start."
         )
         self.app.push_screen(
             ConfirmScreen(

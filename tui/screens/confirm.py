@@ -6,26 +6,40 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
-from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
+
+from tui.screens.modal import WizardModal
+from tui.widgets.wrapping import Wrapped
 
 Choice = tuple[str, str, str]  # (answer, label, key)
 YES_NO: tuple[Choice, ...] = (("yes", "Yes", "y"), ("no", "No", "n"))
 
 
-class ConfirmScreen(ModalScreen[str]):
+class ConfirmScreen(WizardModal[str]):
     BINDINGS = [Binding("escape", "answer('no')", "No", show=False)]
 
-    def __init__(self, question: str, detail: str = "", choices: tuple[Choice, ...] = YES_NO):
+    def __init__(
+        self,
+        question: str,
+        detail: str = "",
+        choices: tuple[Choice, ...] = YES_NO,
+        *,
+        verbatim: bool = False,
+    ):
+        """``verbatim``: the detail is what will run or be written, backticks and all;
+        otherwise a `command` in it is laid out to be copied (tui.widgets.wrapping)."""
         super().__init__()
         self.question, self.detail, self.choices = question, detail, choices
+        self.verbatim = verbatim
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Label(self.question, id="question", markup=False)
             if self.detail:
                 with VerticalScroll(id="detail-box"):
-                    yield Static(self.detail, id="detail", markup=False)
+                    yield Static(
+                        Wrapped((self.detail, ""), commands=not self.verbatim), id="detail"
+                    )
             with Horizontal(id="buttons"):
                 for answer, label, key in self.choices:
                     yield Button(

@@ -5,13 +5,13 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
+from tui.screens.modal import WizardModal
 from tui.widgets.password_form import PasswordForm
 
 
-class PasswordScreen(ModalScreen[dict[str, str] | None]):
+class PasswordScreen(WizardModal[dict[str, str] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, system_user: str, ml_user: str, notice: str = "") -> None:

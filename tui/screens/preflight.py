@@ -13,11 +13,12 @@ class PreflightScreen(ConfirmScreen):
     """Answers "accept" (go on; these names are not asked about again in this session) or
     "no" (nothing of the step runs)."""
 
-    def __init__(self, number: int, rows: list[Row]) -> None:
+    def __init__(self, what: str, rows: list[Row]) -> None:
+        """``what``: the subject of the question, "Step 2 needs" or "Steps 2-7 need"."""
         failed = [r for r in rows if r.failed]
         names = ", ".join(dict.fromkeys(r.name for r in failed))
         super().__init__(
-            f"Step {number} needs what this system lacks ({names}). Go on anyway?",
+            f"{what} what this system lacks ({names}). Go on anyway?",
             render(rows, flags=False).removeprefix(
                 "Preflight: what this run needs, measured before anything changes\n"
             ),

@@ -7,11 +7,11 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select
 
 from steps.core.report import FORMATS, render
 from steps.core.state import RunState
+from tui.screens.modal import WizardModal
 
 
 def write_report(state: RunState, path: Path, fmt: str) -> str:
@@ -23,7 +23,7 @@ def write_report(state: RunState, path: Path, fmt: str) -> str:
     return f"Report written to {path}"
 
 
-class ReportScreen(ModalScreen[str | None]):
+class ReportScreen(WizardModal[str | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(self, state: RunState, default_dir: Path) -> None:

@@ -15,23 +15,29 @@ from steps.core.state import StepStatus
 from tui.driver import HANA_STEPS
 from tui.messages import RunDone
 from tui.screens.base import WizardScreen
+from tui.screens.confirm import ConfirmScreen
 from tui.status import step_word
 from tui.widgets.action_list import ActionList
 from tui.widgets.check_table import CheckTable
 from tui.widgets.failure import FailurePanel
 from tui.widgets.log_view import LogTail
+from tui.widgets.wrapping import Wrapped
 
 BUILD_STEP, VALIDATION_STEP = 5, 7
 
 
 class StepScreen(WizardScreen):
+    # Two bindings share r (Run, or Retry on a failed step) and n (Next, or Validate after
+    # step 7): each key shows one word, and step 7's footer fits 80 columns.
     BINDINGS = [
         Binding("r", "run", "Run"),
-        Binding("t", "retry", "Retry"),
+        Binding("r,t", "retry", "Retry"),
+        Binding("a", "run_all", "Run all", show=False),  # the welcome's footer shows it
         Binding("s", "skip", "Skip"),
         Binding("n,right", "next", "Next"),
+        Binding("n,right", "validate", "Validate"),
+        Binding("v", "validate", "Validate", show=False),
         Binding("p,left", "previous", "Prev"),
-        Binding("v", "validate", "Validate"),
         Binding("b", "build", "Log"),
         Binding("escape", "back", "Steps"),
     ]
@@ -52,7 +58,7 @@ class StepScreen(WizardScreen):
         yield Header()
         with VerticalScroll(id="body"):
             yield Static(id="step-title", markup=False)
-            yield Static(id="notice", markup=False)
+            yield Static(id="notice")
             yield FailurePanel(id="failure")
             yield LogTail(max_lines=500, id="run-log")
             yield Markdown(step.explanation, id="explanation")
@@ -72,6 +78,9 @@ class StepScreen(WizardScreen):
 
     def on_mount(self) -> None:
         self.query_one("#run-log", LogTail).display = False
+        live = self.wizard.live
+        if self.wizard.busy and live is not None and live.number == self.number:
+            self.message = "running…"  # opened on a run under way ("Run all", the palette)
         self.set_interval(1 / 15, self.drain)
         self.render_state()
         self.inspect()
@@ -87,11 +96,12 @@ class StepScreen(WizardScreen):
         assert state is not None
         st = state.step(self.number)
         self.sub_title = f"Step {self.number} of {len(state.steps)}"
-        title = f"Step {self.number}: {st.title}  [{step_word(st)}]"
+        running = self.number in self.running_steps()
+        title = f"Step {self.number}: {st.title}  [{step_word(st, running)}]"
         self.query_one("#step-title", Static).update(title)
         notice = self.query_one("#notice", Static)
         failed = st.status == StepStatus.FAILED
-        notice.update(self.message)
+        notice.update(Wrapped((self.message, "")))  # a `command` in it copies whole
         notice.display = bool(self.message) and not failed  # the panel below says it all
         if self.step.checks:
             checks = self.checks if self.checks is not None else st.checks
@@ -105,14 +115,15 @@ class StepScreen(WizardScreen):
         self.refresh_bindings()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action == "validate":
-            return self.number == VALIDATION_STEP
+        if action in ("validate", "next"):
+            return (self.number == VALIDATION_STEP) == (action == "validate")
         if action == "build":
             return self.number == BUILD_STEP
-        if action == "retry":
-            state = self.driver.state
-            return state is not None and state.step(self.number).status == StepStatus.FAILED
-        if action in ("run", "skip"):
+        state = self.driver.state
+        failed = state is not None and state.step(self.number).status == StepStatus.FAILED
+        if action in ("run", "retry"):
+            return not self.wizard.busy and failed == (action == "retry")
+        if action in ("skip", "run_all"):
             return not self.wizard.busy
         return True
 
@@ -155,6 +166,9 @@ class StepScreen(WizardScreen):
     def action_retry(self) -> None:
         self.action_run()
 
+    def action_run_all(self) -> None:
+        self.wizard.action_run_all()
+
     def start(self) -> None:
         if self.wizard.start_run(self.number) is None:
             return
@@ -190,8 +204,22 @@ class StepScreen(WizardScreen):
 
     # -- elsewhere --------------------------------------------------------------------------
     def action_skip(self) -> None:
-        self.driver.skip(self.number)
-        self.wizard.open_step(self.number + 1)
+        """Asks first: a skipped step is passed over by resume and counts as finished."""
+        title = self.step.title
+        detail = (
+            "Nothing of it runs. Resume passes over it and the report lists it as skipped; "
+            "Run (r) on this step still runs it later."
+        )
+        choices = (("skip", "Skip it", "s"), ("no", "Keep it", "n"))
+        self.app.push_screen(
+            ConfirmScreen(f"Skip step {self.number} ({title})?", detail, choices),
+            callback=self._skip_answer,
+        )
+
+    def _skip_answer(self, answer: str | None) -> None:
+        if answer == "skip":
+            self.driver.skip(self.number)
+            self.wizard.open_step(self.number + 1)
 
     def action_next(self) -> None:
         self.wizard.open_step(self.number + 1)

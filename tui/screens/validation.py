@@ -27,6 +27,11 @@ def hana_client_notice() -> str:
     return ""
 
 
+def passed(rows: list[tuple[int, CheckResult]]) -> bool:
+    """Every expected result read and there: none failed, none left unread."""
+    return bool(rows) and all(r.status not in (Status.FAIL, Status.SKIP) for _, r in rows)
+
+
 def summary(rows: list[tuple[int, CheckResult]]) -> str:
     counts = {s: sum(1 for _, r in rows if r.status == s) for s in Status}
     words = ", ".join(f"{n} {s.symbol}" for s, n in counts.items() if n)
@@ -35,15 +40,16 @@ def summary(rows: list[tuple[int, CheckResult]]) -> str:
 
 
 def registered_models(driver: object) -> str:
-    """What EML_CHECKDESTINATION_PROC listed when step 7 last ran it."""
+    """What EML_CHECKDESTINATION_PROC answered when step 7 last ran it: shown, never read
+    (what HANA writes into its ("Code", "Longtext") table is not published)."""
     state = getattr(driver, "state", None)
     try:
         listed = state.step(7).action("check-destination").captured if state else None
     except StopIteration:
         listed = None
     if not listed:
-        return "Registered models: not listed yet (step 7 lists them when it runs)."
-    return "Registered models (EML_CHECKDESTINATION_PROC):\n" + "\n".join(
+        return "EML_CHECKDESTINATION_PROC: not called yet (step 7 calls it)."
+    return "EML_CHECKDESTINATION_PROC answered (for information):\n" + "\n".join(
         "  " + " | ".join(row) for row in listed
     )
 
@@ -67,7 +73,7 @@ class ValidationScreen(WizardScreen):
                 yield Static(self.wizard.demo_notice, id="demo-notice", markup=False)
             yield Static(
                 "Passwords stay in this process's memory only (hdbuserstore keys work too). "
-                "Tab moves into the fields.",
+                "Tab: next field; Enter: connect and check.",
                 markup=False,
             )
             yield PasswordForm(hana.system_user, hana.ml_user, id="passwords")
@@ -83,9 +89,8 @@ class ValidationScreen(WizardScreen):
         box = self.query_one("#hana-notice", Static)
         box.update(notice)
         box.display = bool(notice)
-        # Not a password field: there e, ? and q would be typed into it instead of working
-        # as everywhere else. Tab (or a click) reaches the fields.
-        self.query_one("#check", Button).focus()
+        # The cursor starts in the first password field (base.FieldsFirst): letters typed
+        # there are the password; Tab past the fields gives q, e and ? back.
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.action_check()
@@ -119,7 +124,8 @@ class ValidationScreen(WizardScreen):
 
         smoke = smoke_prediction(self.driver.session.store.folder)
         self.query_one("#models", Static).update(f"{registered_models(self.driver)}\n{smoke}")
-
+        if passed(rows) and self.app.screen is self:
+            self.wizard.open_finish()  # the last screen: what was set up, what next
 
     def action_back(self) -> None:
         self.wizard.open_step(7)

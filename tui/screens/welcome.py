@@ -18,6 +18,7 @@ OVERRIDE = "emlsetup --distro sles|rhel|debian"
 class WelcomeScreen(WizardScreen):
     BINDINGS = [
         Binding("r", "resume", "Resume"),
+        Binding("a", "run_all", "Run all"),
         Binding("enter", "open", "Open step", show=False),
         Binding("v", "validate", "Validate"),
         *[Binding(str(n), f"step({n})", f"Step {n}", show=False) for n in range(1, 8)],
@@ -67,7 +68,7 @@ class WelcomeScreen(WizardScreen):
         table = self.query_one(StepTable)
         table.display = state is not None
         if state is not None:
-            table.show(state)
+            table.show(state, self.running_steps())
         unread = self.query_one("#unverified", Static)
         numbers = state.unverified() if state is not None else []
         unread.display = bool(numbers)
@@ -80,7 +81,8 @@ class WelcomeScreen(WizardScreen):
         offer.update(said)
         resume = " · r: resume" if self.driver.resume_point() and not self.wizard.busy else ""
         self.query_one("#hint", Static).update(
-            f"Enter or 1-7: open a step{resume} · v: validate · e: report · ?: help"
+            f"Enter or 1-7: open a step{resume} · a: run all · v: validate · e: report · "
+            "?: help"
         )
         self.refresh_bindings()
 
@@ -100,6 +102,11 @@ class WelcomeScreen(WizardScreen):
         point = self.driver.resume_point()
         if point is None:
             return ""
+        if self.driver.build_ended_unseen(point[0]):  # nothing stopped: it ran to its end
+            return (
+                f"▶ The build left running earlier has ended: press r to open step {point[0]}, "
+                "then r to read how it ended"
+            )
         what = (
             f"action {point[1]} ({self.driver.action(*point).title})"
             if point[1]
@@ -112,6 +119,8 @@ class WelcomeScreen(WizardScreen):
             return self.driver.resume_point() is not None and not self.wizard.busy
         if action in ("open", "step", "validate"):
             return self.driver.state is not None
+        if action == "run_all":
+            return self.driver.state is not None and not self.wizard.busy
         return True
 
     def action_resume(self) -> None:
@@ -132,3 +141,6 @@ class WelcomeScreen(WizardScreen):
 
     def action_validate(self) -> None:
         self.wizard.open_validation()
+
+    def action_run_all(self) -> None:
+        self.wizard.action_run_all()

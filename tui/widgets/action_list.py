@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from rich.console import Group
 from rich.text import Text
 from textual.widgets import Static
 
 from steps.core.engine import describe
-from steps.core.model import Action, Manual, Sql
+from steps.core.model import Action, Command, EnsureDir, Manual, Sql, StartDaemon
 from steps.core.state import ActionStatus, StepState
 from tui.status import action_label
+from tui.widgets.wrapping import Wrapped
 
 _VERDICTS = {s.value: s for s in ActionStatus}
 
@@ -28,20 +30,32 @@ class ActionList(Static):
         st: StepState | None,
         verdicts: dict[str, str] | None = None,
     ) -> None:
-        text = Text()
+        blocks: list[Wrapped] = []
         for i, action in enumerate(actions):
             status: ActionStatus | None = ActionStatus.PENDING
             if st is not None:
                 status = st.action(action.id).status
             if verdicts and action.id in verdicts and status in (ActionStatus.PENDING, None):
                 status = verdict_status(verdicts[action.id])
-            if i:
-                text.append("\n")
-            text.append_text(action_label(status))
-            text.append(f"  [{who.get(action.id, '?')}] ", style="bold")
-            text.append(action.title + "\n")
-            prompt = "" if isinstance(action, (Manual, Sql)) else "$ "
-            for line in describe(action).splitlines():
-                text.append(f"    {prompt}{line}\n", style="italic" if not prompt else "")
-                prompt = "  " if prompt else ""
-        self.update(text)
+            who_runs = Text(f"  [{who.get(action.id, '?')}] ", style="bold")
+            head = Text("\n" if i else "").append_text(action_label(status)).append_text(who_runs)
+            blocks.append(Wrapped(head.append(action.title)))
+            blocks += command_blocks(action)
+        self.update(Group(*blocks))
+
+
+def command_blocks(action: Action) -> list[Wrapped]:
+    """What the action runs, verbatim: a command line laid out to be copied (broken only at
+    spaces, continued with ` \\`); a file's content or an SQL statement as it is."""
+    lines = describe(action).splitlines()
+    shell = isinstance(action, (Command, StartDaemon, EnsureDir)) and len(lines) == 1
+    prompt = "" if isinstance(action, (Manual, Sql)) else "$ "
+    blocks = []
+    for line in lines:
+        if shell and "`" not in line:
+            blocks.append(Wrapped((f"    $ `{line}`", "")))
+        else:  # backticks in a file or a statement are its own: shown, not interpreted
+            style = "italic" if not prompt else ""
+            blocks.append(Wrapped((f"    {prompt}{line}", style), commands=False))
+        prompt = "  " if prompt else ""
+    return blocks

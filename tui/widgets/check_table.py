@@ -12,6 +12,7 @@ from textual.widgets import DataTable
 
 from checks.result import CheckResult, Status
 from tui.status import check_label
+from tui.widgets.wrapping import plain_lines
 
 STATUS_WIDTH = 7
 
@@ -25,7 +26,7 @@ def check_cell(r: CheckResult, width: int, prefix: str = "") -> Text:
     for line in textwrap.wrap(detail, width, subsequent_indent="  "):
         text.append("\n" + line)
     if r.fix and r.status in (Status.FAIL, Status.WARN):
-        for line in textwrap.wrap("fix: " + r.fix, width, subsequent_indent="  "):
+        for line in plain_lines("fix: " + r.fix, width, "  "):  # a `command` stays whole
             text.append("\n" + line, style="italic")
     return text
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from rich.text import Text
 from textual.widgets import Static
+
+from tui.widgets.wrapping import Wrapped
 
 
 class FailurePanel(Static):
@@ -12,18 +13,16 @@ class FailurePanel(Static):
             self.display = False
             return
         self.display = True
-        text = Text("✘ failed: ", style="bold")
+        parts = [("✘ failed: ", "bold")]
         if failure is None:
-            text.append(step_reason)
+            parts.append((step_reason + "\n", ""))
         else:
             title, tail, fix = failure
-            text.append(title + "\n")
+            parts.append((title + "\n", ""))
             if tail:
-                text.append("Last lines of its output:\n", style="bold")
-                for line in tail[-12:]:
-                    text.append(f"  | {line}\n")
+                parts.append(("Last lines of its output:\n", "bold"))
+                parts += [(f"  | {line}\n", "") for line in tail[-12:]]
             if fix:
-                text.append("Fix: ", style="bold")
-                text.append(fix + "\n")
-        text.append("Then press t to retry.", style="bold")
-        self.update(text)
+                parts += [("Fix: ", "bold"), (fix + "\n", "")]
+        parts.append(("Then press r to retry.", "bold"))
+        self.update(Wrapped(*parts))

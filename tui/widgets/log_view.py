@@ -1,28 +1,31 @@
 """A bounded tail of a command's output: lines arrive in batches, the full log is on disk.
-Lines wider than the box are wrapped (continuation lines indented), never cut off: a Bazel
-error's file and message are often past column 80."""
+Lines wider than the box are wrapped at spaces (continuation lines indented), never cut off:
+a Bazel error's file and message are often past column 80."""
 
 from __future__ import annotations
 
 from textual.widgets import Log
+
+from tui.widgets.wrapping import plain_lines
 
 TAIL_LINES = 2000
 CONTINUED = "  ↪ "
 
 
 def wrap_lines(lines: list[str], width: int) -> list[str]:
-    """Each line cut into pieces that fit ``width``; pieces after the first are indented."""
+    """Each line in pieces that fit ``width``, broken at spaces (never inside a word shorter
+    than the box); pieces after the first are indented with a mark."""
     if width <= len(CONTINUED) + 10:
         return lines
     out: list[str] = []
-    rest = width - len(CONTINUED)
     for line in lines:
         line = line.expandtabs(4)
         if len(line) <= width:
             out.append(line)
-            continue
-        out.append(line[:width])
-        out.extend(CONTINUED + line[i : i + rest] for i in range(width, len(line), rest))
+        else:
+            # A `command` in the wizard's own lines (») is laid out to copy; the tools'
+            # output is shown as it is, backticks and all.
+            out += plain_lines(line, width, CONTINUED, commands=line.startswith("» "))
     return out
 
 

@@ -17,10 +17,12 @@ class StepTable(DataTable[object]):
         self.add_column("Status", key="status", width=16)
         self.add_column("Title", key="title")
 
-    def show(self, state: RunState) -> None:
+    def show(self, state: RunState, running: set[int] | frozenset[int] = frozenset()) -> None:
+        """``running``: steps whose work runs now although the state does not say so."""
         row = self.cursor_row
         self.clear()
         for st in state.steps:
-            self.add_row(str(st.number), step_label(st), st.title, key=str(st.number))
+            label = step_label(st, st.number in running)
+            self.add_row(str(st.number), label, st.title, key=str(st.number))
         if self.row_count:
             self.move_cursor(row=min(max(row, 0), self.row_count - 1))

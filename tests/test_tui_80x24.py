@@ -1,0 +1,266 @@
+"""What an admin reads in an 80x24 SSH window (issue 23): a failed build's first error and
+its log's path without scrolling, commands that copy whole, words never cut in two, rows
+that wrap under what they continue, footers that fit, sentences that say what is so."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from steps.core.actions import describe
+from steps.core.engine import Event
+from steps.core.model import Command
+from steps.core.secret_input import missing_sentence
+from steps.core.state import StepStatus
+from tests.hana_server import Catalogue, HanaTestServer
+from tests.sandbox import Sandbox
+from tests.screenshots import BAZEL_FIXTURES
+from tests.test_run_hana import ML_PW, SYSTEM_PW
+from tests.tui_support import (
+    on_screen,
+    open_app,
+    opened,
+    prepare_steps,
+    screen_lines,
+    settle,
+    until_screen,
+    wait_for,
+    wizard,
+)
+from tui.bridge import EventPump
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.help import HelpScreen
+from tui.screens.passwords import PasswordScreen
+from tui.screens.preflight import PreflightScreen
+from tui.screens.step import StepScreen
+
+BOX = "│┃█"  # a box's sides on a row
+
+
+def pasted(text: str) -> list[str]:
+    """The words bash reads from the text pasted at its prompt."""
+    done = subprocess.run(
+        ["/bin/bash", "-c", "printf '%s\\0' " + text], capture_output=True, text=True, check=True
+    )
+    return done.stdout.split("\0")[:-1]
+
+
+def inner(row: str) -> str:
+    """A row's text inside the boxes it is drawn in."""
+    return re.sub(f"^[\\s{BOX}]+|[\\s{BOX}]+$", "", row)
+
+
+# -- a failed build ------------------------------------------------------------------------
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
+async def test_a_failed_build_shows_its_first_error_and_the_log_path_without_scrolling(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
+) -> None:
+    prepare_steps(sandbox, 2, 3, 4)
+    app = open_app(sandbox, monkeypatch, FAKE_BAZEL_FIXTURE="04-compile-error")
+    async with opened(app, size) as pilot:
+        app.open_build(run=True)
+        await wait_for(pilot, lambda: app.live is not None and app.live.outcome is not None, 60)
+        await settle(pilot)
+        assert app.live is not None and app.live.tracker is not None
+        # The error `emlsetup run` names too: the compiler's file:line, not Bazel's BUILD line.
+        first = app.live.tracker.first_error
+        assert first is not None and first.file and "BUILD" not in first.file
+        assert app.driver.state is not None
+        log = app.driver.state.step(5).action("build").commands[-1].log_file
+        assert log is not None and first.message in Path(log).read_text()
+        assert on_screen(app, f"{first.file}:{first.line}: {first.message}"), screen_lines(app)
+        assert on_screen(app, f"the full text is in {log}"), screen_lines(app)
+        assert on_screen(app, "Step 5: build TensorFlow Serving [✘ failed]")
+        # A finished build has nothing to re-attach to.
+        assert not on_screen(app, "It keeps running if SSH drops")
+
+
+async def test_the_error_count_is_said_in_words(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        live = EventPump(5, frozenset({"build"}), clock=app.clock)
+        assert live.tracker is not None
+        live.tracker.feed("ERROR: /home/tmsadm/serving/BUILD:3:1: no such package 'foo'", 1.0)
+        app.live = live
+        app.open_build()
+        await settle(pilot)
+        assert on_screen(app, "✘ 1 error; the full text is in the log")
+        assert not on_screen(app, "1 errors")
+        app.live = None
+
+
+async def test_log_lines_break_between_words(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bazel's progress lines at 80 columns: `runnin` / `g)` was the log box's wrap."""
+    lines = (BAZEL_FIXTURES / "01-first-build.stderr.raw").read_text().splitlines()
+    words = {w for line in lines for w in line.split()}
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        live = EventPump(5, frozenset({"build"}), clock=app.clock)
+        for line in lines:
+            live.put(Event("line", 5, line))
+        app.live = live
+        app.open_build()
+        await settle(pilot)
+        rows = screen_lines(app)
+        app.live = None
+    top = next(i for i, r in enumerate(rows) if r.strip().startswith("╭"))
+    shown = [inner(r).removeprefix("↪").strip() for r in rows[top + 1 : -2]]
+    assert any("running)" in r for r in shown), shown
+    cut = [w for r in shown for w in r.split() if w not in words and w.strip("▁▂▃▄▅▆▇█")]
+    assert cut == [], shown
+
+
+# -- commands to copy -----------------------------------------------------------------------
+async def test_a_hand_run_command_in_the_log_is_whole(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """hxe_gc.sh skipped for want of the SYSTEM password: the engine's sentence says how to
+    run it by hand, and the command is on a row of its own, never `hxe` / `adm`."""
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press("1")
+        await settle(pilot)
+        action = app.driver.action(1, "hxe-gc")
+        assert isinstance(action, Command)
+        said = missing_sentence(action, "hxeadm", None)
+        command = f"sudo su -l hxeadm -c {shlex.join(action.argv)}"
+        live = EventPump(1)
+        live.put(Event("skip", 1, said))
+        app.live = live
+        screen = app.screen
+        assert isinstance(screen, StepScreen)
+        screen.drain()
+        await settle(pilot)
+        rows = [inner(r) for r in screen_lines(app)]
+        app.live = None
+    assert command in rows, "\n".join(rows)
+
+
+async def test_every_command_a_step_runs_pastes_as_that_command(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Step 5's bazel command is wider than 80 columns: its rows, copied as they are shown,
+    paste as the command (broken at spaces, each row but the last ending in ` \\`)."""
+    async with wizard(sandbox, monkeypatch, size=(80, 120)) as (app, pilot):
+        await pilot.press("5")
+        await settle(pilot)
+        rows = screen_lines(app)
+        action = app.driver.action(5, "build")
+    start = next(i for i, r in enumerate(rows) if "Compile TensorFlow Serving" in r)
+    shown = []
+    for row in rows[start + 1 :]:
+        if not row.strip():
+            break
+        shown.append(row.replace(" $ ", "   ", 1) if not shown else row)
+    assert len(shown) > 1 and all(r.endswith(" \\") for r in shown[:-1]), shown
+    assert pasted("\n".join(shown)) == shlex.split(describe(action))
+
+
+async def test_a_fix_with_a_command_ends_before_the_next_sentence(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The failure panel ran the fix into "Then press t" (`hdbuserstore list`Then press t)."""
+    with HanaTestServer(Catalogue(users={"SYSTEM": SYSTEM_PW, "ML_USER": ML_PW})) as srv:
+        async with wizard(
+            sandbox,
+            monkeypatch,
+            EMLSETUP_HANA__ADDRESS="127.0.0.1",
+            EMLSETUP_HANA__SQL_PORT=str(srv.port),
+            EMLSETUP_HANA__CONNECT_TIMEOUT_S="3",
+        ) as (app, pilot):
+            await pilot.press("1", "r")
+            await until_screen(pilot, PasswordScreen)
+            await pilot.press("tab", *ML_PW, "enter")  # no SYSTEM password
+            await until_screen(pilot, PreflightScreen)
+            await pilot.press("g")
+            await wait_for(pilot, lambda: not app.busy)
+            await settle(pilot)
+            rows = [inner(r) for r in screen_lines(app)]
+    assert any(r.startswith("Then press ") for r in rows), rows
+    assert not any(re.search(r"\wThen press", r) for r in rows), rows
+
+
+# -- rows that wrap under what they continue --------------------------------------------------
+async def test_help_rows_wrap_under_their_description(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press("question_mark")
+        await until_screen(pilot, HelpScreen)
+        app.screen.query_one("#help-body").scroll_end(animate=False)
+        await settle(pilot)
+        rows = screen_lines(app)
+    at = next(i for i, r in enumerate(rows) if "ctrl+p" in r)
+    column = rows[at].index("command palette")
+    follow = rows[at + 1]
+    assert re.search(r"\w", follow) and re.search(r"\w", follow).start() == column, rows  # type: ignore[union-attr]
+
+
+async def test_preflight_continuation_rows_are_indented(
+    make_sandbox: Callable[..., Sandbox], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sb = make_sandbox(omit=("useradd",))
+    async with wizard(sb, monkeypatch) as (app, pilot):
+        await pilot.press("2", "r")
+        await until_screen(pilot, PreflightScreen)
+        await pilot.pause()  # not settle(): the run waits for this dialog's answer
+        rows = screen_lines(app)
+        await pilot.press("n")  # nothing of the step runs
+        await wait_for(pilot, lambda: not app.busy)
+    at = next(i for i, r in enumerate(rows) if "measured: missing: useradd" in r)
+    column = rows[at].index("measured:")
+    follow = rows[at + 1]
+    assert "visudo" in follow and follow.index("visudo") > column, rows
+
+
+# -- footers --------------------------------------------------------------------------------
+@pytest.mark.parametrize("failed", [False, True], ids=["pending", "failed"])
+@pytest.mark.parametrize("number", [1, 5, 7])
+async def test_a_step_footer_fits_80_columns(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, number: int, failed: bool
+) -> None:
+    app = open_app(sandbox, monkeypatch)
+    if failed:
+        state = app.driver.state
+        assert state is not None
+        state.step(number).status = StepStatus.FAILED
+        app.driver.session.store.ensure_folder()
+        app.driver.session.store.save(state)
+    async with opened(app) as pilot:
+        app.open_step(number)
+        await settle(pilot)
+        footer = screen_lines(app)[-1]
+    assert "e Report" in footer and "^p palette" in footer, footer
+    assert ("r Retry" in footer) == failed, footer
+    assert ("n Validate" in footer) == (number == 7), footer
+
+
+async def test_quit_during_a_build_names_the_reattach_command_whole(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    app = open_app(sandbox, monkeypatch)
+    command = (
+        "emlsetup --root /srv/hxe --state-dir '/var/lib/emlsetup/state of this run' "
+        "--set serving.port=8500 resume"
+    )
+    app.reattach = command
+    async with opened(app) as pilot:
+        app.live = EventPump(5, frozenset({"build"}), clock=app.clock)  # a build under way
+        app.open_build()
+        await settle(pilot)
+        await pilot.press("q")
+        await until_screen(pilot, ConfirmScreen)
+        rows = [inner(r) for r in screen_lines(app)]
+        await pilot.press("n")
+        app.live = None
+    start = next(i for i, r in enumerate(rows) if "emlsetup --root" in r)
+    end = next((i for i, r in enumerate(rows) if i >= start and r.endswith("resume")), None)
+    assert end is not None, "\n".join(rows)
+    shown = [rows[start][rows[start].index("emlsetup") :], *rows[start + 1 : end + 1]]
+    assert pasted("\n".join(shown)) == shlex.split(command), rows
