@@ -81,3 +81,21 @@ def test_the_preflight_line() -> None:
     unknown = row("/usr/bin/bazel", None, DEBIAN_GNU, "0.11.1", "1.8.0")
     assert unknown.failed
     assert unknown.measured == "/usr/bin/bazel names no release (bazel no_version)"
+
+
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [
+        ("true (GNU coreutils) 9.1\nCopyright (C) 2022 Free Software Foundation, Inc.\n",
+         "true (GNU coreutils) 9.1"),  # fmt: skip
+        ("", "nothing"),  # /bin/true itself prints nothing
+        ("hello: %%$$ garbage\n", "hello: %%$$ garbage"),
+    ],
+)
+def test_a_program_that_is_not_bazel_is_said_to_be_none(said: str, shown: str) -> None:
+    """serving.bazel pointing at another program (a typo'd path, /bin/true, a wrapper that
+    prints something else): the line says it is not Bazel at all, not "no release"."""
+    line = row("/usr/bin/truebin", None, said, "0.11.1", "1.8.0")
+    assert line.failed
+    assert line.measured == f"/usr/bin/truebin is not Bazel: --version printed {shown}"
+    assert line.fix.startswith("point serving.bazel at your Bazel 0.11.1 (command -v bazel)")

@@ -108,3 +108,15 @@ def test_the_pinned_version_passes_even_from_a_bazel_without_version_flag(
     assert f"measured: {OWN} is Bazel 0.11.1; needed: Bazel 0.11.1" in done.stdout
     asked = [c["argv"] for c in sandbox.calls("bazel") if "build" not in c["argv"]]
     assert asked[:2] == [["--version"], ["version"]]
+
+
+@pytest.mark.parametrize("given", ["bazel", "bin/bazel", "./bazel"])
+def test_a_relative_path_is_asked_for_as_an_absolute_one(sandbox: Sandbox, given: str) -> None:
+    """An admin types `bazel` (as on their command line): the line says what is wanted, not
+    the regular expression that refused it."""
+    said = sandbox.run_cli("--set", f"serving.bazel={given}", "plan")
+    assert said.returncode == 2 and said.stdout == ""
+    line = said.stderr.strip()
+    assert "\n" not in line and "Traceback" not in line
+    assert f"serving.bazel (from --set): must be an absolute path (got {given!r})" in line, line
+    assert "command -v bazel" in line and "pattern" not in line, line

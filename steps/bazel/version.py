@@ -29,6 +29,11 @@ _GNU = re.compile(r"^bazel (\S+)\s*$", re.M)
 _LABEL = re.compile(r"^Build label: (\S+)\s*$", re.M)
 _RELEASE = re.compile(r"^\d+\.\d+\.\d+")
 OLD_CLIENT = "Unknown startup option"
+# Any Bazel names itself when asked its version, even one without a release ("bazel
+# no_version", "Build label:", Debian's "Version information not available" from a script
+# named bazel, an old client's "Unknown startup option"): output without the word is
+# another program's.
+_BAZELISH = re.compile(r"bazel|Build label|Unknown startup option|Version information", re.I)
 
 Probe = Callable[[list[str], str], ProbeResult]
 
@@ -61,21 +66,31 @@ def read(probe: Probe, path: str) -> tuple[str | None, str]:
 
 def row(path: str, found: str | None, said: str, wanted: str, tag: str) -> Row:
     """The preflight's ``bazel`` line: the admin's Bazel against the tag's pin."""
+    first = next((line.strip() for line in said.splitlines() if line.strip()), "nothing")
+    stranger = found is None and not _BAZELISH.search(said)
     if found is not None:
         measured = f"{path} is Bazel {found}"
+    elif stranger:
+        measured = f"{path} is not Bazel: --version printed {first[:80]}"
     else:
-        first = next((line.strip() for line in said.splitlines() if line.strip()), "nothing")
         measured = f"{path} names no release ({first[:80]})"
     ok = matches(found, wanted)
+    if stranger:  # a typo'd path, /bin/true: no build of it would give a model server
+        fix = (
+            f"point serving.bazel at your Bazel {wanted} (command -v bazel), or remove "
+            "serving.bazel and step 5 installs it"
+        )
+    else:
+        fix = (
+            f"point serving.bazel at a Bazel {wanted}, or remove serving.bazel and step 5 "
+            "installs it; another Bazel may fail hours into the build"
+        )
     return Row(
         name="bazel",
         check=f"your Bazel (serving.bazel) is the one TF Serving {tag} pins",
         status=Status.OK if ok else Status.FAIL,
         measured=measured,
         needed=f"Bazel {wanted}",
-        fix=""
-        if ok
-        else f"point serving.bazel at a Bazel {wanted}, or remove serving.bazel and step 5 "
-        f"installs it; another Bazel may fail hours into the build",
+        fix="" if ok else fix,
         steps=(5,),
     )

@@ -341,4 +341,14 @@ def _one_line(exc: ValidationError, source: dict[str, str]) -> str:
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
     shown = f" (got {shorten(repr(got))})" if got is not None and not isinstance(got, dict) else ""
+    if err["type"] == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == "^/":
+        # The admin reads what is wanted, not the regular expression that refused it.
+        hint = ABSOLUTE_HINTS.get(field, "")
+        return f"{field}{where}: must be an absolute path{shown}{hint}"
     return f"{field}{where}: {msg}{shown}"
+
+
+# What to give instead of a relative path, where the admin may not know it by heart.
+ABSOLUTE_HINTS = {
+    "serving.bazel": "; give your Bazel's full path (command -v bazel prints it)",
+}
