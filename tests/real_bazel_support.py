@@ -5,7 +5,6 @@ on its build screen, the run's state and the build's own log read back, Bazel's 
 
 from __future__ import annotations
 
-import html
 import json
 import re
 import subprocess
@@ -173,9 +172,3 @@ async def on_build_screen(
         finally:
             if app.busy and app.driver.cancel():
                 await wait_for(pilot, lambda: not app.busy, timeout=LONG)
-
-
-def screen_text(app: Any) -> str:
-    """The characters of the screen as the admin sees it (the exported SVG's text)."""
-    rows = re.findall(r"<text[^>]*>(.*?)</text>", app.export_screenshot())
-    return html.unescape("".join(rows)).replace("\xa0", " ")

@@ -38,7 +38,6 @@ from tests.real_bazel_support import (
     executed,
     machine_cpu_flags,
     on_build_screen,
-    screen_text,
     total_actions,
 )
 from tests.real_bazel_workspace import (
@@ -50,7 +49,14 @@ from tests.real_bazel_workspace import (
     write_workspace,
 )
 from tests.sandbox import Sandbox
-from tests.tui_support import prepare_steps, settle, text_of, wait_for
+from tests.tui_support import (
+    on_screen,
+    prepare_steps,
+    screen_lines,
+    settle,
+    text_of,
+    wait_for,
+)
 from tui.screens.confirm import ConfirmScreen
 
 # CI (.ci/run, as root) installs bazel-bootstrap and sets REAL_BAZEL_LANE=required: there
@@ -183,8 +189,12 @@ async def test_a_compile_error_names_the_source_line_not_bazels_build_line(
         async with on_build_screen(real, monkeypatch) as (app, pilot, _):
             await wait_for(pilot, lambda: app.live is not None and not app.busy, timeout=LONG)
             await settle(pilot)
-            shown = screen_text(app)
-        assert where in shown and message in shown, shown
+            # Above the log box at 80x24, wrapped over rows or not, and the BUILD line after.
+            first = on_screen(app, f"{where}: {message}")
+            rows = screen_lines(app)
+        assert first, "\n".join(rows)
+        at = next(i for i, row in enumerate(rows) if where in row)
+        assert all(at < i for i, row in enumerate(rows) if "/BUILD:" in row), "\n".join(rows)
     finally:
         part.write_text(part_source(9))
 
@@ -207,8 +217,11 @@ async def test_cancel_in_the_wizard_is_bazels_exit_8_and_the_rerun_keeps_its_wor
         await wait_for(pilot, lambda: not app.busy, timeout=LONG)
         await settle(pilot)
         title = text_of(app.screen.query_one("#build-title", Static))
+        said = on_screen(app, "exit 8: The build was interrupted; finished actions are kept")
+        rows = screen_lines(app)
     assert real.record("build")["exit_code"] == 8
-    assert "exit 8: The build was interrupted; finished actions are kept" in title, title
+    assert "[⏸ interrupted]" in title, title
+    assert said, "\n".join(rows)  # Bazel's own exit code, in the sentence under the title
     # Bazel linked bazel-bin again as it started, to the last good model server: gone again.
     (real.ws / "bazel-bin").unlink(missing_ok=True)
     rerun = real.cli("run", "--yes", "--only-step", "5", *SKIP)
