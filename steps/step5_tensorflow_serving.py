@@ -389,9 +389,28 @@ at the TensorFlow Serving tag of the TensorFlow it installs, with the Bazel that
         BAZEL_VERSION,
         CommandsPresent(
             name="tensorflow_model_server on PATH",
-            serving=["build", "apt"],
+            serving=["apt"],
             commands=["tensorflow_model_server"],
             fix="re-run step 5; the binary belongs in " + SERVER_DIR,
+        ),
+        CommandsPresent(
+            name="tensorflow_model_server on PATH",
+            serving=["build"],
+            bazel="installer",
+            commands=["tensorflow_model_server"],
+            fix="re-run step 5; the binary belongs in " + SERVER_DIR,
+        ),
+        # The admin's Bazel said the build succeeded and left no binary (a program that is
+        # not Bazel, accepted in the preflight): running it again would do the same.
+        CommandsPresent(
+            name="tensorflow_model_server on PATH",
+            serving=["build"],
+            bazel="own",
+            commands=["tensorflow_model_server"],
+            fix="your Bazel ({bazel}, serving.bazel) built no tensorflow_model_server in "
+            + SERVER_DIR
+            + ": read the build's log, check `{bazel} --version`, or remove serving.bazel "
+            "and step 5 installs Bazel {bazel_version}",
         ),
         *[c.model_copy(update={"fix": "re-run step 5"}) for c in _IMAGE_DONE],
     ],

@@ -8,6 +8,7 @@ answers are in tests/test_bazel_version.py and tests/test_real_bazel.py."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -120,3 +121,23 @@ def test_a_relative_path_is_asked_for_as_an_absolute_one(sandbox: Sandbox, given
     assert "\n" not in line and "Traceback" not in line
     assert f"serving.bazel (from --set): must be an absolute path (got {given!r})" in line, line
     assert "command -v bazel" in line and "pattern" not in line, line
+
+
+def test_a_program_accepted_as_bazel_that_builds_nothing_is_named_not_rerun(
+    sandbox: Sandbox,
+) -> None:
+    """serving.bazel at /bin/true, accepted with --skip-preflight bazel: every `build` exits
+    0 and no model server appears. Re-running step 5 would do the same, so the failure
+    names the admin's Bazel instead."""
+    for step in ("2", "3"):
+        assert sandbox.run_cli("run", "--yes", "--only-step", step).returncode == 0
+    sandbox.target("/opt/bazel/bin").mkdir(parents=True)
+    sandbox.target(OWN).write_bytes(Path("/bin/true").read_bytes())
+    sandbox.target(OWN).chmod(0o755)
+    run = ("--set", f"serving.bazel={OWN}", "run", "--yes", "--only-step", "5")
+    done = sandbox.run_cli(*run, "--skip-preflight", "bazel")
+    assert done.returncode == 1, done.stdout[-3000:]
+    assert f"measured: {OWN} is not Bazel: --version printed true (GNU coreutils)" in done.stdout
+    failed = next(x for x in done.stdout.splitlines() if "failed: expected result" in x)
+    assert f"your Bazel ({OWN}, serving.bazel) built no tensorflow_model_server" in failed
+    assert "re-run step 5" not in failed, failed
