@@ -86,8 +86,10 @@ def test_the_preflight_line() -> None:
 @pytest.mark.parametrize(
     ("said", "shown"),
     [
-        ("true (GNU coreutils) 9.1\nCopyright (C) 2022 Free Software Foundation, Inc.\n",
-         "true (GNU coreutils) 9.1"),  # fmt: skip
+        (
+            "true (GNU coreutils) 9.1\nCopyright (C) 2022 Free Software Foundation, Inc.\n",
+            "true (GNU coreutils) 9.1",
+        ),  # fmt: skip
         ("", "nothing"),  # /bin/true itself prints nothing
         ("hello: %%$$ garbage\n", "hello: %%$$ garbage"),
     ],
@@ -99,3 +101,12 @@ def test_a_program_that_is_not_bazel_is_said_to_be_none(said: str, shown: str) -
     assert line.failed
     assert line.measured == f"/usr/bin/truebin is not Bazel: --version printed {shown}"
     assert line.fix.startswith("point serving.bazel at your Bazel 0.11.1 (command -v bazel)")
+
+
+def test_a_program_that_never_answers_is_said_to_hang_not_to_be_another() -> None:
+    """A wrapper that hangs on --version (bazelisk fetching without network): the probe's
+    own "no answer within 60s" is what happened, not what the program printed."""
+    line = row("/usr/bin/hangs", None, "/usr/bin/hangs: no answer within 60s", "0.11.1", "1.8.0")
+    assert line.failed
+    assert line.measured == "/usr/bin/hangs did not answer --version within 60s"
+    assert "`/usr/bin/hangs --version`" in line.fix and "not Bazel" not in line.measured

@@ -33,6 +33,7 @@ OLD_CLIENT = "Unknown startup option"
 # no_version", "Build label:", Debian's "Version information not available" from a script
 # named bazel, an old client's "Unknown startup option"): output without the word is
 # another program's.
+_NO_ANSWER = re.compile(r"^.*: no answer within (\d+s)$")  # steps/core/runner.py's probe
 _BAZELISH = re.compile(r"bazel|Build label|Unknown startup option|Version information", re.I)
 
 Probe = Callable[[list[str], str], ProbeResult]
@@ -67,15 +68,24 @@ def read(probe: Probe, path: str) -> tuple[str | None, str]:
 def row(path: str, found: str | None, said: str, wanted: str, tag: str) -> Row:
     """The preflight's ``bazel`` line: the admin's Bazel against the tag's pin."""
     first = next((line.strip() for line in said.splitlines() if line.strip()), "nothing")
-    stranger = found is None and not _BAZELISH.search(said)
+    silent = _NO_ANSWER.match(said.strip())  # the probe's words, not the program's
+    stranger = found is None and not silent and not _BAZELISH.search(said)
     if found is not None:
         measured = f"{path} is Bazel {found}"
+    elif silent:
+        measured = f"{path} did not answer --version within {silent.group(1)}"
     elif stranger:
         measured = f"{path} is not Bazel: --version printed {first[:80]}"
     else:
         measured = f"{path} names no release ({first[:80]})"
     ok = matches(found, wanted)
-    if stranger:  # a typo'd path, /bin/true: no build of it would give a model server
+    if silent:
+        fix = (
+            f"make `{path} --version` print its version (a wrapper that downloads Bazel needs "
+            f"the network), point serving.bazel at a Bazel {wanted}, or remove serving.bazel "
+            "and step 5 installs it"
+        )
+    elif stranger:  # a typo'd path, /bin/true: no build of it would give a model server
         fix = (
             f"point serving.bazel at your Bazel {wanted} (command -v bazel), or remove "
             "serving.bazel and step 5 installs it"
