@@ -7,7 +7,7 @@ are small and take their paths, addresses and timeouts as arguments, so tests po
 at a sandbox and at loopback listeners.
 
 Each row has a ``name`` the admin can accept with ``--skip-preflight NAME``: hana, disk,
-memory, commands, hosts.
+memory, commands, hosts, bazel (the admin's own Bazel is not the version the tag pins).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from checks.result import Status
 
-NAMES = ("hana", "disk", "memory", "commands", "hosts")
+NAMES = ("hana", "disk", "memory", "commands", "hosts", "bazel")
 GB = 1024**3
 
 

@@ -21,6 +21,8 @@ class _Spec(BaseModel):
     families: list[str] | None = None  # None: every distro family
     routes: list[str] | None = None  # None: every release route (steps/routes.py)
     serving: list[str] | None = None  # None: every TF Serving route (build/container/apt)
+    # "installer": only when step 5 installs Bazel; "own": only with the admin's serving.bazel
+    bazel: Literal["installer", "own"] | None = None
 
 
 class DistroSupported(_Spec):

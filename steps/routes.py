@@ -286,8 +286,10 @@ def values(
     port: str,
     serving: str = "auto",
     checkout: str = "~/serving",
+    own_bazel: bool = False,
 ) -> dict[str, Any]:
-    """The placeholders of a route, ready for steps.core.plan.render."""
+    """The placeholders of a route, ready for steps.core.plan.render. ``own_bazel``: the
+    admin brings Bazel (serving.bazel), so its installer, and unzip for it, are left out."""
     chosen = serving_route(route, serving)
     py = PYTHONS[python]
     tf1 = python == "2.7"
@@ -309,7 +311,7 @@ def values(
         ]
     table = ROUTES[route]
     build_packages = [*table["build_packages"]]
-    if chosen == "build":
+    if chosen == "build" and not own_bazel:
         build_packages += BUILD_EXTRA.get(route, [])
     return {
         **table,

@@ -118,6 +118,7 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
         "Repository set-up is skipped when every package it serves is already installed.",
         Note(
             serving=["build"],
+            bazel="installer",
             text="unzip is installed too, which the tutorial omits: Bazel's installer (step 5) "
             'stops without it ("unzip not found, please install the corresponding package.").',
         ),
@@ -311,6 +312,7 @@ with `numpy`, `pip`, `virtualenv` and its headers, which the HXE image does not 
         CommandsPresent(
             name="unzip, which Bazel's installer needs",
             serving=["build"],
+            bazel="installer",
             fix="re-run step 3",
             commands=["unzip"],
         ),

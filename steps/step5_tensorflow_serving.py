@@ -50,6 +50,7 @@ BAZEL_VERSION = ToolVersion(
     name="bazel version is exactly {bazel_version}",
     run_as="admin",
     serving=["build"],
+    bazel="installer",
     argv=["{home}/bin/bazel", "version"],
     pattern=r"^Build label: (?P<v>\S+)",
     op="==",
@@ -68,6 +69,7 @@ def _bazel_install(id: str, title: str, argv: list[str], fix: str = "") -> Comma
         cwd="{home}",
         argv=argv,
         serving=["build"],
+        bazel="installer",
         idempotent=True,
         done_when=[BAZEL_VERSION],
     )
@@ -80,7 +82,7 @@ def _bazel(id: str, title: str, *args: str, optional: str | None = None) -> Comm
         run_as="admin",
         cwd="{checkout}",
         serving=["build"],
-        argv=["bazel", *args],
+        argv=["{bazel}", *args],
         long_running=True,
         idempotent=True,
         optional_setting=optional,
@@ -139,8 +141,16 @@ at the TensorFlow Serving tag of the TensorFlow it installs, with the Bazel that
         "forever; the wizard writes a literal $PATH, once.",
         Note(
             serving=["build"],
+            bazel="installer",
             text="~/bin is put first on PATH for the build so that Bazel {bazel_version} wins "
             "over any other Bazel on the system.",
+        ),
+        Note(
+            serving=["build"],
+            bazel="own",
+            text="Your Bazel ({bazel}, serving.bazel) builds; the installer actions are left "
+            "out. Its version is compared with the {bazel_version} that {ref} pins before the "
+            "build starts (the preflight's bazel line).",
         ),
         Note(
             routes=APT_SIGNED,
@@ -188,6 +198,7 @@ at the TensorFlow Serving tag of the TensorFlow it installs, with the Bazel that
             run_as="admin",
             cwd="{home}",
             serving=["build"],
+            bazel="installer",
             argv=["rm", "-f", INSTALLER],
             idempotent=True,
             done_when=[PathExists(name="installer removed", path=INSTALLER, absent=True)],
@@ -378,9 +389,28 @@ at the TensorFlow Serving tag of the TensorFlow it installs, with the Bazel that
         BAZEL_VERSION,
         CommandsPresent(
             name="tensorflow_model_server on PATH",
-            serving=["build", "apt"],
+            serving=["apt"],
             commands=["tensorflow_model_server"],
             fix="re-run step 5; the binary belongs in " + SERVER_DIR,
+        ),
+        CommandsPresent(
+            name="tensorflow_model_server on PATH",
+            serving=["build"],
+            bazel="installer",
+            commands=["tensorflow_model_server"],
+            fix="re-run step 5; the binary belongs in " + SERVER_DIR,
+        ),
+        # The admin's Bazel said the build succeeded and left no binary (a program that is
+        # not Bazel, accepted in the preflight): running it again would do the same.
+        CommandsPresent(
+            name="tensorflow_model_server on PATH",
+            serving=["build"],
+            bazel="own",
+            commands=["tensorflow_model_server"],
+            fix="your Bazel ({bazel}, serving.bazel) built no tensorflow_model_server in "
+            + SERVER_DIR
+            + ": read the build's log, check `{bazel} --version`, or remove serving.bazel "
+            "and step 5 installs Bazel {bazel_version}",
         ),
         *[c.model_copy(update={"fix": "re-run step 5"}) for c in _IMAGE_DONE],
     ],

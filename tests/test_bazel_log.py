@@ -75,6 +75,12 @@ RUNS = [
     "09-sigkill-client-mid-build",
     "10-rerun-right-after-sigkill",
     "16-show-timestamps-terse",
+    # Bazel 4.2.3 on the workspace of tests/test_real_bazel.py (tests/test_bazel_log_real.py).
+    *(f"2{n}-real-{case}" for n, case in enumerate((
+        "cold-build", "test-after-build", "model-server-after-build", "compile-error",
+        "interrupted", "rerun-after-interrupt", "server-killed",
+        "rerun-after-server-killed", "lock-wait",
+    ))),
 ]
 
 
@@ -87,16 +93,19 @@ def test_every_recording_is_covered() -> None:
 def test_chunks_match_raw_streams(name: str) -> None:
     run = replay(name)
     assert run.stderr == (FIXTURES / f"{name}.stderr.raw").read_text()
-    assert run.tracker.lines == run.stderr.count("\n")
+    stdout = (FIXTURES / f"{name}.stdout.raw").read_text()  # `bazel test`'s summary
+    assert run.tracker.lines == run.stderr.count("\n") + stdout.count("\n")
 
 
 @pytest.mark.parametrize("name", RUNS)
 def test_raw_file_line_by_line_equals_replay(name: str) -> None:
+    both = (FIXTURES / f"{name}.stderr.raw").read_text()
+    both += (FIXTURES / f"{name}.stdout.raw").read_text()
     by_lines = BuildTracker()
-    for i, line in enumerate((FIXTURES / f"{name}.stderr.raw").read_text().splitlines()):
+    for i, line in enumerate(both.splitlines()):
         by_lines.feed(line, float(i))
     by_chunk = BuildTracker()
-    by_chunk.feed_chunk((FIXTURES / f"{name}.stderr.raw").read_text(), 0.0)
+    by_chunk.feed_chunk(both, 0.0)
     for t in (replay(name).tracker, by_chunk):
         assert (by_lines.done, by_lines.total, by_lines.finished) == (t.done, t.total, t.finished)
         assert (by_lines.errors, by_lines.up_to_date) == (t.errors, t.up_to_date)
@@ -157,8 +166,11 @@ def test_compile_error() -> None:
     )
     assert bazel_error.message.startswith("Compiling broken/broken.cc failed: (Exit 1)")
     assert compiler_error == BuildError(
-        "broken/broken.cc", 1, 21, "'undefined_symbol_here' was not declared in this scope"
+        "broken/broken.cc", 1, 21, "'undefined_symbol_here' was not declared in this scope",
+        compiler=True,
     )
+    # Bazel 4.2 names the action's BUILD line first; the line to fix is the compiler's.
+    assert t.first_error == compiler_error
     assert t.fraction() == 0.0
 
 
@@ -254,10 +266,13 @@ def test_eta_on_first_build_brackets_the_real_end() -> None:
             "ERROR: Build failed. Not running target",
             BuildError(None, None, None, "Build failed. Not running target"),
         ),
-        ("foo.cc:3:5: error: expected ';'", BuildError("foo.cc", 3, 5, "expected ';'")),
+        (
+            "foo.cc:3:5: error: expected ';'",
+            BuildError("foo.cc", 3, 5, "expected ';'", compiler=True),
+        ),
         (
             "a/b.h:7: fatal error: c.h: No such file or directory",
-            BuildError("a/b.h", 7, None, "c.h: No such file or directory"),
+            BuildError("a/b.h", 7, None, "c.h: No such file or directory", compiler=True),
         ),
         (
             "INFO: Build completed successfully, 4,321 total actions",

@@ -35,6 +35,8 @@ def shown(t: BuildTracker) -> tuple[object, ...]:
         t.up_to_date,
         t.analysed,
         t.phase,
+        t.waiting,
+        t.first_error,
     )
 
 

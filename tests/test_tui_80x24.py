@@ -62,8 +62,9 @@ async def test_a_failed_build_shows_its_first_error_and_the_log_path_without_scr
         await wait_for(pilot, lambda: app.live is not None and app.live.outcome is not None, 60)
         await settle(pilot)
         assert app.live is not None and app.live.tracker is not None
-        # The error `emlsetup run` names too: Bazel's first one with a file and a line.
-        first = next(e for e in app.live.tracker.errors if e.file)
+        # The error `emlsetup run` names too: the compiler's file:line, not Bazel's BUILD line.
+        first = app.live.tracker.first_error
+        assert first is not None and first.file and "BUILD" not in first.file
         assert app.driver.state is not None
         log = app.driver.state.step(5).action("build").commands[-1].log_file
         assert log is not None and first.message in Path(log).read_text()

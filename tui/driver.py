@@ -221,7 +221,10 @@ class Driver:
         assert self.plan is not None
         engine = self._engine(hana=False)
         runs = preflight.would_run(engine, self.plan, list(numbers))
-        return preflight.measure(self.session, self.plan, runs, list(numbers), self.passwords)
+        return preflight.measure(
+            self.session, self.plan, runs, list(numbers), self.passwords,
+            probe=engine.runner.probe,
+        )  # fmt: skip
 
     # -- changing -------------------------------------------------------------------------
     def hold(self) -> None:
@@ -268,7 +271,10 @@ class Driver:
                 except NeedsUnmet as exc:  # nothing ran, no step changed
                     return Outcome(False, message=f"{exc}.")
                 if engine.cancelled.is_set():
-                    return Outcome(False, True, "interrupted: nothing done is lost; Run resumes")
+                    # The step's reason says during what, and what the command said (Bazel's
+                    # exit 8 sentence: its finished actions are kept).
+                    said = (self.state_reason(number) or "interrupted").removesuffix(".")
+                    return Outcome(False, True, f"{said}; nothing done is lost: Run resumes")
                 unread = engine.state.step(number).status == StepStatus.UNVERIFIED
                 reason = "" if ok and not unread else self.state_reason(number)
                 if "error 10:" in reason:

@@ -25,8 +25,14 @@ _SENTENCES: dict[int, str] = {
     "as the same user; never delete the lock file.",
     36: "Bazel stopped because of a problem on this machine, most often a full disk or too "
     "little memory: free space (check 'df -h' for ~/.cache/bazel and /tmp) and run again.",
-    37: "Bazel crashed with an internal error: run 'bazel shutdown', then run the step again; "
-    "if it repeats, look for a Java exception near the end of the log.",
+    # BLAZE_INTERNAL_ERROR, also the client's code when its server dies under it (blaze.cc,
+    # GetExitCodeForAbruptExit): "Server terminated abruptly", measured on Bazel 4.2.3. The
+    # re-run then ran again what the killed command had compiled (measured: Bazel writes its
+    # record of finished actions as a command ends); earlier commands' work was kept.
+    37: "Bazel's server stopped abruptly (killed, most often by the kernel's out-of-memory "
+    "killer, or crashed with an internal error): check 'dmesg' for 'Out of memory' and lower "
+    "the parallelism or add swap if so, then run the step again; a new server starts, keeps "
+    "what earlier builds finished, and may compile again what this one had.",
 }
 
 _SIGNALS: dict[int, str] = {

@@ -12,7 +12,16 @@ Forms handled (see tests/fixtures/bazel for real recordings):
 - ``ERROR: /path/BUILD:12:1: ...`` and compiler ``foo.cc:3:5: error: ...``;
 - ``INFO: Build completed successfully, N total actions`` (printed twice) and
   ``FAILED: Build did NOT complete successfully``;
-- ``Target //x:y up-to-date:``.
+- ``Target //x:y up-to-date:``;
+- the client's own lines: ``Another command (pid=N) is running. Waiting for it to complete
+  on the server (server_pid=M)...`` (another Bazel command holds the output base's lock:
+  Bazel waits, it does not hang) and ``Server terminated abruptly (error code: 14, ...)``
+  (the Bazel server died under the client, which then exits 37).
+
+Which error to fix first: Bazel 4.2 prints the failed action's BUILD location before the
+compiler's own lines (``ERROR: .../core/BUILD:5:11: Compiling core/x.cc failed: (Exit 1)
+...``, then ``core/x.cc:37:14: error: ...``: recordings 04 and 23). Whatever the order, the
+line the admin must fix is the compiler's: ``first_error``.
 
 On a terminal Bazel redraws its progress with carriage returns and ANSI cursor codes; the
 text a terminal would finally show is what is parsed. ``--show_timestamps`` prefixes
@@ -48,12 +57,19 @@ class Analysed:
 
 @dataclass(frozen=True)
 class BuildError:
-    """A Bazel ``ERROR:`` line or a compiler ``error:``; file/line when the line names them."""
+    """A Bazel ``ERROR:`` line or a compiler ``error:``; file/line when the line names them.
+    ``compiler``: the compiler's own line (``file:line: error: ...``), not Bazel's."""
 
     file: str | None
     line: int | None
     column: int | None
     message: str
+    compiler: bool = False
+
+    @property
+    def where(self) -> str:
+        """``file:line: message``, or the message alone when the line names no file."""
+        return f"{self.file}:{self.line}: {self.message}" if self.file else self.message
 
 
 @dataclass(frozen=True)
@@ -71,7 +87,16 @@ class UpToDate:
     target: str
 
 
-Event = Progress | Analysed | BuildError | Finished | UpToDate
+@dataclass(frozen=True)
+class Waiting:
+    """Another Bazel command (client ``pid``) holds this output base's lock; Bazel waits
+    for it to end, however long that takes."""
+
+    pid: int | None
+    text: str
+
+
+Event = Progress | Analysed | BuildError | Finished | UpToDate | Waiting
 
 # CSI (ESC [ ... final), OSC (ESC ] ... BEL/ST) and two-character escapes (ESC 7, ESC M).
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
@@ -90,10 +115,17 @@ _ANALYSED = re.compile(
 _ERROR_AT = re.compile(r"ERROR: (\S+?):(\d+):(?:(\d+):)? ?(.*)")
 _COMPILER_ERROR = re.compile(r"(\S+?):(\d+):(?:(\d+):)? (?:fatal )?error: (.*)")
 _UP_TO_DATE = re.compile(r"Target (\S+) up-to-date")
+# 4.2.3: "Another command (pid=8051) is running. Waiting for it to complete on the server
+# (server_pid=8075)..."; older clients put the pid after "is running".
+_WAITING_PID = re.compile(
+    r"Another command \(pid=(\d+)\)|Another command is running \(pid ?= ?(\d+)"
+)
+SERVER_DIED = "Server terminated abruptly"
 # Lines that can hold an event, found in a whole chunk by one C-level scan (feed_chunk):
 # anchored on the newline before the line, which is far faster than a re.M "^".
 _CANDIDATE = re.compile(
-    r"\n(?:\(\d[\d:.]*\) )?(?:\[|INFO: (?:Build|Analy)|ERROR: |FAILED: |Build did|Target )"
+    r"\n(?:\(\d[\d:.]*\) )?"
+    r"(?:\[|INFO: (?:Build|Analy)|ERROR: |FAILED: |Build did|Target |Another command|Server term)"
 )
 _ANYWHERE = ("error: ", "\x1b", "\r")
 
@@ -172,6 +204,12 @@ def parse_line(line: str) -> Event | None:
         return BuildError(None, None, None, text[len("ERROR: ") :])
     if "Build did NOT complete successfully" in text:
         return Finished(False, text)
+    if first == "A" and text.startswith("Another command"):
+        pid = _WAITING_PID.match(text)
+        number = (pid.group(1) or pid.group(2)) if pid else None
+        return Waiting(int(number) if number else None, text)
+    if first == "S" and text.startswith(SERVER_DIED):
+        return BuildError(None, None, None, text)
     if first == "T" and " up-to-date" in text:
         up = _UP_TO_DATE.match(text)
         if up:
@@ -180,7 +218,7 @@ def parse_line(line: str) -> Event | None:
         ce = _COMPILER_ERROR.match(text)
         if ce:
             col = int(ce.group(3)) if ce.group(3) else None
-            return BuildError(ce.group(1), int(ce.group(2)), col, ce.group(4))
+            return BuildError(ce.group(1), int(ce.group(2)), col, ce.group(4), compiler=True)
     return None
 
 
@@ -207,6 +245,7 @@ class BuildTracker:
     errors_dropped: int = 0
     analysed: Analysed | None = None
     finished: Finished | None = None
+    waiting: Waiting | None = None  # until Bazel goes on (its next event)
     up_to_date: list[str] = field(default_factory=list)
     started_at: float | None = None
     last_progress_at: float | None = None
@@ -290,6 +329,7 @@ class BuildTracker:
     def _apply(self, event: Event | None, now: float) -> Event | None:
         if event is None:
             return None
+        self.waiting = event if isinstance(event, Waiting) else None
         if isinstance(event, Progress):
             self.done, self.total = event.done, event.total
             self.running, self.current_action = event.running, event.action
@@ -313,10 +353,21 @@ class BuildTracker:
         return event
 
     @property
+    def first_error(self) -> BuildError | None:
+        """The error the admin must fix: the compiler's first ``file:line: error:``, else
+        Bazel's first located ERROR (a BUILD file, a missing package), else its first."""
+        compiler = next((e for e in self.errors if e.compiler), None)
+        located = next((e for e in self.errors if e.file), None)
+        return compiler or located or (self.errors[0] if self.errors else None)
+
+    @property
     def phase(self) -> str:
-        """'starting', 'analysing', 'building' or 'finished': what to say above the bar."""
+        """'starting', 'waiting' (for another Bazel command's lock), 'analysing', 'building'
+        or 'finished': what to say above the bar."""
         if self.finished is not None:
             return "finished"
+        if self.waiting is not None:
+            return "waiting"
         if self.done is not None:
             return "building"
         return "analysing" if self.last_output_at is not None else "starting"

@@ -22,6 +22,11 @@ SUCCESS_MARK = b"INFO: Build completed"  # also "INFO: Build completed, 1 test F
 # ends a build that reported errors. Looking for them sooner would double the cost.
 FAILING_MARKS = (b"rror: ", b"Build did NOT")
 ANALYSED_MARK = b"INFO: Analy"
+# The client's own lines: waiting for another command's lock comes before analysis; the
+# server dying under the client is the client's last line (so, like the verdict, it lies in
+# the last VERDICT_WINDOW bytes of its block).
+WAITING_MARK = b"Another command"
+SERVER_DIED_MARK = b"Server terminated abruptly"
 UP_TO_DATE_MARK = b" up-to-date"
 # Bazel's verdict ends its output (only a second copy of it or a test summary follows), so
 # it lies in the last VERDICT_WINDOW bytes of the block holding it: only those are searched
@@ -134,19 +139,21 @@ def last_line_where(
 
 
 def event_lines(data: bytes, want_analysed: bool, failing: bool) -> tuple[list[Span], int | None]:
-    """Spans of the lines that can hold an error, the verdict or the end of analysis, in
-    order, and where the first verdict line starts (None without one: see
-    ``VERDICT_WINDOW``). ``failing``: an
-    ERROR line came in an earlier block (see ``FAILING_MARKS``). Progress is found
-    separately (``last_line_where``), up-to-date targets with ``UP_TO_DATE_MARK`` only
-    just before a verdict (``VERDICT_WINDOW``)."""
+    """Spans of the lines that can hold an error, the verdict, the end of analysis or a wait
+    for another command's lock, in order, and where the first verdict line starts (None
+    without one: see ``VERDICT_WINDOW``). ``failing``: an ERROR line came in an earlier
+    block (see ``FAILING_MARKS``). Progress is found separately (``last_line_where``),
+    up-to-date targets with ``UP_TO_DATE_MARK`` only just before a verdict
+    (``VERDICT_WINDOW``)."""
     end = max(0, len(data) - VERDICT_WINDOW)
     errors = set(lines_with(data, BAZEL_ERROR_MARK))
     verdicts = set(lines_with(data, SUCCESS_MARK, end))
+    errors.update(lines_with(data, SERVER_DIED_MARK, end))
     if failing or errors:
         errors.update(lines_with(data, FAILING_MARKS[0]))
         verdicts.update(lines_with(data, FAILING_MARKS[1], end))
     spans = errors | verdicts
     if want_analysed:
         spans.update(lines_with(data, ANALYSED_MARK))
+        spans.update(lines_with(data, WAITING_MARK))
     return sorted(spans), min(verdicts)[0] if verdicts else None

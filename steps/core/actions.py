@@ -153,7 +153,7 @@ class Executor:
                 return self._follow(last, reattach_offset(log, last.log_offset), action)
             if code is not None:
                 last.exit_code = code
-                if code != 0 and action.argv[0] == "bazel":
+                if code != 0 and is_bazel(action.argv[0]):
                     return bazel_failure(code, BuildTracker())
                 return command_error(last, None)
             if last.pid is None:
@@ -218,6 +218,7 @@ class Executor:
     def _follow(self, rec: CommandRecord, offset: int, action: Command) -> str | None:
         tracker = BuildTracker()
         recent = Tail(TAIL_BYTES)  # for the failure report
+        told: set[int | None] = set()
 
         def block(data: bytes) -> None:
             # Hours of build output arrive in blocks: read by C-level scans, passed on
@@ -225,6 +226,9 @@ class Executor:
             tracker.feed_bytes(data, time.monotonic())
             recent.add(data)
             self.on_output(data, tracker)
+            if tracker.waiting is not None and tracker.waiting.pid not in told:
+                told.add(tracker.waiting.pid)
+                self.on_line(waiting_sentence(tracker.waiting.pid))
 
         pid = rec.pid or 0
         followed = follow(
@@ -247,7 +251,7 @@ class Executor:
             rec.tail.append("the build process died without recording its exit status")
             return "the build stopped without an exit status (killed?); resume runs it again"
         rec.exit_code = followed.exit_code
-        if rec.exit_code != 0 and action.argv[0] == "bazel":
+        if rec.exit_code != 0 and is_bazel(action.argv[0]):
             return bazel_failure(rec.exit_code, tracker)
         return command_error(rec, action.expect_output)
 
@@ -364,12 +368,33 @@ class Executor:
         return users.get(self.runner.identity.name(run_as))
 
 
+def waiting_sentence(pid: int | None) -> str:
+    """Said once when Bazel waits for another command's lock: however long it lasts, it is
+    Bazel's own wait, and the way on is to let that command end (or end it)."""
+    who = f"another Bazel command (pid {pid})" if pid else "another Bazel command"
+    see = f" (see it with: ps -fp {pid})" if pid else ""
+    return (
+        f"[emlsetup] {who} holds the lock of this build's output base{see}: Bazel waits for "
+        "it to end, then builds; this is a wait, not a hang"
+    )
+
+
+def is_bazel(program: str) -> bool:
+    """bazel in ~/bin, or the admin's own (serving.bazel: /usr/bin/bazel, bazel-4.2.3...)."""
+    return Path(program).name.startswith("bazel")
+
+
 def bazel_failure(code: int, tracker: BuildTracker) -> str:
-    """Bazel's exit code as a sentence, and where the first error is."""
-    first = next((e for e in tracker.errors if e.file), None)
-    where = f"; first error at {first.file}:{first.line}: {first.message}" if first else ""
+    """Bazel's exit code as a sentence, and the error to fix first: the compiler's own
+    file:line where there is one (tracker.first_error), else what Bazel said."""
+    first = tracker.first_error
+    where = ""
+    if first is not None and first.file:
+        where = f"; first error at {first.where}"
+    elif first is not None and code != 8:  # 8: only "build interrupted", said already
+        where = f"; Bazel said: {first.message}"
     said = bazel_exit_sentence(code)
-    return f"exit {code}: {said.rstrip('.') + where if where else said}"
+    return f"exit {code}: {said.removesuffix('.') if where else said}{where}"
 
 
 def command_error(rec: CommandRecord, expect: str | None) -> str | None:

@@ -83,6 +83,19 @@ def unverified_reason(number: int, unread: list[CheckResult]) -> str:
     )
 
 
+def _under_way(action: Action, ast: ActionState) -> bool:
+    """A detached command that was started and whose end was never recorded."""
+    last = ast.commands[-1] if ast.commands else None
+    return (
+        isinstance(action, Command)
+        and action.long_running
+        and ast.status == ActionStatus.RUNNING
+        and last is not None
+        and last.exit_file is not None
+        and last.exit_code is None
+    )
+
+
 def first_failure(label: str, results: list[CheckResult]) -> str | None:
     """The step's reason: its first failed check, with what was measured and the fix."""
     failed = next((c for c in results if c.status == Status.FAIL), None)
@@ -212,6 +225,10 @@ class Engine:
         # runs what was skipped for want of it.
         if ast.status.finished and ast.status != ActionStatus.SKIPPED and self.trust_state:
             return ast.status, "finished in an earlier run"
+        if _under_way(action, ast):
+            # A build left running is followed again (or its end read), whatever the system
+            # shows: a rebuild's bazel-bin still holds the last build's model server.
+            return None, ""
         ctx = self.context(step)
         if action.optional_setting and not self._setting(action.optional_setting):
             return (
@@ -278,7 +295,9 @@ class Engine:
             return self._stop(st, f"left running: {action.title}; resume re-attaches to it")
         if self.cancelled.is_set():
             ast.status, ast.reason = ActionStatus.PENDING, "interrupted; resume runs it again"
-            return self._stop(st, f"interrupted during: {action.title}")
+            # What the command said as it stopped (Bazel's exit 8: its work is kept).
+            said = f": {error}" if error else ""
+            return self._stop(st, f"interrupted during: {action.title}{said}")
         needs_proof = error is None and action.done_when and not action.idempotent
         if needs_proof and not all_pass(action.done_when, self.context(step)):
             error = "it ran, but the system does not show it done: " + action.done_when[0].name

@@ -28,6 +28,8 @@ class _Action(BaseModel):
     distro_ids: list[str] | None = None  # narrower than a family, e.g. RHEL but not CentOS
     routes: list[str] | None = None  # narrower still: the release routes (steps/routes.py)
     serving: list[str] | None = None  # only for these TF Serving routes (build/container/apt)
+    # "installer": only when step 5 installs Bazel; "own": only with the admin's serving.bazel
+    bazel: Literal["installer", "own"] | None = None
     only_if: list[CheckSpec] = []  # not applicable unless all pass
     done_when: list[CheckSpec] = []
     unneeded_when: list[CheckSpec] = []  # skipped when all pass: what it is for is there
@@ -156,13 +158,17 @@ class Note(BaseModel):
     distro_ids: list[str] | None = None  # narrower than a family, e.g. CentOS only
     routes: list[str] | None = None  # only on these release routes (steps/routes.py)
     serving: list[str] | None = None  # only for these TF Serving routes (build/container/apt)
+    bazel: Literal["installer", "own"] | None = None  # step 5's Bazel, or the admin's own
 
-    def applies(self, family: str, distro_id: str, route: str = "", serving: str = "") -> bool:
+    def applies(
+        self, family: str, distro_id: str, route: str = "", serving: str = "", bazel: str = ""
+    ) -> bool:
         return (
             (self.families is None or family in self.families)
             and (self.distro_ids is None or distro_id in self.distro_ids)
             and (self.routes is None or not route or route in self.routes)
             and (self.serving is None or not serving or serving in self.serving)
+            and (self.bazel is None or not bazel or bazel == self.bazel)
         )
 
     def __str__(self) -> str:

@@ -36,6 +36,8 @@ class Plan(BaseModel):
     route_title: str = ""
     serving_route: str = ""  # build, container or apt
     serving_duration: str = ""
+    serving_ref: str = ""  # the TF Serving tag a source build checks out
+    bazel_version: str = ""  # the Bazel that tag pins
     distro: DistroInfo
     steps: list[Step]
     optimisation_note: str = ""
@@ -73,7 +75,8 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
     route, python = route_of(info)
     venv, export = settings.expand(s.venv), settings.expand(s.export_dir)
     values = route_values(
-        route, python, venv, export, str(s.port), s.route, settings.expand(s.checkout)
+        route, python, venv, export, str(s.port), s.route, settings.expand(s.checkout),
+        own_bazel=s.bazel is not None,
     )
     ref, bazel, last = _build_tag(settings, python, values)
     return {
@@ -88,6 +91,9 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
         "ref": ref,
         "git_url": s.git_url,
         "bazel_version": bazel,
+        # The admin's own Bazel (serving.bazel), else the one step 5 installs in ~/bin.
+        "bazel": s.bazel or "bazel",
+        "bazel_source": "own" if s.bazel else "installer",
         "checkout_last": last,
         "sid_adm": settings.hana.sid_adm,
         "hxe_bin": settings.hana.hxe_bin_dir,
@@ -154,7 +160,11 @@ def _text(value: Any, original: str) -> str:
 
 
 def notes_for(
-    corrections: list[str | Note], info: DistroInfo, route: str = "", serving: str = ""
+    corrections: list[str | Note],
+    info: DistroInfo,
+    route: str = "",
+    serving: str = "",
+    bazel: str = "",
 ) -> list[str | Note]:
     """The corrections that hold on this system, as text: a RHEL plan never speaks of SUSE,
     a plan that pulls the container image never of the Bazel build."""
@@ -162,7 +172,7 @@ def notes_for(
     return [
         str(n)
         for n in corrections
-        if isinstance(n, str) or n.applies(family, info.id, route, serving)
+        if isinstance(n, str) or n.applies(family, info.id, route, serving, bazel)
     ]
 
 
@@ -170,13 +180,14 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
     if info.family is None:
         raise ValueError(info.reason)
     values = placeholders(settings, info, hw)
-    route, serving = values["route"], values["serving_route"]
+    route, serving, bazel = values["route"], values["serving_route"], values["bazel_source"]
 
     def here(x: Any) -> bool:
         return (
             (x.families is None or info.family in x.families)
             and (x.routes is None or route in x.routes)
             and (x.serving is None or serving in x.serving)
+            and (x.bazel is None or x.bazel == bazel)
         )
 
     steps = []
@@ -189,7 +200,7 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
         ]
         checks = [c for c in rendered.checks if here(c)]
         results = [c for c in rendered.results if here(c)]
-        notes = notes_for(rendered.corrections, info, route, serving)
+        notes = notes_for(rendered.corrections, info, route, serving, bazel)
         steps.append(
             rendered.model_copy(
                 update={
@@ -206,6 +217,8 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
         route_title=values["route_title"],
         serving_route=serving,
         serving_duration=values["serving_duration"],
+        serving_ref=values["ref"],
+        bazel_version=values["bazel_version"],
         distro=info,
         steps=steps,
         optimisation_note=optimisation_flags(settings, hw)[1],

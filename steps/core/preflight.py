@@ -16,6 +16,8 @@ What the route needs, and where the figures come from (defaults in steps/core/se
   (https://github.com/tensorflow/serving/issues/87); a maintainer builds with 12 GB and
   caps Bazel below that (https://github.com/tensorflow/serving/issues/379). On the HXE VM
   HANA holds most of the memory, so what counts is MemAvailable, not MemTotal.
+- Bazel: the admin's own (``serving.bazel``) must be the release the TF Serving tag pins
+  (steps/bazel/version.py reads it); another one may fail hours into the build.
 - Hosts: what each step's commands download from: the package repositories named in the
   system's own repository files, SUSE Customer Center for SUSEConnect, PyPI for pip, GitHub
   for the Bazel installer and the clone, and mirror.bazel.build / github.com, from which
@@ -29,6 +31,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from checks.evaluate import ProbeResult
 from checks.preflight import (
     GB,
     DiskNeed,
@@ -44,6 +47,7 @@ from checks.preflight import (
     repo_urls,
 )
 from checks.spec import CommandsPresent, PackagesInstalled, ToolVersion
+from steps.bazel import version as bazel_version
 from steps.core.model import Command, Manual, Sql, StartDaemon, WriteFile
 from steps.core.plan import Plan
 from steps.core.preflight_hana import hana_login, hana_rows, roles_needed
@@ -214,6 +218,9 @@ def would_run(engine: Any, plan: Plan, numbers: list[int]) -> dict[int, set[str]
     }
 
 
+Probe = Callable[[list[str], str], ProbeResult]
+
+
 def measure(
     session: Any,
     plan: Plan,
@@ -221,9 +228,11 @@ def measure(
     numbers: list[int],
     passwords: Mapping[str, str] | None = None,
     login: Callable[[str], str | None] | None = None,
+    probe: Probe | None = None,
 ) -> list[Row]:
     """Every row for this run. ``session`` is a steps.core.session.Session (its settings, host and
-    environment); ``runs`` what the engine's preview says would run, per step."""
+    environment); ``runs`` what the engine's preview says would run, per step; ``probe`` runs
+    a short read-only command (an engine runner's probe)."""
     settings: Settings = session.settings
     host = session.host
     environ = session.options.environ
@@ -244,6 +253,10 @@ def measure(
         except OSError:
             info = {}
         rows.append(memory_row(info, settings.preflight.build_memory_gb * GB, (5,)))
+        own = settings.serving.bazel
+        if own is not None and probe is not None:
+            found, said = bazel_version.read(probe, own)
+            rows.append(bazel_version.row(own, found, said, plan.bazel_version, plan.serving_ref))
     from checks.preflight import command_rows
 
     needed = commands_needed(plan, runs, host.euid)
@@ -293,7 +306,8 @@ def gate(
     from steps.core import preflight_record
 
     engine = session.engine(plan, state, trust_state=trust_state)
-    rows = measure(session, plan, would_run(engine, plan, numbers), numbers, passwords)
+    runs = would_run(engine, plan, numbers)
+    rows = measure(session, plan, runs, numbers, passwords, probe=engine.runner.probe)
     out.write(render(rows, accepted))
     blocking = failures(rows, accepted)
     folder = session.store.folder

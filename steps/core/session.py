@@ -20,7 +20,7 @@ from steps.core.engine import Engine, SqlBackend, new_state
 from steps.core.plan import Hardware, Plan, build_plan
 from steps.core.runner import Identity, Runner
 from steps.core.settings import Settings, load_settings
-from steps.core.state import ActionState, RunState, StateStore, StepState
+from steps.core.state import ActionState, ActionStatus, RunState, StateStore, StepState
 from steps.routes import RouteError
 
 KEEP_RUN_LOGS = 10
@@ -109,9 +109,29 @@ class Session:
         if not self.distro.supported:
             raise SessionError(self.distro.reason)
         try:
-            return build_plan(self.settings, self.distro, self.hardware)
+            plan = build_plan(self.settings, self.distro, self.hardware)
         except RouteError as exc:
             raise SessionError(str(exc)) from None
+        if plan.serving_route == "build" and self.settings.serving.bazel is not None:
+            self._check_own_bazel(self.settings.serving.bazel, plan.bazel_version)
+        return plan
+
+    def _check_own_bazel(self, target: str, pinned: str) -> None:
+        """serving.bazel names a program on this system, or the run stops before it starts
+        (exit 2) rather than at the build."""
+        local = self.host.path(target)
+        what = f"serving.bazel = {target!r}"
+        instead = f"or remove the setting and step 5 installs Bazel {pinned}"
+        if not local.is_file():
+            gone = "is a folder" if local.is_dir() else "no such file on this system"
+            raise SessionError(
+                f"{what}: {gone}; give the path of your Bazel (command -v bazel), {instead}"
+            )
+        if not os.access(local, os.X_OK):
+            raise SessionError(
+                f"{what}: not executable; give the Bazel program itself (or chmod +x it), "
+                f"{instead}"
+            )
 
     def runner(self, run_id: str) -> Runner:
         prune_logs(self.store.folder / "logs", keep_also=run_id)
@@ -147,6 +167,14 @@ class Session:
             known = {a.id for a in st.actions}
             st.actions += [
                 ActionState(id=a.id, title=a.title) for a in step.actions if a.id not in known
+            ]
+            # An action this plan no longer has (Bazel's installer once serving.bazel is set)
+            # is no point to resume at; one that ran stays, for the report.
+            planned = {a.id for a in step.actions}
+            st.actions = [
+                a
+                for a in st.actions
+                if a.id in planned or a.status != ActionStatus.PENDING or a.commands
             ]
         return state
 

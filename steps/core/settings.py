@@ -99,6 +99,9 @@ class ServingSettings(_Section):
     ref: str = Field("1.8.0", max_length=255, pattern=r"^[A-Za-z0-9_./-]+$")
     bazel_version: str = Field("0.11.1", pattern=r"^\d+\.\d+\.\d+$")
     bazel_installer: str | None = Field(None, max_length=PATH_MAX)
+    # A Bazel already on the server (absolute path): step 5 builds with it and leaves out
+    # its installer actions; the preflight compares its version with the tag's.
+    bazel: str | None = Field(None, max_length=PATH_MAX, pattern=r"^/")
     export_dir: str = Field("~/export", max_length=PATH_MAX)
     host: HostName = "localhost"
     port: int = Field(8500, ge=1, le=65535)
@@ -338,4 +341,14 @@ def _one_line(exc: ValidationError, source: dict[str, str]) -> str:
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")
     shown = f" (got {shorten(repr(got))})" if got is not None and not isinstance(got, dict) else ""
+    if err["type"] == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == "^/":
+        # The admin reads what is wanted, not the regular expression that refused it.
+        hint = ABSOLUTE_HINTS.get(field, "")
+        return f"{field}{where}: must be an absolute path{shown}{hint}"
     return f"{field}{where}: {msg}{shown}"
+
+
+# What to give instead of a relative path, where the admin may not know it by heart.
+ABSOLUTE_HINTS = {
+    "serving.bazel": "; give your Bazel's full path (command -v bazel prints it)",
+}

@@ -271,6 +271,18 @@ def _fixture(argv: list[str], marks: Path) -> str:
 
 
 def bazel(argv: list[str]) -> int:
+    """`bazel --version` as releases answer it ("bazel 4.2.3", bazelbuild/bazel issue 26225),
+    and as old ones refuse it ("Unknown startup option: '--version'.", issue 3599 on 0.5.3;
+    the release that added it is not documented, so below 1.0 the stand-in refuses: the
+    wizard then asks `bazel version`, which every release answers)."""
+    label = os.environ.get("FAKE_BAZEL_LABEL", "0.11.1")
+    if argv[:1] == ["--version"]:
+        if label.startswith("0."):
+            err("Unknown startup option: '--version'.")
+            err("  For more info, run 'bazel help startup_options'.")
+            return 2
+        say(f"bazel {label}")
+        return 0
     command = next((a for a in argv if not a.startswith("-")), "")
     if command == "version":
         say(f"Build label: {os.environ.get('FAKE_BAZEL_LABEL', '0.11.1')}")

@@ -20,10 +20,9 @@ def plural(n: int, word: str) -> str:
 
 
 def first_error(tracker: BuildTracker) -> BuildError | None:
-    """The error the build stops on, as `emlsetup run` names it: the first with a file."""
-    with_file = [e for e in tracker.errors if e.file]
-    found = with_file or tracker.errors
-    return found[0] if found else None
+    """The error the build stops on, as `emlsetup run` names it: the compiler's file:line
+    (not Bazel 4.2's BUILD line printed before it), else Bazel's first located error."""
+    return tracker.first_error
 
 
 def where(err: BuildError) -> str:

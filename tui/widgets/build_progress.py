@@ -60,6 +60,12 @@ class BuildProgress(Vertical):
             counters.update(f"[{tracker.done} / {tracker.total}] {doing}{running_n}")
         elif tracker.finished is not None:
             counters.update(tracker.finished.text)
+        elif tracker.waiting is not None and running:
+            pid = f" (pid {tracker.waiting.pid})" if tracker.waiting.pid else ""
+            counters.update(
+                f"Waiting for another Bazel command{pid}: it holds this build's output base. "
+                "Bazel goes on when it ends; a wait, not a hang."
+            )
         else:
             counters.update(f"Bazel is {tracker.phase}…" if running else "Not running.")
         if tracker.finished is not None:
