@@ -19,6 +19,7 @@ from checks.preflight import NAMES as PREFLIGHT_NAMES
 from checks.result import CheckResult, Status
 from steps.ansible.fleet import STANDALONE, add_fleet_commands
 from steps.cli import faults
+from steps.cli.answers import add_answers_commands, cmd_answers
 from steps.cli.help import Parser, check_summary, describe_commands, run_range_error, version
 from steps.cli.model import add_model_commands, cmd_model
 from steps.cli.plan import dry_run, list_root_actions, print_plan
@@ -120,6 +121,7 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     add_fleet_commands(sub, common)
     add_model_commands(sub, common)
+    add_answers_commands(sub, common)
     describe_commands(sub)
     return p
 
@@ -175,11 +177,14 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     try:
         if args.command in STANDALONE:  # no session: works on any controller, never locks
             return STANDALONE[args.command](args, out)
+        if args.command == "answers":  # its own session, without the lock
+            return cmd_answers(args, out)
         environ, config_text = session_inputs(args)
         session = Session.open(Options.from_args(args, environ=environ, config_text=config_text))
         return COMMANDS[args.command](session, args, out)
     except (SettingsError, SessionError, StateError, LockedError) as exc:
-        print(f"emlsetup: {message_line(str(exc))}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # an answers file: one line a mistake
+            print(f"emlsetup: {message_line(line)}", file=sys.stderr)
         return EXIT_USAGE
 
 

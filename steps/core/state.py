@@ -109,6 +109,9 @@ class RunState(BaseModel):
     changed: list[str] = []
     # What the last run read from the system and found done, without changing it.
     rechecked: list[str] = []
+    # The settings the runs were given (answers file, environment, --set), for
+    # `emlsetup answers write`; defaults are not in it.
+    told: dict[str, object] = {}
 
     def step(self, number: int) -> StepState:
         return next(s for s in self.steps if s.number == number)
