@@ -23,6 +23,7 @@ from steps.cli.answers import add_answers_commands, cmd_answers
 from steps.cli.help import Parser, check_summary, describe_commands, run_range_error, version
 from steps.cli.model import add_model_commands, cmd_model
 from steps.cli.plan import dry_run, list_root_actions, print_plan
+from steps.cli.undo import add_undo_command, cmd_undo
 from steps.core import preflight
 from steps.core.background import add_run_options, check_rerun, start_in_background
 from steps.core.console import check_line, confirmer, interrupt_handler, printer
@@ -122,6 +123,7 @@ def parser() -> argparse.ArgumentParser:
     add_fleet_commands(sub, common)
     add_model_commands(sub, common)
     add_answers_commands(sub, common)
+    add_undo_command(sub, common)
     describe_commands(sub)
     return p
 
@@ -345,6 +347,7 @@ COMMANDS: dict[str, Callable[[Session, argparse.Namespace, TextIO], int]] = {
     "resume": cmd_run,
     "report": cmd_report,
     "model": cmd_model,
+    "undo": cmd_undo,
 }
 
 

@@ -258,6 +258,8 @@ class Engine:
         if status is not None:
             if status == ActionStatus.ALREADY_DONE:
                 self.state.rechecked.append(f"{step.number}/{action.id}")
+                # Under way when the wizard stopped, and done now: emlsetup did it.
+                ast.performed = ast.performed or ast.status == ActionStatus.RUNNING
             if ast.status != status or ast.reason != reason:
                 self._settle(ast, status, reason)
             return True  # a finished action is never repeated
@@ -288,6 +290,7 @@ class Engine:
             # Only what leaves a mark the system shows, or work done again because something it
             # depends on changed, counts as a change; listing the models changes nothing.
             self.state.changed.append(f"{step.number}/{action.id}")
+        ast.performed = True
         return self._settle(ast, ActionStatus.DONE, "")
 
     def _secret_missing(self, action: Action) -> tuple[ActionStatus, str] | None:
