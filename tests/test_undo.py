@@ -127,6 +127,8 @@ def test_undo_all_after_a_demo_like_run_leaves_all_pending_and_hana_clean_then_r
     dry = sandbox.run_cli("undo", "--all", "--dry-run", env=env)
     assert dry.returncode == 0 and "Dry run: nothing was changed." in dry.stdout, dry.stdout
     assert "$ userdel -r tmsadm" in dry.stdout and "DROP SCHEMA EML_DATA RESTRICT" in dry.stdout
+    schema = next(x for x in dry.stdout.splitlines() if "Drop the schema EML_DATA" in x)
+    assert "would check then" in schema and "once the lines above ran" in schema
     assert tree(sandbox.root) == ran_tree
 
     undone = sandbox.run_cli("undo", "--all", "--yes", env=env)

@@ -81,7 +81,7 @@ def print_preview(
             label = "would ask" if v.status == "undo" and item.undo.ask else LABEL[v.status]
             why = f": {v.reason}" if v.reason else ""
             out.write(f" - {label:<16} {item.undo.title}{why}\n")
-            if v.status != "undo":
+            if v.status not in ("undo", "later"):
                 continue
             if item.undo.ask:
                 out.write(f"     ? {item.undo.ask}\n")

@@ -57,6 +57,7 @@ LABEL = {
     "undone": "undone",
     "blocked": "cannot tell",
     "n/a": "not emlsetup's",
+    "later": "would check then",
 }
 
 
@@ -138,7 +139,9 @@ class UndoEngine:
             return results, f"{skipped.name}: {skipped.measured}; {skipped.fix}".rstrip("; ")
         return results, ""
 
-    def verdict(self, item: Item, entry: UndoEntry | None) -> Verdict:
+    def verdict(self, item: Item, entry: UndoEntry | None, before: bool = False) -> Verdict:
+        """What undo does with the item now; ``before``: in a preview where lines above it
+        will run first (they can empty what it checks)."""
         if entry is not None and entry.status in FINAL:
             return Verdict(entry.status, entry.reason)
         if entry is not None and entry.status == "running":
@@ -180,6 +183,9 @@ class UndoEngine:
             if unread:
                 return Verdict("blocked", unread)
             changed = next((r for r in results if r.status != Status.OK), None)
+            if changed is not None and before:
+                why = f"{changed.name}: {changed.measured} now; read again once the lines above ran"
+                return Verdict("later", why)
             if changed is not None:
                 return Verdict("kept", f"{changed.name}: {changed.measured}; left as it is")
         journal = self.state.undo
@@ -198,11 +204,12 @@ class UndoEngine:
 
     def preview(self, steps: list[int]) -> list[tuple[Item, Verdict]]:
         """What an undo would do, read from the state and the system; nothing is changed."""
-        journal = self.state.undo
-        return [
-            (i, self.verdict(i, journal.entry(i.step.number, i.key) if journal else None))
-            for i in self.items(steps)
-        ]
+        journal, out, above = self.state.undo, [], False
+        for i in self.items(steps):
+            v = self.verdict(i, journal.entry(i.step.number, i.key) if journal else None, above)
+            above = above or v.status == "undo"
+            out.append((i, v))
+        return out
 
     # -- doing it ------------------------------------------------------------------------
     def run(self, steps: list[int]) -> bool:
@@ -389,7 +396,7 @@ def root_ops(items: list[tuple[Item, Verdict]]) -> list[tuple[int, Action | Any]
     return [
         (i.step.number, op)
         for i, v in items
-        if v.status == "undo"
+        if v.status in ("undo", "later")
         for op in i.undo.do
         if op.needs_root and not isinstance(op, StopDaemon)
     ]

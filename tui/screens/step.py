@@ -39,6 +39,7 @@ class StepScreen(WizardScreen):
         Binding("v", "validate", "Validate", show=False),
         Binding("p,left", "previous", "Prev"),
         Binding("b", "build", "Log"),
+        Binding("u", "undo", "Undo"),
         Binding("escape", "back", "Steps"),
     ]
 
@@ -125,6 +126,8 @@ class StepScreen(WizardScreen):
             return not self.wizard.busy and failed == (action == "retry")
         if action in ("skip", "run_all"):
             return not self.wizard.busy
+        if action == "undo":  # offered once emlsetup did something here
+            return self.driver.did_something(self.number) and not self.wizard.busy
         return True
 
     # -- reading the system (a thread: probes run commands) --------------------------------
@@ -201,6 +204,14 @@ class StepScreen(WizardScreen):
         self.checks = None
         self.render_state()
         self.inspect()
+
+    def action_undo(self) -> None:
+        from tui import undo_flow
+
+        if self.number in HANA_STEPS and self.driver.needs_passwords():
+            self.wizard.ask_passwords(lambda: undo_flow.start(self))
+            return
+        undo_flow.start(self)
 
     # -- elsewhere --------------------------------------------------------------------------
     def action_skip(self) -> None:

@@ -1,0 +1,62 @@
+"""Issue 26: "Undo this step" on a step screen: the key appears once emlsetup did something
+there, a modal lists every command of the undo first, root commands are confirmed as a
+run's are, and the step is pending again; No changes nothing."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import Static
+
+from steps.core.state import StepStatus
+from tests.sandbox import Sandbox
+from tests.tui_support import (
+    prepare_steps,
+    settle,
+    statuses,
+    text_of,
+    until_root_prompt,
+    until_screen,
+    wait_for,
+    wizard,
+)
+from tui.screens.confirm import ConfirmScreen
+from tui.screens.step import StepScreen
+
+
+async def test_undo_this_step_lists_the_commands_then_undoes_after_the_root_prompt(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, StepScreen)
+        assert app.screen.check_action("undo", ()) is False  # nothing done here yet
+    prepare_steps(sandbox, 2)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press("2")
+        await settle(pilot)
+        step = app.screen
+        assert isinstance(step, StepScreen) and step.check_action("undo", ()) is True
+        await pilot.press("u")
+        modal = await until_screen(pilot, ConfirmScreen)
+        assert "Undo step 2: Create a dedicated user?" in text_of(modal.query_one("#question"))
+        detail = text_of(modal.query_one("#detail", Static))
+        assert "$ rm -f /etc/sudoers.d/tmsadm   [root]" in detail
+        assert "$ userdel -r tmsadm   [root]" in detail
+        await pilot.press("n")  # No: nothing changes
+        await settle(pilot)
+        assert sandbox.target("/etc/sudoers.d/tmsadm").exists() and sandbox.calls("rm") == []
+
+        await pilot.press("u")
+        await until_screen(pilot, ConfirmScreen)
+        await pilot.press("y")  # undo this step
+        prompt = await until_root_prompt(pilot)  # then each root command, as a run asks
+        assert "rm -f /etc/sudoers.d/tmsadm" in text_of(prompt.query_one("#detail", Static))
+        await pilot.press("a")  # yes to all
+        await wait_for(pilot, lambda: statuses(app)[2] == StepStatus.PENDING)
+        await settle(pilot)
+        assert not sandbox.target("/etc/sudoers.d/tmsadm").exists()
+        assert "tmsadm:x:" not in sandbox.target("/etc/passwd").read_text()
+        assert "undone" in text_of(step.query_one("#notice", Static))
+        assert "pending" in text_of(step.query_one("#step-title", Static))
+        assert step.check_action("undo", ()) is False
