@@ -14,10 +14,16 @@ from __future__ import annotations
 from typing import Literal
 
 from checks.spec import FileHasLine, SqlCount
-from steps.core.model import RemoveModelEntry, Sql, Undo
+from steps.core.model import DropModelObjects, RemoveModelEntry, Sql, Undo
 from steps.models.hana_sql import CONFIG_TABLE, COUNT_OBJECT, COUNT_PROCEDURE, COUNT_ROW, SCHEMA
 from steps.step6_start_serving import CONFIG
-from steps.step7_configure_eml import REMOTE_SOURCE, ROLE, ROLE_GRANTED
+from steps.step7_configure_eml import (
+    CREATOR_ROLE,
+    CREATOR_ROLE_GRANTED,
+    REMOTE_SOURCE,
+    ROLE,
+    ROLE_GRANTED,
+)
 
 Role = Literal["system", "ml_user"]
 _PRIVILEGES = "SELECT, UPDATE, DELETE, INSERT"
@@ -64,26 +70,22 @@ def _drop(kind: str, name: str) -> Sql:
 
 
 _M = "{model_upper}"
-_WRAPPER = f"PREDICT_{_M}"
-_MODEL_TABLES = [f"{_M}_SIGNATURE", f"{_M}_PARAMS", f"{_M}_INPUT", f"{_M}_OUTPUT"]
-_MODEL_TYPES = [f"TT_{_M}_PARAMS", f"TT_{_M}_INPUT", f"TT_{_M}_OUTPUT"]
 MODELS = [
     Undo(
         per_model=True,
         reverses=["PREDICT wrapper"],
         title="Drop the PREDICT wrapper of {model}, its tables and table types",
         reads=READS,
-        present_when=[_procedure(_WRAPPER), *[_table(t) for t in _MODEL_TABLES + _MODEL_TYPES]],
+        present_when=[
+            _procedure(f"PREDICT_{_M}"),
+            *[_table(f"{_M}_{t}") for t in ("SIGNATURE", "PARAMS", "OUTPUT")],
+        ],
         do=[
-            _sql(
-                "drop-wrapper",
-                f"CALL SYS.AFLLANG_WRAPPER_PROCEDURE_DROP('{SCHEMA}', '{_WRAPPER}')",
-                _procedure(_WRAPPER),
-            ),
-            *[_drop("TABLE", t) for t in _MODEL_TABLES],
-            *[_drop("TYPE", t) for t in _MODEL_TYPES],
-        ],  # fmt: skip
-    ),
+            DropModelObjects(
+                id="drop-model", title="drop the wrapper, tables and types", model="{model}"
+            )
+        ],
+    ),  # fmt: skip
     Undo(
         per_model=True,
         reverses=["HANA model row"],
@@ -239,6 +241,20 @@ STEP7 = [
             )
         ],
     ),  # fmt: skip
+    Undo(
+        reverses=["grant-creator-role"],
+        title=f"Revoke {CREATOR_ROLE} from {{ml_user}}",
+        reads=READS,
+        present_when=[CREATOR_ROLE_GRANTED],
+        do=[
+            _sql(
+                "revoke-creator-role",
+                f"REVOKE {CREATOR_ROLE} FROM {{ml_user}}",
+                CREATOR_ROLE_GRANTED,
+                "system",
+            )
+        ],  # fmt: skip
+    ),
     Undo(
         reverses=["grant-role"],
         title=f"Revoke {ROLE} from {{ml_user}}",

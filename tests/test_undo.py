@@ -162,7 +162,7 @@ def test_what_an_admin_made_by_hand_before_the_run_survives_undo(
 ) -> None:
     # By hand: the user and its home (step 2), ML_USER's role and the remote source (step 7).
     with (sandbox.root / "etc/passwd").open("a") as fh:
-        fh.write(f"tmsadm:x:{os.getuid()}:{os.getgid()}:made by hand:/home/tmsadm:/bin/bash\n")
+        fh.write("tmsadm:x:1500:1500:made by hand:/home/tmsadm:/bin/bash\n")
     (sandbox.root / "home/tmsadm").mkdir()
     (sandbox.root / "home/tmsadm/notes.txt").write_text("mine\n")
     serving = Listener()  # where the hand-made remote source points; it answers
@@ -196,7 +196,7 @@ def test_what_an_admin_made_by_hand_before_the_run_survives_undo(
 
 def test_a_step_found_done_has_nothing_to_undo_and_says_so(sandbox: Sandbox) -> None:
     with (sandbox.root / "etc/passwd").open("a") as fh:
-        fh.write(f"tmsadm:x:{os.getuid()}:{os.getgid()}:by hand:/home/tmsadm:/bin/bash\n")
+        fh.write("tmsadm:x:1500:1500:by hand:/home/tmsadm:/bin/bash\n")
     (sandbox.root / "home/tmsadm").mkdir()
     (sandbox.root / "etc/sudoers.d/tmsadm").write_text("tmsadm ALL=(ALL) NOPASSWD: ALL\n")
     assert sandbox.run_cli("run", "--yes", "--only-step", "2").returncode == 0

@@ -28,6 +28,7 @@ from steps.core.model import (
     Action,
     AppendLine,
     Command,
+    DropModelObjects,
     EnsureDir,
     Manual,
     RemoveLine,
@@ -57,7 +58,7 @@ NO_HANA = (
 )
 
 
-def describe(action: Action | StopDaemon | RemoveModelEntry) -> str:
+def describe(action: Action | StopDaemon | RemoveModelEntry | DropModelObjects) -> str:
     """What an action will do, as the admin sees it before it runs."""
     if isinstance(action, (Command, StartDaemon)):
         return shlex.join(action.argv)
@@ -78,6 +79,11 @@ def describe(action: Action | StopDaemon | RemoveModelEntry) -> str:
         return f"stop {action.argv[0]} on port {action.port} (the server emlsetup started)"
     if isinstance(action, RemoveModelEntry):
         return f"remove the model {action.model} from {action.path}"
+    if isinstance(action, DropModelObjects):
+        return (
+            f"CALL SYS.AFLLANG_WRAPPER_PROCEDURE_DROP('EML_DATA', 'PREDICT_{action.model.upper()}')"
+            f"; DROP TABLE / DROP TYPE of each of {action.model}'s tables and table types"
+        )
     if isinstance(action, Manual):
         return action.instruction
     return ";\n".join(action.statements)

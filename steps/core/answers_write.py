@@ -35,6 +35,7 @@ MEANING = {
     "hana.command_timeout_s": "Seconds a HANA statement may take.",
     "hana.sid_adm": "HANA's <sid>adm user, which runs hxe_gc.sh (step 1).",
     "hana.hxe_bin_dir": "Where HXE's scripts are (hxe_gc.sh).",
+    "hana.eml_deadline_ms": "How long EML's PREDICT waits for TF Serving (ms; model add, test).",
     "admin.user": "The TensorFlow Serving administrator that step 2 creates.",
     "admin.home": "Its home folder; ~ in the paths below is this folder.",
     "serving.venv": "The Python virtual environment of step 4.",

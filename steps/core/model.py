@@ -116,6 +116,16 @@ class RemoveModelEntry(_Action):
     idempotent: bool = True
 
 
+class DropModelObjects(_Action):
+    """A model's PREDICT wrapper and every table and table type of it, which the catalogue
+    names (steps/models/hana_sql.py Objects.owns: N input tables since issue 24)."""
+
+    kind: Literal["drop_model_objects"] = "drop_model_objects"
+    model: str
+    run_as: RunAs = "admin"
+    idempotent: bool = True
+
+
 class RemoveLine(_Action):
     """A line an AppendLine added, taken out again; the file's other lines stay."""
 
@@ -183,7 +193,8 @@ Action = Annotated[
 ]
 # What an undo runs: commands, SQL, and the two things emlsetup undoes with its own code.
 UndoOp = Annotated[
-    Command | Sql | RemoveLine | StopDaemon | RemoveModelEntry, Field(discriminator="kind")
+    Command | Sql | RemoveLine | StopDaemon | RemoveModelEntry | DropModelObjects,
+    Field(discriminator="kind"),
 ]
 
 

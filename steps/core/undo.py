@@ -10,21 +10,19 @@ commands again, each guarded by its own check). An undone step is pending again.
 
 from __future__ import annotations
 
-import contextlib
-import os
-import signal
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from checks.evaluate import all_pass, evaluate_all
 from checks.result import Status
+from steps.core import undo_ops as ops
 from steps.core.actions import describe
 from steps.core.engine import Engine, Event, NeedsConfirmation
 from steps.core.model import (
     Action,
     Command,
+    DropModelObjects,
     RemoveLine,
     RemoveModelEntry,
     Sql,
@@ -36,7 +34,6 @@ from steps.core.plan import render
 from steps.core.state import (
     ActionState,
     ActionStatus,
-    CommandRecord,
     RunState,
     StepStatus,
     UndoEntry,
@@ -291,70 +288,19 @@ class UndoEngine:
             self._emit("action", f"{op.title}\n  $ {describe(op)}")
             ast = ActionState(id=op.id, title=op.title)
             if isinstance(op, StopDaemon):
-                error = self._stop(item, op, ast)
+                st = self.state.step(item.step.number)
+                started = next((a for a in st.actions if a.id == item.undo.reverses[0]), None)
+                error = ops.stop_daemon(self.engine, op, ast, started.commands if started else [])
             elif isinstance(op, RemoveModelEntry):
-                error = self._remove_entry(op, ast)
+                error = ops.remove_model_entry(self.engine, op, ast)
+            elif isinstance(op, DropModelObjects):
+                error = ops.drop_model_objects(self.engine, op, ast, self._emit)
             else:
                 error = self.engine.executor.execute(item.step, op, ast)
             entry.commands += ast.commands
             self._save()
             if error is not None:
                 return error + (f"; fix: {op.fix}" if op.fix else "")
-        return None
-
-    def _stop(self, item: Item, op: StopDaemon, ast: ActionState) -> str | None:
-        """The server the reversed StartDaemon started (its pid, or the one on its port whose
-        command line names the same program): SIGTERM, then waited for."""
-        from steps.models.restart import _running, listening_pid, runs
-
-        program = op.argv[0]
-        st = self.state.step(item.step.number)
-        records = next((a.commands for a in st.actions if a.id == item.undo.reverses[0]), [])
-        pid = next((r.pid for r in reversed(records) if r.pid), None)
-        rec = CommandRecord(display=describe(op), user=self.engine.runner.identity.name(op.run_as))
-        ast.commands.append(rec)
-        target, group = (pid, True) if pid and runs(pid, program) else (None, False)
-        if target is None:
-            other = listening_pid(int(op.port))
-            target = other if other is not None and runs(other, program) else None
-        if target is None:
-            rec.exit_code, rec.tail = 0, ["not running"]
-            return None
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.killpg(target, signal.SIGTERM) if group else os.kill(target, signal.SIGTERM)
-        deadline = time.monotonic() + op.timeout_s
-        while _running(target) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        if _running(target):
-            rec.exit_code = 1
-            return f"{program} (pid {target}) did not stop within {op.timeout_s:.0f}s; stop it"
-        rec.exit_code, rec.tail, rec.pid = 0, [f"stopped pid {target}"], target
-        return None
-
-    def _remove_entry(self, op: RemoveModelEntry, ast: ActionState) -> str | None:
-        from steps.models import config_text
-
-        path = self.engine.runner.host.path(op.path)
-        rec = CommandRecord(display=describe(op), user=self.engine.runner.identity.name("admin"))
-        ast.commands.append(rec)
-        if not path.exists():
-            rec.exit_code, rec.tail = 0, ["config.cnf is not there"]
-            return None
-        text = path.read_text()
-        try:
-            new = config_text.remove_model(text, op.model)
-        except config_text.ConfigError as exc:
-            rec.exit_code = 1
-            return str(exc)
-        if new != text:
-            tmp = path.with_name(f".{path.name}.emlsetup-new")
-            tmp.write_text(new)
-            st = path.stat()
-            os.chmod(tmp, st.st_mode & 0o7777)
-            if os.geteuid() == 0:
-                os.chown(tmp, st.st_uid, st.st_gid)
-            os.replace(tmp, path)
-        rec.exit_code, rec.tail = 0, ["removed" if new != text else "not listed"]
         return None
 
     def _models_undone(self, model: str) -> None:
