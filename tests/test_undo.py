@@ -224,6 +224,17 @@ def test_root_commands_are_confirmed_and_a_changed_file_is_kept(sandbox: Sandbox
     assert "tmsadm:x:" not in (sandbox.root / "etc/passwd").read_text()
 
 
+def test_a_step_a_later_one_needs_is_not_undone_alone(sandbox: Sandbox) -> None:
+    for step in "234":
+        done = sandbox.run_cli("run", "--yes", "--only-step", step)
+        assert done.returncode == 0, done.stdout[-2000:]
+    refused = sandbox.run_cli("undo", "--step", "2", "--yes")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.startswith("emlsetup: step 2 cannot be undone while step 4 keeps")
+    assert "emlsetup undo --step 4" in refused.stderr
+    assert (sandbox.root / "home/tmsadm/tms").is_dir() and sandbox.calls("userdel") == []
+
+
 def test_a_kept_checkout_keeps_the_user_whose_home_holds_it(sandbox: Sandbox) -> None:
     for step in "2345":
         done = sandbox.run_cli("run", "--yes", "--only-step", step, env=sandbox.env(**FAST))
@@ -232,9 +243,10 @@ def test_a_kept_checkout_keeps_the_user_whose_home_holds_it(sandbox: Sandbox) ->
     assert kept.returncode == 0, kept.stdout[-2000:]
     assert (sandbox.root / "home/tmsadm/serving/.git").exists()
     assert "kept, as you chose" in kept.stdout
-    user = sandbox.run_cli("undo", "--step", "2", "--yes")
+    user = sandbox.run_cli("undo", "--all", "--yes")  # a later undo: still kept
     assert user.returncode == 0, user.stdout[-2000:]
     assert "which you chose to keep" in user.stdout
+    assert not (sandbox.root / "home/tmsadm/tms").exists()  # the venv went
     assert (sandbox.root / "home/tmsadm/serving/.git").exists() and sandbox.calls("userdel") == []
 
 

@@ -305,9 +305,13 @@ class Driver:
             with StateLock(self.session.store.folder):
                 self.reload_unlocked()
                 engine = self._engine(confirm, on_event, hana=number in HANA_STEPS)
+                undo = UndoEngine(engine, self.session.store.folder, ask=ask)
+                blocked = undo.still_needed([number])
+                if blocked is not None:  # before anything is asked or changed
+                    return Outcome(False, message=f"{blocked}.")
                 self.engine = engine
                 try:
-                    ok = UndoEngine(engine, self.session.store.folder, ask=ask).run([number])
+                    ok = undo.run([number])
                 except NeedsConfirmation as exc:
                     return Outcome(False, message=f"not confirmed, nothing of it ran: {exc}")
                 journal = engine.state.undo

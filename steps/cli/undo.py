@@ -26,9 +26,7 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def add_undo_command(sub: Any, common: argparse.ArgumentParser) -> None:
-    sp = sub.add_parser(
-        "undo", parents=[common], help="reverse what emlsetup did, last step first"
-    )
+    sp = sub.add_parser("undo", parents=[common], help="reverse what emlsetup did, last step first")
     which = sp.add_mutually_exclusive_group(required=True)
     which.add_argument("--step", type=int, choices=range(1, 8), metavar="N", help="one step")
     which.add_argument("--all", action="store_true", help="every step, 7 to 1")
@@ -110,6 +108,11 @@ def cmd_undo(session: Session, args: argparse.Namespace, out: TextIO) -> int:
 
         passwords = _ask_passwords(session)
     sql = session.sql_backend(passwords)
+    first = UndoEngine(session.engine(plan, session.load_or_new_state(plan)), session.store.folder)
+    blocked = first.still_needed(steps)
+    if blocked is not None:  # before anything is asked or changed
+        print(f"emlsetup: {blocked}.", file=sys.stderr)
+        return EXIT_USAGE
     if args.dry_run:
         state = session.load_or_new_state(plan)
         undo = UndoEngine(session.engine(plan, state, sql=sql), session.store.folder)

@@ -199,6 +199,26 @@ class UndoEngine:
             return Verdict("kept", f"{undo.holds} holds {inside}, which you chose to keep")
         return Verdict("undo")
 
+    def still_needed(self, steps: list[int]) -> str | None:
+        """A step asked to be undone while a later step that needs it (Step.needs: step 2's
+        user, whose home holds the venv and the checkout) keeps what emlsetup made there:
+        the sentence that says which to undo first, else None."""
+        for step in self.plan.steps:
+            if step.number in steps:
+                continue
+            st = next((s for s in self.state.steps if s.number == step.number), None)
+            made = st is not None and any(
+                a.performed or a.status == ActionStatus.DONE for a in st.actions
+            )
+            for need in step.needs if made else []:
+                if need.step in steps:
+                    return (
+                        f"step {need.step} cannot be undone while step {step.number} keeps "
+                        f"what emlsetup made with it ({need.why}): undo step {step.number} "
+                        f"first (emlsetup undo --step {step.number}), or every step (--all)"
+                    )
+        return None
+
     def preview(self, steps: list[int]) -> list[tuple[Item, Verdict]]:
         """What an undo would do, read from the state and the system; nothing is changed."""
         journal, out, above = self.state.undo, [], False
