@@ -330,7 +330,8 @@ def test_a_model_that_refuses_the_smoke_row_is_rolled_back_then_added_with_rows_
 def _state_that_ran(root: Path, base: Path) -> Path | None:
     """The state folder of the run that did steps 2-4 in this root (an earlier test's): only
     what that run recorded doing is undone."""
-    for found in sorted(base.rglob("state.json")):
+    # A test's own folder, or one from mktemp: never down into the root (its /proc).
+    for found in sorted([*base.glob("*/state.json"), *base.glob("*/state/state.json")]):
         data = json.loads(found.read_text())
         useradd = [a for s in data.get("steps", []) if s["number"] == 2 for a in s["actions"]
                    if a["id"] == "useradd"]  # fmt: skip

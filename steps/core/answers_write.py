@@ -141,9 +141,13 @@ def answers_text(
         f"# emlsetup answers file, written {time.strftime('%Y-%m-%d %H:%M')} by "
         "`emlsetup answers write`" + (f" from {source}" if source else "") + ".",
         f"# Detected here: {info.name} (route {plan.route}: {plan.route_title});",
-        f"#   TF Serving {plan.serving_route} ({plan.serving_duration}), tag "
-        f"{detected['ref']}, Bazel {detected['bazel_version']}; admin home "
-        f"{settings.admin.home_dir}.",
+        f"#   TF Serving {plan.serving_route} ({plan.serving_duration})"
+        + (
+            f", tag {detected['ref']} built with Bazel {detected['bazel_version']}"
+            if plan.serving_route == "build"
+            else ""
+        )
+        + f"; admin home {settings.admin.home_dir}.",
         "# On the next server: emlsetup answers validate FILE, then",
         "#   emlsetup --config FILE plan / run --yes, or emlsetup --config FILE export ansible.",
         *PASSWORDS,
