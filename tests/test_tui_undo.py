@@ -1,11 +1,14 @@
-"""Issue 26: "Undo this step" on a step screen: the key appears once emlsetup did something
-there, a modal lists every command of the undo first, root commands are confirmed as a
-run's are, and the step is pending again; No changes nothing."""
+"""Issue 26 in the wizard: "Undo this step" on a step screen (the key appears once emlsetup
+did something there, a modal lists every command of the undo first, root commands are
+confirmed as a run's are, the step is pending again; No changes nothing), and the last
+screen's offer to write the answers file."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
 from steps.core.state import StepStatus
 from tests.sandbox import Sandbox
@@ -60,3 +63,37 @@ async def test_undo_this_step_lists_the_commands_then_undoes_after_the_root_prom
         assert "undone" in text_of(step.query_one("#notice", Static))
         assert "pending" in text_of(step.query_one("#step-title", Static))
         assert step.check_action("undo", ()) is False
+
+
+async def test_the_last_screen_writes_the_answers_file_of_this_setup(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 26: the last screen offers the answers file; it plans the same run elsewhere."""
+    from tests.hana_server import Catalogue, HanaTestServer
+    from tests.test_run_hana import ML_PW, SYSTEM_PW, hana_env
+    from tui.screens.answers import AnswersScreen
+    from tui.screens.finish import FinishScreen
+
+    with HanaTestServer(Catalogue(users={"SYSTEM": SYSTEM_PW, "ML_USER": ML_PW})) as srv:
+        env = hana_env(sandbox, srv, EMLSETUP_HANA__TENANT="HXE")
+        ran = sandbox.run_cli("--set", "admin.user=tfadmin", "run", "--yes", env=env)
+        assert ran.returncode == 0, ran.stdout[-2000:]
+        async with wizard(sandbox, monkeypatch, **env) as (app, pilot):
+            await pilot.press("v")
+            await settle(pilot)
+            await pilot.press("ctrl+r")
+            finish = await until_screen(pilot, FinishScreen)
+            await settle(pilot)
+            assert "Write the answers file (w)" in str(finish.query_one("#answers").label)
+            await pilot.press("w")
+            modal = await until_screen(pilot, AnswersScreen)
+            target = tmp_path / "answers.toml"
+            box = modal.query_one("#path", Input)
+            box.value = str(target)
+            await pilot.press("enter")
+            await wait_for(pilot, lambda: target.exists())
+            await settle(pilot)
+            assert isinstance(app.screen, FinishScreen)
+    text = target.read_text()
+    assert 'user = "tfadmin"' in text and SYSTEM_PW not in text and ML_PW not in text
+    assert sandbox.run_cli("answers", "validate", str(target)).returncode == 0

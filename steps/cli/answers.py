@@ -115,13 +115,14 @@ def validate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 # -- write -----------------------------------------------------------------------------------
-def write(args: argparse.Namespace, out: TextIO) -> int:
-    session = Session.open(Options.from_args(args, environ=dict(os.environ)))
+def text_for(session: Session) -> str:
+    """The answers file of this server: what the recorded run was told, then what this
+    command is told, and what is detected here."""
     state = session.store.load()
     now_given = session.settings.model_dump(mode="json", exclude_unset=True)
     settings = session.settings
     if state is not None and state.told:
-        try:  # what the recorded run was told, then what this command is told
+        try:
             settings = Settings.model_validate(merged(dict(state.told), now_given))
         except ValidationError:
             settings = session.settings  # recorded by another emlsetup version
@@ -132,14 +133,14 @@ def write(args: argparse.Namespace, out: TextIO) -> int:
     except RouteError as exc:
         raise SessionError(str(exc)) from None
     source = f"the run in {session.store.folder}" if state is not None else "these settings"
-    text = answers_text(settings, session.distro, session.hardware, plan, source)
-    if args.output is None:
-        out.write(text)
-        return EXIT_OK
-    target: Path = args.output
+    return answers_text(settings, session.distro, session.hardware, plan, source)
+
+
+def save(target: Path, text: str) -> str:
+    """Writes the file (never over one with other content); the sentence saying where."""
     if target.exists() and target.read_text(errors="replace") != text:
         raise SessionError(
-            f"-o {target}: the file exists; give another name, or move it aside first "
+            f"{target}: the file exists; give another name, or move it aside first "
             "(it may hold your own changes)"
         )
     tmp = target.with_name(f".{target.name}.emlsetup-new")
@@ -148,9 +149,18 @@ def write(args: argparse.Namespace, out: TextIO) -> int:
         os.replace(tmp, target)
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        raise SessionError(f"-o {target}: cannot write it ({exc.strerror})") from None
-    out.write(
-        f"Answers written to {target} ({text.count(chr(10) + '[')} sections, no password); "
-        f"check one with `emlsetup answers validate {target}`.\n"
+        raise SessionError(f"{target}: cannot write it ({exc.strerror})") from None
+    return (
+        f"Answers written to {target} (no password in it); check it with `emlsetup answers "
+        f"validate {target}`"
     )
+
+
+def write(args: argparse.Namespace, out: TextIO) -> int:
+    session = Session.open(Options.from_args(args, environ=dict(os.environ)))
+    text = text_for(session)
+    if args.output is None:
+        out.write(text)
+        return EXIT_OK
+    out.write(save(args.output, text) + ".\n")
     return EXIT_OK
