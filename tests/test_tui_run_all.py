@@ -129,7 +129,8 @@ async def test_run_all_stops_at_the_first_failure_with_its_sentence(
         done = statuses(app)
         assert (done[1], done[2], done[3]) == (StepStatus.DONE, StepStatus.DONE, StepStatus.FAILED)
         assert {done[n] for n in (4, 5, 6, 7)} == {StepStatus.PENDING}
-        assert app.screen.check_action("run", ()) is True  # the wizard is free again
+        # the wizard is free again: the failed step offers Retry (r), no longer Run
+        assert app.screen.check_action("retry", ()) is True
         assert app.driver.passwords  # typed once, kept in memory for the run's HANA steps
     assert sandbox.calls("pip") == [] and sandbox.calls("bazel") == []  # nothing after it
 
