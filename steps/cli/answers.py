@@ -22,9 +22,9 @@ from steps.core.settings import (
     Settings,
     SettingsError,
     read_regular,
-    tomllib,
 )
 from steps.core.toml_lines import key_lines
+from steps.core.toml_repair import parse_reporting, readable_mistakes
 from steps.routes import SERVING_ALLOWED, RouteError
 
 EXIT_OK, EXIT_MISTAKES = 0, 2
@@ -40,7 +40,9 @@ def add_answers_commands(sub: Any, common: argparse.ArgumentParser) -> None:
         parents=[common],
         help="the answers file of the settings and of what the run detected or was told",
     )
-    w.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    w.add_argument(
+        "-o", "--output", type=Path, help="file to write (default or -: standard output)"
+    )
     v = asub.add_parser(
         "validate", parents=[common], help="every mistake of an answers file, one line each"
     )
@@ -72,12 +74,10 @@ def mistakes_of(path: Path, args: argparse.Namespace) -> list[Mistake]:
     """Every mistake of the file; the route and tag checked against the release at --root."""
     text = _read(path)
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        return [Mistake(0, "", f"not valid TOML ({exc}); fix that line")]
+        data, text, found = parse_reporting(text)  # every syntax mistake, the rest read
     except RecursionError:
         return [Mistake(0, "", "nested too deeply to be an answers file (sections are one level)")]
-    found = check_data(text, data)
+    found += readable_mistakes(check_data(text, data))
     session = _release(args)
     if session is None:
         return found
@@ -136,9 +136,29 @@ def text_for(session: Session) -> str:
     return answers_text(settings, session.distro, session.hardware, plan, source)
 
 
+HEADER = "# emlsetup answers file, written "
+
+
+def _answers_only(text: str) -> str:
+    """The file without the header's time: a rewrite the next minute changes no answer."""
+    return "".join(line for line in text.splitlines(True) if not line.startswith(HEADER))
+
+
 def save(target: Path, text: str) -> str:
     """Writes the file (never over one with other content); the sentence saying where."""
-    if target.exists() and target.read_text(errors="replace") != text:
+    if str(target) in ("", "."):
+        raise SessionError("answers write -o: give a file name, e.g. -o answers.toml")
+    if target.is_dir():
+        raise SessionError(
+            f"{target}: is a folder; give a file name, e.g. {target / 'answers.toml'}"
+        )
+    if target.exists():
+        try:
+            old = target.read_text(errors="replace")
+        except OSError as exc:
+            raise SessionError(f"{target}: cannot read it ({exc.strerror})") from None
+        if _answers_only(old) == _answers_only(text):
+            return f"{target} already holds these answers (left as it is)"
         raise SessionError(
             f"{target}: the file exists; give another name, or move it aside first "
             "(it may hold your own changes)"
@@ -159,7 +179,7 @@ def save(target: Path, text: str) -> str:
 def write(args: argparse.Namespace, out: TextIO) -> int:
     session = Session.open(Options.from_args(args, environ=dict(os.environ)))
     text = text_for(session)
-    if args.output is None:
+    if args.output is None or str(args.output) == "-":  # `-o -`: standard output, as usual
         out.write(text)
         return EXIT_OK
     out.write(save(args.output, text) + ".\n")

@@ -187,6 +187,9 @@ def did_you_mean(dotted: str) -> str:
         near = difflib.get_close_matches(field, fields, 1, 0.75)
         if near:
             return f"{section}.{near[0]}"
+    elsewhere = [n for n in names if n.split(".", 1)[1] == field]  # in the wrong section
+    if len(elsewhere) == 1:
+        return elsewhere[0]
     near = difflib.get_close_matches(dotted, names, 1, 0.75)
     return near[0] if near else ""
 
@@ -295,17 +298,17 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     where = f"--config {shorten(str(path))}"
+    from steps.core.answers_check import check_data  # it reads these settings' fields
+    from steps.core.toml_repair import parse_reporting, readable_mistakes
+
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{where}: not valid TOML ({exc}); fix that line") from None
+        data, text, mistakes = parse_reporting(text)  # every syntax mistake, the rest read
     except RecursionError:
         raise SettingsError(
             f"{where}: nested too deeply to be an answers file (sections are one level)"
         ) from None
-    from steps.core.answers_check import check_data  # it reads these settings' fields
-
-    mistakes = check_data(text, data)
+    mistakes += readable_mistakes(check_data(text, data))
+    mistakes.sort(key=lambda m: (m.line, m.key))
     if mistakes:  # every one, each on its line (`emlsetup answers validate` checks the same)
         raise SettingsError("\n".join(m.said_for(str(path)) for m in mistakes))
     return data
