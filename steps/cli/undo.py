@@ -43,9 +43,14 @@ def add_undo_command(sub: Any, common: argparse.ArgumentParser) -> None:
     )
 
 
+class Unanswered(Exception):
+    """A question of its own and no terminal to answer it: nobody chose, so nothing is
+    recorded as kept and the undo stops there, as at a root command not confirmed."""
+
+
 def asker(args: argparse.Namespace, out: TextIO) -> Callable[[str], bool]:
     """The questions of their own (the checkout, the build): --keep-build says no, --yes
-    yes, a terminal asks, anything else keeps them."""
+    yes, a terminal asks; without one the undo stops at the question."""
 
     def ask(question: str) -> bool:
         if getattr(args, "keep_build", False):
@@ -53,7 +58,7 @@ def asker(args: argparse.Namespace, out: TextIO) -> Callable[[str], bool]:
         if args.yes:
             return True
         if not sys.stdin.isatty():
-            return False
+            raise Unanswered(question)
         out.write(f"\n{question} [y/N] ")
         out.flush()
         return sys.stdin.readline().strip().lower() in ("y", "yes")
@@ -146,6 +151,13 @@ def cmd_undo(session: Session, args: argparse.Namespace, out: TextIO) -> int:
             out.write(
                 f"Stopped before a root command that was not confirmed: {exc}. Nothing of it "
                 "ran; `emlsetup undo` again goes on (answer y, or give --yes).\n"
+            )
+            return EXIT_FAILED
+        except Unanswered as exc:
+            out.write(
+                f"Stopped at a question with no terminal to answer it: {exc} Nothing of it "
+                "ran; give --yes (remove it) or --keep-build (keep it); `emlsetup undo` "
+                "again goes on.\n"
             )
             return EXIT_FAILED
         finally:

@@ -177,6 +177,7 @@ class Engine:
     def run_step(self, step: Step) -> bool:
         st = self.state.step(step.number)
         self._step = step.number
+        self.state.run_again(step.number)
         st.status, st.reason = StepStatus.RUNNING, ""
         self._emit("step", f"Step {step.number}: {step.title}")
         st.checks = self.check(step, step.checks)

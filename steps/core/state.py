@@ -157,6 +157,17 @@ class RunState(BaseModel):
     def start_run(self) -> None:
         self.last_run, self.changed, self.rechecked = now(), [], []
 
+    def run_again(self, number: int) -> None:
+        """A step run (again) while an undo was cut short: that undo no longer covers it,
+        so a later undo reverses what this run makes instead of going on with the old one."""
+        undo = self.undo
+        if undo is None or undo.finished is not None or number not in undo.steps:
+            return
+        undo.steps = [n for n in undo.steps if n != number]
+        undo.entries = [e for e in undo.entries if e.step != number]
+        if not undo.steps:
+            undo.finished = now()
+
     @property
     def finished(self) -> bool:
         return all(s.status in (StepStatus.DONE, StepStatus.SKIPPED) for s in self.steps)

@@ -222,6 +222,8 @@ class UndoEngine:
     def preview(self, steps: list[int]) -> list[tuple[Item, Verdict]]:
         """What an undo would do, read from the state and the system; nothing is changed."""
         journal, out, above = self.state.undo, [], False
+        if journal is not None and journal.finished is not None:
+            journal = None  # history: what was done since is what a new undo reverses
         for i in self.items(steps):
             v = self.verdict(i, journal.entry(i.step.number, i.key) if journal else None, above)
             above = above or v.status == "undo"
@@ -268,7 +270,8 @@ class UndoEngine:
                 entry.status, entry.reason = v.status, v.reason
                 self._save()
             if v.status != "n/a":
-                self._emit("skip", f"{item.undo.title}: {LABEL[v.status]} ({v.reason})")
+                why = f" ({v.reason})" if v.reason else ""  # an entry an earlier undo did
+                self._emit("skip", f"{item.undo.title}: {LABEL[v.status]}{why}")
             return True
         if item.undo.ask and entry.status != "running" and not self.ask(item.undo.ask):
             entry.status, entry.reason = "declined", "kept, as you chose"
