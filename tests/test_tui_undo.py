@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import Input, Label, Static
 
 from steps.core.state import StepStatus
 from tests.sandbox import Sandbox
@@ -97,3 +97,30 @@ async def test_the_last_screen_writes_the_answers_file_of_this_setup(
     text = target.read_text()
     assert 'user = "tfadmin"' in text and SYSTEM_PW not in text and ML_PW not in text
     assert sandbox.run_cli("answers", "validate", str(target)).returncode == 0
+
+
+async def test_a_folder_typed_as_the_answers_file_is_said_in_the_dialog_not_a_crash(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The answers box at 80x24: a folder (or an edited file) is one line under the box and
+    the dialog stays; a file name then writes it."""
+    from tui.screens.answers import AnswersScreen
+
+    folder = tmp_path / "fleet"
+    folder.mkdir()
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        app.push_screen(AnswersScreen(app.driver.session, folder))
+        modal = await until_screen(pilot, AnswersScreen)
+        await settle(pilot)
+        box = modal.query_one("#path", Input)
+        box.value = str(folder)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is modal and app.is_running
+        said = str(modal.query_one("#answers-error", Label).render())
+        assert f"{folder}: is a folder; give a file name" in said, said
+        box.value = str(folder / "answers.toml")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: (folder / "answers.toml").exists())
+        await settle(pilot)
+        assert not isinstance(app.screen, AnswersScreen)
