@@ -124,3 +124,21 @@ async def test_a_folder_typed_as_the_answers_file_is_said_in_the_dialog_not_a_cr
         await wait_for(pilot, lambda: (folder / "answers.toml").exists())
         await settle(pilot)
         assert not isinstance(app.screen, AnswersScreen)
+
+
+async def test_the_undo_question_of_a_long_step_title_is_read_whole_at_80x24(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.tui_support import screen_lines
+
+    prepare_steps(sandbox, 2, 3, 4)
+    async with wizard(sandbox, monkeypatch) as (app, pilot):
+        await pilot.press("4")
+        await settle(pilot)
+        await pilot.press("u")
+        await until_screen(pilot, ConfirmScreen)
+        await settle(pilot)
+        inside = [row.split("█")[1] for row in screen_lines(app) if row.count("█") >= 2]
+        shown = " ".join(" ".join(row.split()) for row in inside)  # the dialog's rows
+    assert "Undo step 4: Install TensorFlow Serving Python prerequisites?" in shown, shown
+    assert "Only what emlsetup did." in shown, shown
