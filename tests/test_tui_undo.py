@@ -36,6 +36,7 @@ async def test_undo_this_step_lists_the_commands_then_undoes_after_the_root_prom
         assert app.screen.check_action("undo", ()) is False  # nothing done here yet
     prepare_steps(sandbox, 2)
     async with wizard(sandbox, monkeypatch) as (app, pilot):
+        app.driver.hold()  # the state folder's lock, held while the wizard is open (run_wizard)
         await pilot.press("2")
         await settle(pilot)
         step = app.screen
@@ -63,6 +64,8 @@ async def test_undo_this_step_lists_the_commands_then_undoes_after_the_root_prom
         assert "undone" in text_of(step.query_one("#notice", Static))
         assert "pending" in text_of(step.query_one("#step-title", Static))
         assert step.check_action("undo", ()) is False
+        assert app.driver.held is not None
+        app.driver.held.release()
 
 
 async def test_the_last_screen_writes_the_answers_file_of_this_setup(

@@ -302,7 +302,8 @@ class Driver:
         if not self._lock.acquire(blocking=False):
             return Outcome(False, message="a step is already running")
         try:
-            with StateLock(self.session.store.folder):
+            self.session.store.ensure_folder()
+            with self._locked():  # the wizard's own lock, held while it is open, covers it
                 self.reload_unlocked()
                 engine = self._engine(confirm, on_event, hana=number in HANA_STEPS)
                 undo = UndoEngine(engine, self.session.store.folder, ask=ask)
