@@ -63,3 +63,34 @@ def test_a_step_run_again_after_a_stopped_undo_is_undone_afresh(sandbox: Sandbox
     again = sandbox.run_cli("undo", "--all", "--yes")
     assert again.returncode == 0, again.stdout[-2000:]
     assert "done: Remove the virtualenv /home/tmsadm/tms" in again.stdout, again.stdout[-3000:]
+
+
+def test_a_build_left_running_is_named_by_the_dry_run_and_the_undo_refuses(
+    sandbox: Sandbox,
+) -> None:
+    """emlsetup killed during the build; the build goes on (detached). The dry run says the
+    undo will wait for it; the undo refuses in one line and removes nothing."""
+    import os
+    import signal
+    import subprocess
+
+    from tests.sandbox import REPO
+
+    for step in "234":
+        assert sandbox.run_cli("run", "--yes", "--only-step", step).returncode == 0
+    slow = sandbox.env(FAKE_BAZEL_SPEED="0.3")
+    proc = subprocess.Popen(sandbox.cli_argv("run", "--yes", "--only-step", "5"), cwd=REPO,
+                            env=slow, stdout=subprocess.PIPE, text=True)  # fmt: skip
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        if line.startswith("   | ") and "/" in line and "[" in line:  # its [n / m] counters
+            break
+    os.kill(proc.pid, signal.SIGKILL)  # the wizard's SSH session dropped
+    proc.wait(timeout=60)
+    dry = sandbox.run_cli("undo", "--step", "5", "--dry-run")
+    assert dry.returncode == 0, dry.stdout[-2000:]
+    assert "A build is running" in dry.stdout and "undo leaves it alone" in dry.stdout
+    refused = sandbox.run_cli("undo", "--step", "5", "--yes")
+    assert refused.returncode == 1 and "A build is running" in refused.stdout
+    assert (sandbox.root / "home/tmsadm/serving").is_dir()
+    assert (sandbox.root / "home/tmsadm/tms").is_dir()

@@ -101,6 +101,13 @@ def _who(session: Session, op: Any) -> str:
     return session.runner("preview").identity.name(getattr(op, "run_as", "root"))
 
 
+def _build_running(build: dict[str, Any]) -> str:
+    return (
+        f"A build is running (pid {build['pid']}, step {build['step']}): undo leaves it "
+        "alone. Stop it first (`emlsetup resume`, then Ctrl-C), then undo.\n"
+    )
+
+
 def cmd_undo(session: Session, args: argparse.Namespace, out: TextIO) -> int:
     plan = session.plan()
     steps = [args.step] if args.step else [s.number for s in plan.steps]
@@ -122,16 +129,15 @@ def cmd_undo(session: Session, args: argparse.Namespace, out: TextIO) -> int:
         state = session.load_or_new_state(plan)
         undo = UndoEngine(session.engine(plan, state, sql=sql), session.store.folder)
         print_preview(session, undo.preview(steps), steps, out)
+        if (build := running_build(state)) is not None:
+            out.write(_build_running(build))
         out.write("Dry run: nothing was changed.\n")
         return EXIT_OK
     with StateLock(session.store.folder):
         state = session.load_or_new_state(plan)
         build = running_build(state)
         if build is not None:
-            out.write(
-                f"A build is running (pid {build['pid']}, step {build['step']}): undo leaves "
-                "it alone. Stop it first (`emlsetup resume`, then Ctrl-C), then undo.\n"
-            )
+            out.write(_build_running(build))
             return EXIT_FAILED
         engine = session.engine(
             plan, state, sql=sql, confirm=confirmer(args.yes, out), on_event=printer(out)
