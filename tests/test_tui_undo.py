@@ -107,6 +107,7 @@ async def test_a_folder_typed_as_the_answers_file_is_said_in_the_dialog_not_a_cr
 ) -> None:
     """The answers box at 80x24: a folder (or an edited file) is one line under the box and
     the dialog stays; a file name then writes it."""
+    from tests.tui_support import screen_lines
     from tui.screens.answers import AnswersScreen
 
     folder = tmp_path / "fleet"
@@ -122,6 +123,10 @@ async def test_a_folder_typed_as_the_answers_file_is_said_in_the_dialog_not_a_cr
         assert app.screen is modal and app.is_running
         said = str(modal.query_one("#answers-error", Label).render())
         assert f"{folder}: is a folder; give a file name" in said, said
+        inside = [row.split("█")[1] for row in screen_lines(app) if row.count("█") >= 2]
+        shown = "".join(row.strip() for row in inside)  # the dialog's rows, read whole
+        assert f"e.g.{folder}/answers.toml" in shown, inside  # a long path wraps anywhere
+        assert "(they are given as before on the next server)" in " ".join(inside), inside
         box.value = str(folder / "answers.toml")
         await pilot.press("enter")
         await wait_for(pilot, lambda: (folder / "answers.toml").exists())
