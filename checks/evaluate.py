@@ -145,6 +145,10 @@ def _sudoers(spec: s.SudoersGrant, ctx: CheckContext) -> CheckResult:
 def _path(spec: s.PathExists, ctx: CheckContext) -> CheckResult:
     p = ctx.host.path(spec.path)
     exists = p.exists() and (not spec.executable or (p.is_file() and _executable(p)))
+    if spec.empty:
+        empty = p.is_dir() and not any(p.iterdir())
+        shown = "empty" if empty else "holds files" if exists else "absent"
+        return _result(spec, _ok(empty), shown, "empty")
     ok = not exists if spec.absent else exists
     return _result(
         spec, _ok(ok), "present" if exists else "absent", "absent" if spec.absent else "present"
@@ -164,6 +168,14 @@ def _line(spec: s.FileHasLine, ctx: CheckContext) -> CheckResult:
     alike = bool(spec.alike) and any(re.search(spec.alike or "", x) for x in lines)
     shown = "present" if exact else "a similar line is present" if alike else "absent"
     return _result(spec, _ok(exact or alike), shown, spec.line)
+
+
+def _file_is(spec: s.FileIs, ctx: CheckContext) -> CheckResult:
+    p = ctx.host.path(spec.path)
+    if not p.is_file():
+        return _result(spec, Status.FAIL, "absent", "as written")
+    same = p.read_text(errors="replace") == spec.content
+    return _result(spec, _ok(same), "as written" if same else "changed since", "as written")
 
 
 def _port(spec: s.PortOpen, ctx: CheckContext) -> CheckResult:
@@ -287,6 +299,7 @@ _EVALUATORS: dict[str, Callable[..., CheckResult]] = {
     "sudoers_grant": _sudoers,
     "path_exists": _path,
     "file_has_line": _line,
+    "file_is": _file_is,
     "port_open": _port,
     "tf_serving": _tf_serving,
     "packages_installed": _packages,

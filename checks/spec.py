@@ -74,6 +74,7 @@ class PathExists(_Spec):
     path: str
     executable: bool = False
     absent: bool = False  # passes when the path does NOT exist
+    empty: bool = False  # a folder with nothing in it
 
 
 class FileHasLine(_Spec):
@@ -83,6 +84,14 @@ class FileHasLine(_Spec):
     path: str
     line: str
     alike: str | None = None
+
+
+class FileIs(_Spec):
+    """A file whose whole content is ``content``: as emlsetup wrote it, unchanged since."""
+
+    kind: Literal["file_is"] = "file_is"
+    path: str
+    content: str
 
 
 class PortOpen(_Spec):
@@ -155,6 +164,7 @@ CheckSpec = Annotated[
     | SudoersGrant
     | PathExists
     | FileHasLine
+    | FileIs
     | PortOpen
     | TfServingAnswers
     | PackagesInstalled

@@ -23,7 +23,7 @@ from tests.loopback import Listener
 from tests.os_releases import FAMILY_TOOLS, OS_RELEASE, OTHER_FILES, family_of
 
 REPO = Path(__file__).resolve().parent.parent
-BASE_TOOLS = ["sudo", "env", "useradd", "visudo", "chmod", "rm", "cp", "curl"]
+BASE_TOOLS = ["sudo", "env", "useradd", "userdel", "visudo", "chmod", "rm", "rmdir", "cp", "curl"]
 CPU_FLAGS = "fpu vme sse sse2 ssse3 sse4_1 sse4_2 avx avx2 fma"
 PASSWD = """\
 root:x:0:0:root:/root:/bin/bash

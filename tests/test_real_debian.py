@@ -322,3 +322,53 @@ def test_a_model_that_refuses_the_smoke_row_is_rolled_back_then_added_with_rows_
     mc.assert_answer(added.stdout, sample)
     assert ln.cli("model", "remove", name).returncode == 0
     assert ln.left_behind(name) == []
+
+
+# -- undo, for real (issue 26) ------------------------------------------------------------------
+
+
+def _state_that_ran(root: Path, base: Path) -> Path | None:
+    """The state folder of the run that did steps 2-4 in this root (an earlier test's): only
+    what that run recorded doing is undone."""
+    # A test's own folder, or one from mktemp: never down into the root (its /proc).
+    for found in sorted([*base.glob("*/state.json"), *base.glob("*/state/state.json")]):
+        data = json.loads(found.read_text())
+        useradd = [a for s in data.get("steps", []) if s["number"] == 2 for a in s["actions"]
+                   if a["id"] == "useradd"]  # fmt: skip
+        if useradd and (useradd[0].get("performed") or useradd[0]["status"] == "done"):
+            return found.parent
+    return None
+
+
+def test_steps_2_to_4_undone_for_real_then_run_again_to_done(
+    debian_root: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    state = _state_that_ran(debian_root, tmp_path_factory.getbasetemp())
+    if state is None:  # run on its own (-k): steps 2-4 first, recorded here
+        state = tmp_path_factory.mktemp("undo-state")
+        done = _emlsetup(debian_root, state, "run", "--yes", "--from-step", "2", "--to-step", "4")
+        assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    packages = (debian_root / "var/lib/dpkg/status").read_bytes()
+    venv = _emlsetup(debian_root, state, "undo", "--step", "4", "--yes")
+    assert venv.returncode == 0, venv.stdout[-4000:] + venv.stderr[-2000:]
+    assert not (debian_root / "home/tmsadm/tms").exists()
+    rest = _emlsetup(debian_root, state, "undo", "--all", "--yes")
+    assert rest.returncode == 0, rest.stdout[-4000:] + rest.stderr[-2000:]
+    assert "$ userdel -r tmsadm" in rest.stdout and "apt-get remove" in rest.stdout  # listed
+    for name in ("etc/passwd", "etc/shadow"):
+        assert not re.search(r"^tmsadm:", (debian_root / name).read_text(), re.M), name
+    assert not (debian_root / "home/tmsadm").exists()
+    assert not (debian_root / "etc/sudoers.d/tmsadm").exists()
+    checked = _sh("chroot", str(debian_root), "visudo", "-c")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert (debian_root / "var/lib/dpkg/status").read_bytes() == packages  # not removed
+    status = json.loads(_emlsetup(debian_root, state, "status", "--json").stdout)
+    assert status["status"] == "undone" and status["steps_done"] == [], status
+    assert {s["number"]: s["status"] for s in status["steps"]}.keys() >= {2, 3, 4}
+    assert all(s["status"] == "pending" for s in status["steps"]), status
+
+    again = _emlsetup(debian_root, state, "run", "--yes", "--from-step", "2", "--to-step", "4")
+    assert again.returncode == 0, again.stdout[-4000:] + again.stderr[-2000:]
+    assert "$ useradd" in again.stdout and "TensorFlow says hello" in again.stdout
+    status = json.loads(_emlsetup(debian_root, state, "status", "--json").stdout)
+    assert status["status"] == "done" and status["steps_done"] == [2, 3, 4], status

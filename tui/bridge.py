@@ -123,3 +123,29 @@ class Confirmer:
         )
         await self.app.push_screen(screen, callback=done)
         return await future
+
+
+class Asker:
+    """The undo's questions of their own (remove the checkout? hours of build): a modal the
+    worker thread waits on; No unless answered."""
+
+    def __init__(self, app: App[int]) -> None:
+        self.app = app
+
+    def __call__(self, question: str) -> bool:
+        if threading.current_thread() is threading.main_thread():
+            return False  # never block the event loop
+        answer: str = self.app.call_from_thread(self._ask, question)  # type: ignore[arg-type]
+        return answer == "yes"
+
+    async def _ask(self, question: str) -> str:
+        from tui.screens.confirm import ConfirmScreen
+
+        future: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+        def done(answer: str | None) -> None:
+            if not future.done():
+                future.set_result(answer or "no")
+
+        await self.app.push_screen(ConfirmScreen(question), callback=done)
+        return await future

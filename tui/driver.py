@@ -288,6 +288,57 @@ class Driver:
                 self.held.say(WIZARD)
             self._lock.release()
 
+    def undo_preview(self, number: int) -> str:
+        """What `emlsetup undo --step N` would do, as it prints it; nothing changes."""
+        import io
+
+        from steps.cli.undo import print_preview
+        from steps.core.undo import UndoEngine
+
+        undo = UndoEngine(self._engine(hana=number in HANA_STEPS), self.session.store.folder)
+        out = io.StringIO()
+        print_preview(self.session, undo.preview([number]), [number], out)
+        return out.getvalue()
+
+    def undo_step(
+        self,
+        number: int,
+        confirm: Callable[[Action], bool],
+        ask: Callable[[str], bool],
+        on_event: Callable[[Event], None],
+    ) -> Outcome:
+        """`emlsetup undo --step N` under the state folder's lock, as the CLI runs it."""
+        from steps.core.undo import UndoEngine
+
+        if self.running_build() is not None:
+            return Outcome(False, message="a build is running: stop it first, then undo")
+        if not self._lock.acquire(blocking=False):
+            return Outcome(False, message="a step is already running")
+        try:
+            self.session.store.ensure_folder()
+            with self._locked():  # the wizard's own lock, held while it is open, covers it
+                self.reload_unlocked()
+                engine = self._engine(confirm, on_event, hana=number in HANA_STEPS)
+                undo = UndoEngine(engine, self.session.store.folder, ask=ask)
+                blocked = undo.still_needed([number])
+                if blocked is not None:  # before anything is asked or changed
+                    return Outcome(False, message=f"{blocked}.")
+                self.engine = engine
+                try:
+                    ok = undo.run([number])
+                except NeedsConfirmation as exc:
+                    return Outcome(False, message=f"not confirmed, nothing of it ran: {exc}")
+                journal = engine.state.undo
+                failed = [e for e in (journal.entries if journal else []) if e.reason]
+                if ok:
+                    return Outcome(True, message=f"step {number} undone: pending again")
+                return Outcome(False, message=failed[-1].reason if failed else "undo stopped")
+        except (LockedError, StateError, SessionError) as exc:
+            return Outcome(False, message=str(exc))
+        finally:
+            self.engine = None
+            self._lock.release()
+
     def reload_unlocked(self) -> None:
         assert self.plan is not None
         self.state = self.session.load_or_new_state(self.plan)
@@ -346,6 +397,15 @@ class Driver:
             if ast.status == ActionStatus.RUNNING and rec and rec.exit_file:
                 return Path(rec.exit_file).exists()
         return False
+
+    def did_something(self, number: int) -> bool:
+        """The state shows emlsetup did something in this step (or made a model, step 7)."""
+        if self.state is None or not any(s.number == number for s in self.state.steps):
+            return False
+        done = any(
+            a.performed or a.status == ActionStatus.DONE for a in self.state.step(number).actions
+        )
+        return done or (number == 7 and (self.session.store.folder / "models.json").exists())
 
     def failed_action(self, number: int) -> tuple[str, list[str], str] | None:
         """(title, last meaningful lines, fix) of the step's failed action, if any."""

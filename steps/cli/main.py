@@ -19,9 +19,11 @@ from checks.preflight import NAMES as PREFLIGHT_NAMES
 from checks.result import CheckResult, Status
 from steps.ansible.fleet import STANDALONE, add_fleet_commands
 from steps.cli import faults
+from steps.cli.answers import add_answers_commands, cmd_answers
 from steps.cli.help import Parser, check_summary, describe_commands, run_range_error, version
 from steps.cli.model import add_model_commands, cmd_model
 from steps.cli.plan import dry_run, list_root_actions, print_plan
+from steps.cli.undo import add_undo_command, cmd_undo
 from steps.core import preflight
 from steps.core.background import add_run_options, check_rerun, start_in_background
 from steps.core.console import check_line, confirmer, interrupt_handler, printer
@@ -120,6 +122,8 @@ def parser() -> argparse.ArgumentParser:
     sp.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
     add_fleet_commands(sub, common)
     add_model_commands(sub, common)
+    add_answers_commands(sub, common)
+    add_undo_command(sub, common)
     describe_commands(sub)
     return p
 
@@ -175,11 +179,14 @@ def _dispatch(args: argparse.Namespace, out: TextIO) -> int:
     try:
         if args.command in STANDALONE:  # no session: works on any controller, never locks
             return STANDALONE[args.command](args, out)
+        if args.command == "answers":  # its own session, without the lock
+            return cmd_answers(args, out)
         environ, config_text = session_inputs(args)
         session = Session.open(Options.from_args(args, environ=environ, config_text=config_text))
         return COMMANDS[args.command](session, args, out)
     except (SettingsError, SessionError, StateError, LockedError) as exc:
-        print(f"emlsetup: {message_line(str(exc))}", file=sys.stderr)
+        for line in str(exc).splitlines() or [""]:  # an answers file: one line a mistake
+            print(f"emlsetup: {message_line(line)}", file=sys.stderr)
         return EXIT_USAGE
 
 
@@ -340,6 +347,7 @@ COMMANDS: dict[str, Callable[[Session, argparse.Namespace, TextIO], int]] = {
     "resume": cmd_run,
     "report": cmd_report,
     "model": cmd_model,
+    "undo": cmd_undo,
 }
 
 

@@ -28,11 +28,15 @@ from steps.core.model import (
     Action,
     AppendLine,
     Command,
+    DropModelObjects,
     EnsureDir,
     Manual,
+    RemoveLine,
+    RemoveModelEntry,
     Sql,
     StartDaemon,
     Step,
+    StopDaemon,
     WriteFile,
 )
 from steps.core.output import Tail, error_line, meaningful_tail
@@ -54,7 +58,7 @@ NO_HANA = (
 )
 
 
-def describe(action: Action) -> str:
+def describe(action: Action | StopDaemon | RemoveModelEntry | DropModelObjects) -> str:
     """What an action will do, as the admin sees it before it runs."""
     if isinstance(action, (Command, StartDaemon)):
         return shlex.join(action.argv)
@@ -69,6 +73,17 @@ def describe(action: Action) -> str:
         return f"append to {action.path}: {action.line}"
     if isinstance(action, EnsureDir):
         return f"mkdir -p {action.path}"
+    if isinstance(action, RemoveLine):
+        return f"remove from {action.path}: {action.line}"
+    if isinstance(action, StopDaemon):
+        return f"stop {action.argv[0]} on port {action.port} (the server emlsetup started)"
+    if isinstance(action, RemoveModelEntry):
+        return f"remove the model {action.model} from {action.path}"
+    if isinstance(action, DropModelObjects):
+        return (
+            f"CALL SYS.AFLLANG_WRAPPER_PROCEDURE_DROP('EML_DATA', 'PREDICT_{action.model.upper()}')"
+            f"; DROP TABLE / DROP TYPE of each of {action.model}'s tables and table types"
+        )
     if isinstance(action, Manual):
         return action.instruction
     return ";\n".join(action.statements)
@@ -342,6 +357,8 @@ class Executor:
             said = files.append_line(host.path(action.path), action.line, owner)
         elif isinstance(action, EnsureDir):
             said = files.ensure_dir(host.path(action.path), owner)
+        elif isinstance(action, RemoveLine):
+            said = files.remove_line(host.path(action.path), action.line)
         else:
             raise TypeError(type(action).__name__)
         rec.exit_code, rec.tail = 0, [said]

@@ -190,6 +190,7 @@ class Engine:
     def run_step(self, step: Step) -> bool:
         st = self.state.step(step.number)
         self._step = step.number
+        self.state.run_again(step.number)
         st.status, st.reason = StepStatus.RUNNING, ""
         self._emit("step", f"Step {step.number}: {step.title}")
         st.checks = self.check(step, step.checks)
@@ -275,6 +276,8 @@ class Engine:
         if status is not None:
             if status == ActionStatus.ALREADY_DONE:
                 self.state.rechecked.append(f"{step.number}/{action.id}")
+                # Under way when the wizard stopped, and done now: emlsetup did it.
+                ast.performed = ast.performed or ast.status == ActionStatus.RUNNING
             if ast.status != status or ast.reason != reason:
                 self._settle(ast, status, reason)
             return True  # a finished action is never repeated
@@ -309,6 +312,7 @@ class Engine:
             # Only what leaves a mark the system shows, or work done again because something it
             # depends on changed, counts as a change; listing the models changes nothing.
             self.state.changed.append(f"{step.number}/{action.id}")
+        ast.performed = True
         return self._settle(ast, ActionStatus.DONE, "")
 
     def _secret_missing(self, action: Action) -> tuple[ActionStatus, str] | None:

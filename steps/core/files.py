@@ -82,6 +82,23 @@ def append_line(path: Path, line: str, owner: PasswdEntry | None) -> str:
     return "appended"
 
 
+def remove_line(path: Path, line: str) -> str:
+    """Takes out every copy of exactly ``line``; the file's other lines, its owner and its
+    mode stay (rewritten in place). A file that is not there has nothing to take out."""
+    if not path.exists():
+        return "the file is not there"
+    text = path.read_text(errors="replace")
+    kept = [x for x in text.splitlines(keepends=True) if x.rstrip("\r\n") != line]
+    if len(kept) == len(text.splitlines(keepends=True)):
+        return "the line is not there"
+    with path.open("r+") as fh:
+        fh.write("".join(kept))
+        fh.truncate()
+        fh.flush()
+        os.fsync(fh.fileno())
+    return "removed"
+
+
 def ensure_dir(path: Path, owner: PasswdEntry | None) -> str:
     if path.is_dir():
         return "already there"

@@ -107,6 +107,53 @@ class EnsureDir(_Action):
         return self.owner
 
 
+class RemoveModelEntry(_Action):
+    """A model's entry taken out of TF Serving's config.cnf (steps/models/config_text.py);
+    the admin's other entries, comments and layout stay."""
+
+    kind: Literal["remove_model_entry"] = "remove_model_entry"
+    path: str
+    model: str
+    run_as: RunAs = "admin"
+    idempotent: bool = True
+
+
+class DropModelObjects(_Action):
+    """A model's PREDICT wrapper and every table and table type of it, which the catalogue
+    names (steps/models/hana_sql.py Objects.owns: N input tables since issue 24)."""
+
+    kind: Literal["drop_model_objects"] = "drop_model_objects"
+    model: str
+    run_as: RunAs = "admin"
+    idempotent: bool = True
+
+
+class RemoveLine(_Action):
+    """A line an AppendLine added, taken out again; the file's other lines stay."""
+
+    kind: Literal["remove_line"] = "remove_line"
+    path: str
+    line: str
+    owner: RunAs = "admin"
+    idempotent: bool = True
+
+    @property
+    def run_as(self) -> RunAs:
+        return self.owner
+
+
+class StopDaemon(_Action):
+    """Stops the server a StartDaemon of the step started: its recorded pid, else the process
+    listening on ``port``, only when its command line names the program (``argv[0]``)."""
+
+    kind: Literal["stop_daemon"] = "stop_daemon"
+    argv: list[str]
+    port: int | str
+    run_as: RunAs = "admin"
+    idempotent: bool = True
+    timeout_s: float = 20.0
+
+
 class StartDaemon(_Action):
     """A server started in its own session, its output in a log, ready when its port answers."""
 
@@ -143,9 +190,39 @@ class Sql(_Action):
 
 
 Action = Annotated[
-    Command | WriteFile | AppendLine | EnsureDir | StartDaemon | Manual | Sql,
+    Command | WriteFile | AppendLine | EnsureDir | StartDaemon | Manual | Sql | RemoveLine,
     Field(discriminator="kind"),
 ]
+# What an undo runs: commands, SQL, and the two things emlsetup undoes with its own code.
+UndoOp = Annotated[
+    Command | Sql | RemoveLine | StopDaemon | RemoveModelEntry | DropModelObjects,
+    Field(discriminator="kind"),
+]
+
+
+class Undo(BaseModel):
+    """How to reverse what actions of a step did, as data next to them: the commands, how
+    the system shows there is still something to undo, and that it is still as emlsetup
+    made it. Undo reverses only what emlsetup recorded doing (never what it found done)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reverses: list[str]  # the step's action ids; the entry applies when emlsetup did one
+    title: str
+    families: list[Family] | None = None
+    distro_ids: list[str] | None = None
+    routes: list[str] | None = None
+    serving: list[str] | None = None
+    present_when: list[CheckSpec] = []  # any passes: something is left to undo
+    ours_when: list[CheckSpec] = []  # all pass, else changed by hand since: kept, said so
+    do: list[UndoOp] = []  # in order; an op whose only_if fails is skipped
+    keep: str = ""  # left in place on purpose (packages, Bazel): why, and how by hand
+    ask: str = ""  # asked on its own, even with --yes unless said (hours of build)
+    ask_path: str = ""  # what a "no" keeps, so that nothing removes it around it
+    holds: str = ""  # a folder removed whole (a home): kept when a kept path is in it
+    reads: list[CheckSpec] = []  # must answer before anything of it can be told (HANA)
+    per_model: bool = False  # once for every model `emlsetup model add` made
+    gone_with: str = ""  # an action whose undo removes this too, when emlsetup did it
 
 
 class Note(BaseModel):
@@ -200,3 +277,4 @@ class Step(BaseModel):
     results: list[CheckSpec] = []  # expected results, run after the actions
     path_extra: list[str] = []  # prepended to PATH for the admin's commands
     needs: list[Need] = []  # earlier steps that must be done first (checked on the system)
+    undo: list[Undo] = []  # how `emlsetup undo` reverses it, in the order it runs

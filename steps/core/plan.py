@@ -104,7 +104,19 @@ def placeholders(settings: Settings, info: DistroInfo, hw: Hardware) -> dict[str
         "sles_sp_repo": info.sles_sp_repo,
         "build_flags": copts + resource_flags(hw, bazel),
         "installer_fetch": _installer_fetch(settings, bazel),
+        "bazel_output_base": bazel_output_base(settings),
     }
+
+
+def bazel_output_base(settings: Settings) -> str:
+    """Where Bazel keeps the build of the checkout: outputRoot ~/.cache/bazel, then
+    _bazel_$USER, then the MD5 of the workspace's path (bazel.build, "Output Directory
+    Layout")."""
+    import hashlib
+
+    checkout = settings.expand(settings.serving.checkout)
+    digest = hashlib.md5(checkout.encode()).hexdigest()
+    return f"{settings.admin.home_dir}/.cache/bazel/_bazel_{settings.admin.user}/{digest}"
 
 
 def _build_tag(settings: Settings, python: str, values: dict[str, Any]) -> tuple[str, str, str]:
@@ -198,6 +210,7 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
             for a in rendered.actions
             if here(a) and (a.distro_ids is None or info.id in a.distro_ids)
         ]
+        undo = [u for u in rendered.undo if here(u) and u.distro_ids in (None, [info.id])]
         checks = [c for c in rendered.checks if here(c)]
         results = [c for c in rendered.results if here(c)]
         notes = notes_for(rendered.corrections, info, route, serving, bazel)
@@ -208,6 +221,7 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
                     "checks": checks,
                     "results": results,
                     "corrections": notes,
+                    "undo": undo,
                 }
             )
         )

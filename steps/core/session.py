@@ -152,8 +152,14 @@ class Session:
     def load_or_new_state(self, plan: Plan) -> RunState:
         """The one run state of this folder; a new plan's actions are merged into it."""
         state = self.store.load()
+        given = self.settings.model_dump(mode="json", exclude_unset=True)
         if state is None:
-            return new_state(plan, self.settings)
+            state = new_state(plan, self.settings)
+            state.told = given
+            return state
+        from steps.core.answers_write import merged
+
+        state.told = merged(state.told, given)
         if state.family != plan.family:
             raise SessionError(
                 f"the run in {self.store.folder} was for the {state.family} family, this one is "

@@ -166,6 +166,37 @@ class Settings(_Section):
         return path
 
 
+def setting_names() -> list[str]:
+    """Every setting as SECTION.FIELD, in the order of the models."""
+    return [
+        f"{section}.{name}"
+        for section, info in Settings.model_fields.items()
+        for name in type(getattr(Settings(), section)).model_fields
+    ]
+
+
+def did_you_mean(dotted: str) -> str:
+    """The setting a mistyped name most likely meant ("serving.prot" -> "serving.port"), a
+    section for a mistyped section, or "" when nothing is close."""
+    import difflib
+
+    names, sections = setting_names(), list(Settings.model_fields)
+    if "." not in dotted:
+        near = difflib.get_close_matches(dotted, sections, 1, 0.6)
+        return near[0] if near else ""
+    section, field = dotted.split(".", 1)
+    if section in sections:  # the field of the section it was written in, else anywhere
+        fields = [n.split(".", 1)[1] for n in names if n.startswith(section + ".")]
+        near = difflib.get_close_matches(field, fields, 1, 0.75)
+        if near:
+            return f"{section}.{near[0]}"
+    elsewhere = [n for n in names if n.split(".", 1)[1] == field]  # in the wrong section
+    if len(elsewhere) == 1:
+        return elsewhere[0]
+    near = difflib.get_close_matches(dotted, names, 1, 0.75)
+    return near[0] if near else ""
+
+
 class SettingsError(Exception):
     """One line naming the field and the fix; the CLI prints it and exits 2."""
 
@@ -270,14 +301,20 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
     where = f"--config {shorten(str(path))}"
+    from steps.core.answers_check import check_data  # it reads these settings' fields
+    from steps.core.toml_repair import parse_reporting, readable_mistakes
+
     try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SettingsError(f"{where}: not valid TOML ({exc}); fix that line") from None
+        data, text, mistakes = parse_reporting(text)  # every syntax mistake, the rest read
     except RecursionError:
         raise SettingsError(
             f"{where}: nested too deeply to be an answers file (sections are one level)"
         ) from None
+    mistakes += readable_mistakes(check_data(text, data))
+    mistakes.sort(key=lambda m: (m.line, m.key))
+    if mistakes:  # every one, each on its line (`emlsetup answers validate` checks the same)
+        raise SettingsError("\n".join(m.said_for(str(path)) for m in mistakes))
+    return data
 
 
 def _nested(dotted: str, value: Any) -> dict[str, Any]:
@@ -337,6 +374,11 @@ def _one_line(exc: ValidationError, source: dict[str, str]) -> str:
                 f"EMLSETUP_SYSTEM_PASSWORD / EMLSETUP_ML_USER_PASSWORD, type it when asked, "
                 f"or use an hdbuserstore key (hana.system_key)"
             )
+        # A whole section unknown: the name as typed ("servng.port") says most.
+        typed = next((f for f in source if f.startswith(field + ".")), field)
+        near = did_you_mean(typed)
+        if near:
+            return f"{typed}{where}: unknown setting; did you mean {near}?"
         return f"{field}{where}: unknown setting; remove it or check its spelling"
     msg = str(err["msg"]).removeprefix("Value error, ")
     got = err.get("input")

@@ -77,6 +77,9 @@ class ActionState(BaseModel):
     commands: list[CommandRecord] = []
     captured: list[list[str]] | None = None
     attempts: int = 0
+    # emlsetup ran it to its end (in any run), as opposed to finding it done: what
+    # `emlsetup undo` may reverse. Kept when a later run only re-checks it.
+    performed: bool = False
 
 
 class StepState(BaseModel):
@@ -90,6 +93,34 @@ class StepState(BaseModel):
 
     def action(self, action_id: str) -> ActionState:
         return next(a for a in self.actions if a.id == action_id)
+
+
+class UndoEntry(BaseModel):
+    """One thing `emlsetup undo` reverses (or leaves, saying why), as it went."""
+
+    step: int
+    key: str  # the undo's first action id; "model:NAME:..." for a model's
+    title: str
+    # pending, running, undone, nothing (nothing of it left, or not emlsetup's), kept
+    # (changed by hand, or in a kept folder), listed (left on purpose), declined, failed
+    status: str = "pending"
+    reason: str = ""
+    path: str = ""  # what a "no" kept
+    commands: list[CommandRecord] = []
+
+
+class UndoJournal(BaseModel):
+    """An undo under way or done: a kill anywhere, and the next `emlsetup undo` goes on."""
+
+    started: datetime = Field(default_factory=now)
+    finished: datetime | None = None
+    steps: list[int] = []
+    entries: list[UndoEntry] = []
+    # What the admin chose to keep, in this undo or an earlier one: nothing removes it.
+    kept: list[str] = []
+
+    def entry(self, step: int, key: str) -> UndoEntry | None:
+        return next((e for e in self.entries if (e.step, e.key) == (step, key)), None)
 
 
 class RunState(BaseModel):
@@ -109,6 +140,10 @@ class RunState(BaseModel):
     changed: list[str] = []
     # What the last run read from the system and found done, without changing it.
     rechecked: list[str] = []
+    # The settings the runs were given (answers file, environment, --set), for
+    # `emlsetup answers write`; defaults are not in it.
+    told: dict[str, object] = {}
+    undo: UndoJournal | None = None  # the last `emlsetup undo`
 
     def step(self, number: int) -> StepState:
         return next(s for s in self.steps if s.number == number)
@@ -121,6 +156,17 @@ class RunState(BaseModel):
 
     def start_run(self) -> None:
         self.last_run, self.changed, self.rechecked = now(), [], []
+
+    def run_again(self, number: int) -> None:
+        """A step run (again) while an undo was cut short: that undo no longer covers it,
+        so a later undo reverses what this run makes instead of going on with the old one."""
+        undo = self.undo
+        if undo is None or undo.finished is not None or number not in undo.steps:
+            return
+        undo.steps = [n for n in undo.steps if n != number]
+        undo.entries = [e for e in undo.entries if e.step != number]
+        if not undo.steps:
+            undo.finished = now()
 
     @property
     def finished(self) -> bool:

@@ -154,6 +154,8 @@ def _state_data(store: StateStore, state: RunState, holder: int | None) -> dict[
     if holder or build:
         status, code = "in progress", EXIT_RUNNING
         reason = _progress_reason(build) if build else f"emlsetup is running (pid {holder})"
+    elif state.undo is not None and state.undo.finished is None:  # cut short: not "done"
+        status, code, reason = "stopped", EXIT_FAILED, _undo_said(state)[1]  # type: ignore[index]
     elif done:
         status, code, reason = "done", EXIT_DONE, "all requested steps are done"
     elif unread and ended:
@@ -162,6 +164,8 @@ def _state_data(store: StateStore, state: RunState, holder: int | None) -> dict[
     elif failed:
         status, code = "failed", EXIT_FAILED
         reason = f"step {failed['number']}: {failed['reason']}"
+    elif (undo := _undo_said(state)) is not None:
+        status, code, reason = undo[0], EXIT_FAILED, undo[1]
     else:
         status, code = "stopped", EXIT_FAILED
         reason = f"the run stopped at {where(point)}; `{resume_command()}` continues"
@@ -200,6 +204,25 @@ def _stopped_by_preflight(data: dict[str, Any], record: dict[str, Any]) -> dict[
         "reason": redact(preflight_record.reason(record)),
         "preflight": [str(f.get("line")) for f in record["failures"]],
     }
+
+
+def _undo_said(state: RunState) -> tuple[str, str] | None:
+    """After `emlsetup undo`: which steps it left pending, or that it was cut short."""
+    undo = state.undo
+    if undo is None:
+        return None
+    if undo.finished is None:
+        steps = ", ".join(map(str, sorted(undo.steps)))
+        return "stopped", (
+            f"`emlsetup undo` of step {steps} stopped before its end; the same undo again goes on"
+        )
+    wanted = state.requested or [s.number for s in state.steps]
+    open_ = [s for s in state.steps if s.number in wanted and s.status == StepStatus.PENDING]
+    undone = [s for s in state.steps if s.reason.startswith("undone by `emlsetup undo`")]
+    if not open_ or not all(s in undone for s in open_):
+        return None
+    shown = ", ".join(str(s.number) for s in undone)
+    return "undone", f"step {shown} undone by `emlsetup undo`: `emlsetup run` does them again"
 
 
 def where(point: tuple[int, str] | None) -> str:

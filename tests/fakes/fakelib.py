@@ -183,12 +183,13 @@ def install_packages(names: list[str]) -> None:
 def main(tool: str) -> None:
     sys.path.insert(0, str(FAKES_DIR))
     from fakes_build import TOOLS as build_tools
+    from fakes_files import TOOLS as file_tools
     from fakes_packages import TOOLS as package_tools
     from fakes_system import TOOLS as system_tools
 
     argv = sys.argv[1:]
     record(tool, argv)
-    tools = {**system_tools, **package_tools, **build_tools}
+    tools = {**system_tools, **file_tools, **package_tools, **build_tools}
     if failing(tool, argv):
         if tool == "visudo":
             err(f"{argv[-1] if argv else 'sudoers'}:1:5: syntax error")

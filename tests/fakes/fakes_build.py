@@ -270,6 +270,29 @@ def _fixture(argv: list[str], marks: Path) -> str:
     return "10-rerun-right-after-sigkill" if (marks / "started").exists() else "01-first-build"
 
 
+def _output_base() -> Path:
+    """Bazel's output base for this workspace, as Bazel lays it out (bazel.build, "Output
+    Directory Layout"): ~/.cache/bazel/_bazel_$USER/<MD5 of the workspace's path>, the path
+    being the one on the sandboxed system. Like Bazel's, it holds read-only folders
+    (bazelbuild/bazel#15616: tree artifacts and tool outputs are made read-only)."""
+    import hashlib
+
+    cwd = Path.cwd()
+    try:
+        workspace = "/" + str(cwd.relative_to(local("/")))
+    except ValueError:
+        workspace = str(cwd)
+    user = os.environ.get("FAKE_USER") or os.environ.get("USER", "root")
+    digest = hashlib.md5(workspace.encode()).hexdigest()
+    base = Path(os.environ.get("HOME", "/root")) / ".cache/bazel" / f"_bazel_{user}" / digest
+    outputs = base / "execroot/serving/bazel-out/k8-opt/bin/tools"
+    if not outputs.exists():
+        outputs.mkdir(parents=True)
+        (outputs / "tool").write_text("built\n")
+        outputs.chmod(0o555)
+    return base
+
+
 def bazel(argv: list[str]) -> int:
     """`bazel --version` as releases answer it ("bazel 4.2.3", bazelbuild/bazel issue 26225),
     and as old ones refuse it ("Unknown startup option: '--version'.", issue 3599 on 0.5.3;
@@ -292,6 +315,7 @@ def bazel(argv: list[str]) -> int:
         return 0
     marks = Path.cwd() / ".fake-bazel"
     marks.mkdir(exist_ok=True)
+    _output_base()
     name = _fixture(argv, marks)
     (marks / "started").touch()
     speed = float(os.environ.get("FAKE_BAZEL_SPEED", "1"))

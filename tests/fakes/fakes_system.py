@@ -1,4 +1,5 @@
-"""Stand-ins for the system tools: sudo, env, useradd, visudo, chmod, rm, cp, hxe_gc.sh."""
+"""Stand-ins for the system tools: sudo, env, useradd, visudo, cp, hxe_gc.sh, systemctl
+(rm, rmdir, chmod and userdel: fakes_files.py)."""
 
 from __future__ import annotations
 
@@ -200,22 +201,6 @@ def visudo(argv: list[str]) -> int:
     return 0
 
 
-def chmod(argv: list[str]) -> int:
-    for target in argv[1:]:
-        p = local(target)
-        if not p.exists():
-            err(f"chmod: cannot access '{target}': No such file or directory")
-            return 1
-        p.chmod(p.stat().st_mode | 0o111)
-    return 0
-
-
-def rm(argv: list[str]) -> int:
-    for target in (a for a in argv if not a.startswith("-")):
-        local(target).unlink(missing_ok=True)
-    return 0
-
-
 def cp(argv: list[str]) -> int:
     src, dest = (a for a in argv if not a.startswith("-"))
     try:
@@ -298,7 +283,9 @@ def systemctl(argv: list[str]) -> int:
     (a symlink in multi-user.target.wants, "Created symlink ..."); restart (stops the unit's
     process and starts ExecStart as User=); show -p KEY... printing KEY=VALUE lines, with
     NeedDaemonReload=yes while a unit file changed since the last daemon-reload and
-    ActiveEnterTimestamp like "Sun 2026-11-29 13:44:23 UTC"."""
+    ActiveEnterTimestamp like "Sun 2026-11-29 13:44:23 UTC"; disable [--now] removes the
+    symlink ('Removed "..."'), --now also stops it, and a unit without its file is "Failed to
+    disable unit: Unit file X does not exist." (exit 1)."""
     words = [a for a in argv if not a.startswith("-")]
     cmd, unit = (words[0] if words else ""), (words[-1] if len(words) > 1 else "")
     path = local(f"/etc/systemd/system/{unit}")
@@ -316,6 +303,17 @@ def systemctl(argv: list[str]) -> int:
         if not wants.exists():
             wants.symlink_to(f"/etc/systemd/system/{unit}")
             say(f"Created symlink {wants} -> /etc/systemd/system/{unit}.")
+        return 0
+    if cmd == "disable":
+        if not path.exists():
+            err(f"Failed to disable unit: Unit file {unit} does not exist.")
+            return 1
+        if wants.is_symlink():
+            wants.unlink()
+            say(f'Removed "{wants}".')
+        if "--now" in argv and _alive(state.get("pid")):
+            os.kill(int(state["pid"]), signal.SIGTERM)  # type: ignore[call-overload]
+            _save_state(unit, {})
         return 0
     if cmd == "is-enabled":
         say("enabled" if wants.is_symlink() else "disabled")
@@ -360,8 +358,6 @@ TOOLS: dict[str, Callable[[list[str]], int]] = {
     "env": env_tool,
     "useradd": useradd,
     "visudo": visudo,
-    "chmod": chmod,
-    "rm": rm,
     "cp": cp,
     "hxe_gc.sh": hxe_gc,
     "systemctl": systemctl,

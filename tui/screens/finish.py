@@ -67,7 +67,10 @@ def next_steps(emlsetup: str, ml_user: str) -> str:
 
 
 class FinishScreen(WizardScreen):
-    BINDINGS = [Binding("escape", "back", "Validation")]
+    BINDINGS = [
+        Binding("w", "answers", "Answers file"),
+        Binding("escape", "back", "Validation"),
+    ]
 
     def __init__(self) -> None:
         super().__init__(name="finish")
@@ -82,10 +85,10 @@ class FinishScreen(WizardScreen):
             yield Static(id="paths", markup=False)
             yield Label("What next", classes="section")
             yield Static(id="next", markup=False)
-            # The wizard's last actions, one button each. Issue 26 adds "Write the answers
-            # file" (this setup for the next server, `emlsetup --config`) to this row.
+            # The wizard's last actions, one button each.
             with Horizontal(id="finish-actions"):
                 yield Button("Write the report (e)", id="export", compact=True)
+                yield Button("Write the answers file (w)", id="answers", compact=True)
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
@@ -111,6 +114,19 @@ class FinishScreen(WizardScreen):
     def on_button_pressed(self, event: Button.Pressed) -> None:
         if event.button.id == "export":
             self.wizard.action_export()
+        elif event.button.id == "answers":
+            self.action_answers()
+
+    def action_answers(self) -> None:
+        """This setup for the next server: `emlsetup answers write`, from here."""
+        from tui.screens.answers import AnswersScreen
+
+        def done(said: str | None) -> None:
+            if said:
+                self.notify(said)
+
+        screen = AnswersScreen(self.driver.session, self.wizard.report_folder)
+        self.app.push_screen(screen, callback=done)
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:

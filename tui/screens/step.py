@@ -39,6 +39,10 @@ class StepScreen(WizardScreen):
         Binding("v", "validate", "Validate", show=False),
         Binding("p,left", "previous", "Prev"),
         Binding("b", "build", "Log"),
+        # Undo is shown where Skip was on a done step (skipping it means nothing), so the
+        # footer keeps 80 columns; elsewhere u works unshown (help lists it).
+        Binding("u", "undo", "Undo"),
+        Binding("u", "undo_here", "Undo", show=False),
         Binding("escape", "back", "Steps"),
     ]
 
@@ -122,8 +126,14 @@ class StepScreen(WizardScreen):
         failed = state is not None and state.step(self.number).status == StepStatus.FAILED
         if action in ("run", "retry"):
             return not self.wizard.busy and failed == (action == "retry")
-        if action in ("skip", "run_all"):
+        done = state is not None and state.step(self.number).status == StepStatus.DONE
+        if action == "skip":
+            return not self.wizard.busy and not done
+        if action == "run_all":
             return not self.wizard.busy
+        if action in ("undo", "undo_here"):  # offered once emlsetup did something here
+            shown = done == (action == "undo")
+            return shown and self.driver.did_something(self.number) and not self.wizard.busy
         return True
 
     # -- reading the system (a thread: probes run commands) --------------------------------
@@ -200,6 +210,17 @@ class StepScreen(WizardScreen):
         self.checks = None
         self.render_state()
         self.inspect()
+
+    def action_undo_here(self) -> None:
+        self.action_undo()
+
+    def action_undo(self) -> None:
+        from tui import undo_flow
+
+        if self.number in HANA_STEPS and self.driver.needs_passwords():
+            self.wizard.ask_passwords(lambda: undo_flow.start(self))
+            return
+        undo_flow.start(self)
 
     # -- elsewhere --------------------------------------------------------------------------
     def action_skip(self) -> None:
