@@ -213,6 +213,7 @@ class Undo(BaseModel):
     distro_ids: list[str] | None = None
     routes: list[str] | None = None
     serving: list[str] | None = None
+    bazel: Literal["installer", "own"] | None = None  # as its actions' (step 5's Bazel)
     present_when: list[CheckSpec] = []  # any passes: something is left to undo
     ours_when: list[CheckSpec] = []  # all pass, else changed by hand since: kept, said so
     do: list[UndoOp] = []  # in order; an op whose only_if fails is skipped
