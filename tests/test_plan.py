@@ -240,7 +240,7 @@ def plan_text(family: str, hw: Hardware = FULL_CPU) -> tuple[str, str]:
         version={"sles": "12.2", "rhel": "7", "debian": "16.04"}[family],
         family=family,
     )
-    plan = build_plan(Settings(), info, hw)
+    plan = build_plan(Settings(), info, hw, STEPS)
     out = io.StringIO()
     print_plan(plan, Settings(), out)
     corrections = "\n".join(c for s in plan.steps for c in s.corrections)

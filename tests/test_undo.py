@@ -17,6 +17,7 @@ import pytest
 
 from steps.core.plan import Hardware, build_plan
 from steps.core.settings import Settings
+from steps.tutorial import STEPS
 from tests.fakes.fakelib import install_tool
 from tests.hana_server import Catalogue, HanaTestServer
 from tests.kill_events import StateSaves
@@ -316,7 +317,9 @@ def test_every_action_that_leaves_a_mark_has_its_undo(
     (root / "etc/os-release").write_text(OS_RELEASE[sample])
     info = detect(root)
     try:
-        plan = build_plan(Settings.model_validate({"serving": {"route": route}}), info, Hardware())
+        plan = build_plan(
+            Settings.model_validate({"serving": {"route": route}}), info, Hardware(), STEPS
+        )
     except ValueError:
         pytest.skip(f"{sample} cannot take the {route} route")
     for step in plan.steps:

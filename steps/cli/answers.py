@@ -26,6 +26,7 @@ from steps.core.settings import (
 from steps.core.toml_lines import key_lines
 from steps.core.toml_repair import parse_reporting, readable_mistakes
 from steps.routes import SERVING_ALLOWED, RouteError
+from steps.tutorial import STEPS
 
 EXIT_OK, EXIT_MISTAKES = 0, 2
 
@@ -86,7 +87,7 @@ def mistakes_of(path: Path, args: argparse.Namespace) -> list[Mistake]:
     if not found:  # a tag the release's build cannot take is known only to the plan
         settings = Settings.model_validate(data)
         try:
-            build_plan(settings, session.distro, session.hardware)
+            build_plan(settings, session.distro, session.hardware, STEPS)
         except RouteError as exc:
             key = "serving.ref" if "serving.ref" in str(exc) else "serving.route"
             lines = key_lines(text)
@@ -129,7 +130,7 @@ def text_for(session: Session) -> str:
     if not session.distro.supported:
         raise SessionError(session.distro.reason)
     try:
-        plan = build_plan(settings, session.distro, session.hardware)
+        plan = build_plan(settings, session.distro, session.hardware, STEPS)
     except RouteError as exc:
         raise SessionError(str(exc)) from None
     source = f"the run in {session.store.folder}" if state is not None else "these settings"

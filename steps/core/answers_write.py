@@ -44,6 +44,8 @@ MEANING = {
     "serving.ref": "The TF Serving tag built; unset: the tag of this release's TensorFlow.",
     "serving.bazel_version": "The Bazel that builds it; unset: the one the tag pins.",
     "serving.bazel_installer": "A Bazel installer already on disk (offline servers).",
+    "serving.bazel": "A Bazel already on this server (full path): no installer runs; its "
+    "version is checked against the tag's pin in the preflight.",
     "serving.export_dir": "The models' folder with config.cnf (steps 6 and model add).",
     "serving.host": "Where HANA reaches TF Serving (the remote source's server).",
     "serving.port": "TF Serving's gRPC port.",

@@ -4,6 +4,7 @@ actions of this distro family. Pure: nothing is run or read here but what is pas
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -16,7 +17,6 @@ from steps.core.settings import Settings
 from steps.routes import RouteError, route_of
 from steps.routes import values as route_values
 from steps.serving_build import TUTORIAL_BAZEL
-from steps.tutorial import STEPS
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 # Below this, a full-speed TensorFlow build gets the server OOM-killed.
@@ -188,7 +188,11 @@ def notes_for(
     ]
 
 
-def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
+def build_plan(
+    settings: Settings, info: DistroInfo, hw: Hardware, tutorial: Sequence[Step]
+) -> Plan:
+    """The tutorial's steps (steps/tutorial.py, handed in: the engine knows no step) as they
+    hold on this system with these settings."""
     if info.family is None:
         raise ValueError(info.reason)
     values = placeholders(settings, info, hw)
@@ -203,7 +207,7 @@ def build_plan(settings: Settings, info: DistroInfo, hw: Hardware) -> Plan:
         )
 
     steps = []
-    for step in STEPS:
+    for step in tutorial:
         rendered = render(step, values)
         actions = [
             a

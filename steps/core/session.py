@@ -22,6 +22,7 @@ from steps.core.runner import Identity, Runner
 from steps.core.settings import Settings, load_settings
 from steps.core.state import ActionState, ActionStatus, RunState, StateStore, StepState
 from steps.routes import RouteError
+from steps.tutorial import STEPS  # the one place the engine meets the tutorial's steps
 
 KEEP_RUN_LOGS = 10
 
@@ -109,7 +110,7 @@ class Session:
         if not self.distro.supported:
             raise SessionError(self.distro.reason)
         try:
-            plan = build_plan(self.settings, self.distro, self.hardware)
+            plan = build_plan(self.settings, self.distro, self.hardware, STEPS)
         except RouteError as exc:
             raise SessionError(str(exc)) from None
         if plan.serving_route == "build" and self.settings.serving.bazel is not None:
