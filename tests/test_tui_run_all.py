@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from textual.screen import Screen
@@ -41,15 +42,21 @@ def hana() -> Iterator[HanaTestServer]:
         yield srv
 
 
-def watch(app: WizardApp, seen: list[Screen[object]]) -> Callable[[], bool]:
-    """Until the run has ended, noting every screen on top on the way."""
+def watch(
+    app: WizardApp, seen: list[Screen[object]], monkeypatch: pytest.MonkeyPatch
+) -> Callable[[], bool]:
+    """Until the run has ended, noting every screen the wizard shows on the way: each as it
+    is pushed or switched to (a step on screen for less than a poll is still seen)."""
+    for name in ("push_screen", "switch_screen"):
+        real = getattr(app, name)
 
-    def ended() -> bool:
-        if not seen or seen[-1] is not app.screen:
-            seen.append(app.screen)
-        return not app.busy
+        def noted(screen: Any, *args: Any, _real: Any = real, **kwargs: Any) -> Any:
+            if isinstance(screen, Screen):
+                seen.append(screen)
+            return _real(screen, *args, **kwargs)
 
-    return ended
+        monkeypatch.setattr(app, name, noted)
+    return lambda: not app.busy
 
 
 async def test_run_all_asks_once_then_every_step_runs_to_done(
@@ -68,9 +75,10 @@ async def test_run_all_asks_once_then_every_step_runs_to_done(
         assert "step 3: zypper --non-interactive install" in listed
         assert "Nothing more is asked" in listed and "stops at the first failure" in listed
         assert started(sandbox) == []  # asking ran nothing
-        await pilot.press("y")
         seen: list[Screen[object]] = []
-        await wait_for(pilot, watch(app, seen), timeout=240)
+        ended = watch(app, seen, monkeypatch)
+        await pilot.press("y")
+        await wait_for(pilot, ended, timeout=240)
         await settle(pilot)
         assert statuses(app) == ALL
         questions = [s for s in seen if isinstance(s, ConfirmScreen)]

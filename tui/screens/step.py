@@ -95,6 +95,8 @@ class StepScreen(WizardScreen):
 
     # -- rendering from the state -----------------------------------------------------------
     def render_state(self) -> None:
+        if not self.is_attached:  # left while a probe ran (Run all moves on): nothing to draw
+            return
         state = self.driver.state
         assert state is not None
         st = state.step(self.number)

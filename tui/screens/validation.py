@@ -114,6 +114,8 @@ class ValidationScreen(WizardScreen):
         self.app.call_from_thread(self.show, rows, notice)
 
     def show(self, rows: list[tuple[int, CheckResult]], notice: str) -> None:
+        if not self.is_attached:  # left (Escape) while HANA answered: nothing to draw
+            return
         self.rows = rows
         text = summary(rows) if rows else "No results."
         self.query_one("#summary", Static).update(text + (f"\n{notice}" if notice else ""))
