@@ -16,7 +16,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widgets import Input
 
-from steps.core.actions import bazel_failure
+from steps.bazel.exit_codes import bazel_failure
 from steps.core.engine import Event
 from steps.core.model import Manual
 from steps.core.session import Options, Session

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 import re
 
-from steps.bazel.exit_codes import sentence
+from steps.bazel.exit_codes import bazel_failure, sentence
 from steps.bazel.log import BuildTracker, Finished, Waiting
-from steps.core.actions import bazel_failure
 from tests.real_bazel_workspace import BROKEN_LINE
 from tests.test_bazel_log import FIXTURES, replay
 

@@ -117,9 +117,9 @@ def _fingerprint(root: Path) -> dict[str, str]:
 
 
 def test_steps_2_to_4_for_real_on_debian_12_then_a_second_run_changes_nothing(
-    debian_root: Path, tmp_path: Path
+    debian_root: Path,
 ) -> None:
-    state = tmp_path / "state"
+    state = _steps_state(debian_root)
     first = _emlsetup(debian_root, state, "run", "--yes", "--from-step", "2", "--to-step", "4")
     assert first.returncode == 0, first.stdout[-4000:] + first.stderr[-2000:]
     passwd = (debian_root / "etc/passwd").read_text()
@@ -327,25 +327,17 @@ def test_a_model_that_refuses_the_smoke_row_is_rolled_back_then_added_with_rows_
 # -- undo, for real (issue 26) ------------------------------------------------------------------
 
 
-def _state_that_ran(root: Path, base: Path) -> Path | None:
-    """The state folder of the run that did steps 2-4 in this root (an earlier test's): only
-    what that run recorded doing is undone."""
-    # A test's own folder, or one from mktemp: never down into the root (its /proc).
-    for found in sorted([*base.glob("*/state.json"), *base.glob("*/state/state.json")]):
-        data = json.loads(found.read_text())
-        useradd = [a for s in data.get("steps", []) if s["number"] == 2 for a in s["actions"]
-                   if a["id"] == "useradd"]  # fmt: skip
-        if useradd and (useradd[0].get("performed") or useradd[0]["status"] == "done"):
-            return found.parent
-    return None
+def _steps_state(root: Path) -> Path:
+    """The state folder of the run that does steps 2-4 in this root, beside the root (never
+    inside it: its /proc), so the undo test undoes only what that run recorded doing."""
+    return root.parent / "steps-2-4-state"
 
 
 def test_steps_2_to_4_undone_for_real_then_run_again_to_done(
     debian_root: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    state = _state_that_ran(debian_root, tmp_path_factory.getbasetemp())
-    if state is None:  # run on its own (-k): steps 2-4 first, recorded here
-        state = tmp_path_factory.mktemp("undo-state")
+    state = _steps_state(debian_root)
+    if not (state / "state.json").exists():  # run on its own (-k): steps 2-4 first
         done = _emlsetup(debian_root, state, "run", "--yes", "--from-step", "2", "--to-step", "4")
         assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     packages = (debian_root / "var/lib/dpkg/status").read_bytes()

@@ -24,8 +24,10 @@ import tui.screens
 from tests.sandbox import Sandbox
 from tests.tui_support import open_app, press_run_on_step, settle, started, until_screen
 from tui.app import WizardApp
+from tui.screens.answers import AnswersScreen
 from tui.screens.build import BuildScreen
 from tui.screens.confirm import ConfirmScreen
+from tui.screens.finish import FinishScreen
 from tui.screens.help import HelpScreen
 from tui.screens.passwords import PasswordScreen
 from tui.screens.report import ReportScreen
@@ -45,6 +47,8 @@ BOUND = (
     ReportScreen,
     HelpScreen,
     ConfirmScreen,
+    FinishScreen,
+    AnswersScreen,
 )
 
 
@@ -76,6 +80,15 @@ async def to_report(pilot: Pilot[int]) -> Screen[object]:
     return await until_screen(pilot, ReportScreen)
 
 
+async def to_answers(pilot: Pilot[int]) -> Screen[object]:
+    """The answers box, as the last screen's w opens it (that screen needs a validated
+    setup; the box is the same one)."""
+    app = pilot.app
+    assert isinstance(app, WizardApp)
+    app.push_screen(AnswersScreen(app.driver.session, app.report_folder))
+    return await until_screen(pilot, AnswersScreen)
+
+
 async def to_palette(pilot: Pilot[int]) -> Screen[object]:
     await pilot.press("ctrl+p")
     return await until_screen(pilot, CommandPalette)
@@ -85,6 +98,7 @@ WITH_FIELDS: dict[str, Callable[[Pilot[int]], Awaitable[Screen[object]]]] = {
     "validation": to_validation,
     "passwords": to_passwords,
     "report": to_report,
+    "answers": to_answers,
     "palette": to_palette,
 }
 
@@ -99,7 +113,7 @@ def test_the_matrix_covers_every_screen_with_a_text_field() -> None:
                 source = inspect.getsource(cls)
                 if any(f"{name}(" in source for name in ("Input", "TextField", "PasswordForm")):
                     with_fields.add(cls)
-    assert with_fields == {ValidationScreen, PasswordScreen, ReportScreen}
+    assert with_fields == {ValidationScreen, PasswordScreen, ReportScreen, AnswersScreen}
 
 
 def test_the_matrix_knows_the_wizards_letters() -> None:
@@ -142,6 +156,7 @@ async def test_every_letter_typed_in_a_text_field_is_text_and_fires_nothing(
             await settle(pilot)
     assert started(sandbox) == []
     assert not list((sandbox.state_dir).glob("emlsetup-report*"))
+    assert not list((sandbox.state_dir).rglob("answers*.toml"))
 
 
 BACK_TAB = "\x1b[Z"  # shift+tab, as a terminal sends it

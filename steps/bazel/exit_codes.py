@@ -8,6 +8,9 @@ before 0.11); a negative code is the signal that killed the client, as the runne
 from __future__ import annotations
 
 import signal
+from pathlib import Path
+
+from steps.bazel.log import BuildTracker
 
 _SENTENCES: dict[int, str] = {
     0: "The build succeeded.",
@@ -63,3 +66,32 @@ def sentence(code: int) -> str:
         f"Bazel ended with exit code {code}, which it does not document: read the end of "
         "the log for the cause, run 'bazel shutdown', then run the step again."
     )
+
+
+def waiting_sentence(pid: int | None) -> str:
+    """Said once when Bazel waits for another command's lock: however long it lasts, it is
+    Bazel's own wait, and the way on is to let that command end (or end it)."""
+    who = f"another Bazel command (pid {pid})" if pid else "another Bazel command"
+    see = f" (see it with: ps -fp {pid})" if pid else ""
+    return (
+        f"[emlsetup] {who} holds the lock of this build's output base{see}: Bazel waits for "
+        "it to end, then builds; this is a wait, not a hang"
+    )
+
+
+def is_bazel(program: str) -> bool:
+    """bazel in ~/bin, or the admin's own (serving.bazel: /usr/bin/bazel, bazel-4.2.3...)."""
+    return Path(program).name.startswith("bazel")
+
+
+def bazel_failure(code: int, tracker: BuildTracker) -> str:
+    """Bazel's exit code as a sentence, and the error to fix first: the compiler's own
+    file:line where there is one (tracker.first_error), else what Bazel said."""
+    first = tracker.first_error
+    where = ""
+    if first is not None and first.file:
+        where = f"; first error at {first.where}"
+    elif first is not None and code != 8:  # 8: only "build interrupted", said already
+        where = f"; Bazel said: {first.message}"
+    said = sentence(code)
+    return f"exit {code}: {said.removesuffix('.') if where else said}{where}"

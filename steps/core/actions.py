@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from checks.evaluate import CheckContext, all_pass
 from checks.system import PasswdEntry, read_passwd
-from steps.bazel.exit_codes import sentence as bazel_exit_sentence
+from steps.bazel.exit_codes import bazel_failure, is_bazel, waiting_sentence
 from steps.bazel.log import BuildTracker
 from steps.core import files
 from steps.core.follow import (
@@ -383,35 +383,6 @@ class Executor:
             return None
         users = read_passwd(self.runner.host.path("/etc/passwd"))
         return users.get(self.runner.identity.name(run_as))
-
-
-def waiting_sentence(pid: int | None) -> str:
-    """Said once when Bazel waits for another command's lock: however long it lasts, it is
-    Bazel's own wait, and the way on is to let that command end (or end it)."""
-    who = f"another Bazel command (pid {pid})" if pid else "another Bazel command"
-    see = f" (see it with: ps -fp {pid})" if pid else ""
-    return (
-        f"[emlsetup] {who} holds the lock of this build's output base{see}: Bazel waits for "
-        "it to end, then builds; this is a wait, not a hang"
-    )
-
-
-def is_bazel(program: str) -> bool:
-    """bazel in ~/bin, or the admin's own (serving.bazel: /usr/bin/bazel, bazel-4.2.3...)."""
-    return Path(program).name.startswith("bazel")
-
-
-def bazel_failure(code: int, tracker: BuildTracker) -> str:
-    """Bazel's exit code as a sentence, and the error to fix first: the compiler's own
-    file:line where there is one (tracker.first_error), else what Bazel said."""
-    first = tracker.first_error
-    where = ""
-    if first is not None and first.file:
-        where = f"; first error at {first.where}"
-    elif first is not None and code != 8:  # 8: only "build interrupted", said already
-        where = f"; Bazel said: {first.message}"
-    said = bazel_exit_sentence(code)
-    return f"exit {code}: {said.removesuffix('.') if where else said}{where}"
 
 
 def command_error(rec: CommandRecord, expect: str | None) -> str | None:
