@@ -235,7 +235,7 @@ async def test_a_report_path_that_cannot_be_written_is_said_whole_in_its_dialog(
         dialog = await until_screen(pilot, ReportScreen)
         await pilot.press("ctrl+u", *str(target), "enter")
         await settle(pilot)
-        said = shown_in(app, dialog.query_one("#report-error"))
+        said = shown_in(app, dialog.query_one("#file-error"))
         rows = screen_lines(app)
     assert said == f"cannot write {target} (No such file or directory); choose another path", rows
     assert not target.parent.exists()

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Static
 
 from steps.core.state import StepStatus
 from tests.sandbox import Sandbox
@@ -121,7 +121,7 @@ async def test_a_folder_typed_as_the_answers_file_is_said_in_the_dialog_not_a_cr
         await pilot.press("enter")
         await settle(pilot)
         assert app.screen is modal and app.is_running
-        said = str(modal.query_one("#answers-error", Label).render())
+        said = text_of(modal.query_one("#file-error", Static))
         assert f"{folder}: is a folder; give a file name" in said, said
         inside = [row.split("█")[1] for row in screen_lines(app) if row.count("█") >= 2]
         shown = "".join(row.strip() for row in inside)  # the dialog's rows, read whole

@@ -6,18 +6,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label
+from textual.containers import Vertical
+from textual.widgets import Label
 
 from steps.cli.answers import save, text_for
 from steps.core.session import Session, SessionError
-from tui.screens.modal import WizardModal
+from tui.screens.file_dialog import FileDialog
 
 
-class AnswersScreen(WizardModal[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
+class AnswersScreen(FileDialog):
     def __init__(self, session: Session, default_dir: Path) -> None:
         super().__init__()
         self.session, self.default_dir = session, default_dir
@@ -29,33 +26,12 @@ class AnswersScreen(WizardModal[str | None]):
                 "explained, no password (they are given as before on the next server)",
                 markup=False,
             )
-            yield Label("File (Enter writes it):")
-            yield Input(str(self.default_dir / "answers.toml"), id="path")
-            yield Label("", id="answers-error", markup=False)
-            with Horizontal(id="buttons"):
-                yield Button("Write (enter)", id="write", variant="primary", compact=True)
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#path", Input).focus()
-
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.write()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "write":
-            self.write()
-        else:
-            self.dismiss(None)
+            yield from self.path_rows(self.default_dir / "answers.toml")
 
     def write(self) -> None:
-        path = Path(self.query_one("#path", Input).value).expanduser()
         try:
-            said = save(path, text_for(self.session))
+            said = save(self.path, text_for(self.session))
         except SessionError as exc:
-            self.query_one("#answers-error", Label).update(str(exc))
+            self.refuse(str(exc))
             return
         self.dismiss(said)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)

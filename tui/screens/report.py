@@ -5,14 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
-from textual.widgets import Button, Input, Label, Select, Static
+from textual.containers import Vertical
+from textual.widgets import Input, Label, Select
 
 from steps.core.report import FORMATS, render
 from steps.core.state import RunState
-from tui.screens.modal import WizardModal
-from tui.widgets.text_field import TextField
+from tui.screens.file_dialog import FileDialog
 
 
 def write_report(state: RunState, path: Path, fmt: str) -> str:
@@ -24,9 +22,7 @@ def write_report(state: RunState, path: Path, fmt: str) -> str:
     return f"Report written to {path}"
 
 
-class ReportScreen(WizardModal[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
+class ReportScreen(FileDialog):
     def __init__(self, state: RunState, default_dir: Path) -> None:
         super().__init__()
         self.state, self.default_dir = state, default_dir
@@ -38,15 +34,7 @@ class ReportScreen(WizardModal[str | None]):
             yield Select(
                 [(f, f) for f in FORMATS], value=FORMATS[0], allow_blank=False, id="format"
             )
-            yield Label("File (Enter writes it):")
-            yield TextField(str(self.default_dir / "emlsetup-report.md"), id="path")
-            yield Static("", id="report-error", markup=False)  # wraps; a Label is cut
-            with Horizontal(id="buttons"):
-                yield Button("Write (enter)", id="write", variant="primary", compact=True)
-                yield Button("Cancel (esc)", id="cancel", compact=True)
-
-    def on_mount(self) -> None:
-        self.query_one("#path", Input).focus()
+            yield from self.path_rows(self.default_dir / "emlsetup-report.md")
 
     @property
     def fmt(self) -> str:
@@ -59,22 +47,9 @@ class ReportScreen(WizardModal[str | None]):
         if path.suffix.lstrip(".") in FORMATS:
             box.value = str(path.with_suffix("." + self.fmt))
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        self.write()
-
-    def on_button_pressed(self, event: Button.Pressed) -> None:
-        if event.button.id == "write":
-            self.write()
-        else:
-            self.dismiss(None)
-
     def write(self) -> None:
-        path = Path(self.query_one("#path", Input).value).expanduser()
-        said = write_report(self.state, path, self.fmt)
+        said = write_report(self.state, self.path, self.fmt)
         if said.startswith("cannot"):
-            self.query_one("#report-error", Static).update(said)
+            self.refuse(said)
             return
         self.dismiss(said)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
