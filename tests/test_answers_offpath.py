@@ -143,3 +143,17 @@ def test_a_config_command_names_the_mistakes_in_the_order_of_the_file(
     assert done.returncode == 2
     lines = [int(n) for n in re.findall(r" line (\d+)\): ", done.stderr)]
     assert lines == sorted(lines) and len(lines) >= 4, done.stderr
+
+
+def test_dash_validates_standard_input_as_write_dash_writes_it(sandbox: Sandbox) -> None:
+    """`answers write -o - | ssh next-vm emlsetup answers validate -`: the file that went to
+    standard output is checked from standard input, every mistake on its line."""
+    written = sandbox.run_cli("answers", "write", "-o", "-")
+    assert written.returncode == 0, written.stderr
+    good = sandbox.run_cli("answers", "validate", "-", input=written.stdout)
+    assert good.returncode == 0 and "no mistakes" in good.stdout, good.stdout + good.stderr
+    bad = written.stdout.replace("\n[serving]\n", "\n[serving]\nprot = 8500\n", 1)
+    said = sandbox.run_cli("answers", "validate", "-", input=bad)
+    assert said.returncode == 2, said.stdout + said.stderr
+    assert "did you mean" in said.stdout and "serving.port" in said.stdout, said.stdout
+    assert not (REPO / "-").exists()

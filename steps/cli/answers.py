@@ -47,7 +47,7 @@ def add_answers_commands(sub: Any, common: argparse.ArgumentParser) -> None:
     v = asub.add_parser(
         "validate", parents=[common], help="every mistake of an answers file, one line each"
     )
-    v.add_argument("file", type=Path, help="the answers file (TOML)")
+    v.add_argument("file", type=Path, help="the answers file (TOML); - reads standard input")
 
 
 def cmd_answers(args: argparse.Namespace, out: TextIO) -> int:
@@ -104,6 +104,8 @@ def _release(args: argparse.Namespace) -> Session | None:
 
 
 def validate(args: argparse.Namespace, out: TextIO) -> int:
+    if str(args.file) == "-":  # as `answers write -o -` writes it: a pipe from another host
+        args.file = Path("/dev/stdin")
     found = mistakes_of(args.file, args)
     for m in found:
         out.write(m.shown(str(args.file)) + "\n")
