@@ -17,8 +17,10 @@ they tried and got wrong before (issue 24's reconciliation, the off-path try).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -161,3 +163,26 @@ def test_a_model_without_variables_is_served_as_tensorflow_serves_it(
         f"Failed: {iris} has saved_model.pb but no variables/ folder: copy the whole export "
         "folder, variables/ included; nothing was changed."
     )
+
+
+def test_model_list_with_hana_down_still_lists_the_served_files(bench: Bench) -> None:
+    """HANA stopped (or the port wrong): `model list` shows what config.cnf serves and its
+    versions, HANA's columns as ?, then HANA's one sentence with its fix; exit 1."""
+    bench.ok("model", "add", "half", FIXTURES / "versioned/1")
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    port = str(closed.getsockname()[1])  # bound, never listening: connection refused
+    try:
+        done = bench.cli("model", "list", EMLSETUP_HANA__SQL_PORT=port)
+        as_json = bench.cli("model", "list", "--json", EMLSETUP_HANA__SQL_PORT=port)
+    finally:
+        closed.close()
+    assert done.returncode == 1 and "Traceback" not in done.stdout + done.stderr
+    first, said = done.stdout.splitlines()
+    assert first.startswith("half: versions [1] in /home/tmsadm/export/half; HANA row ?, ")
+    assert said.startswith("Failed: HANA could not be asked: nothing accepts connections")
+    assert "check hana.sql_port" in said
+    assert as_json.returncode == 1
+    (row,) = json.loads(as_json.stdout)
+    assert row["versions"] == [1] and "hana_row" not in row
+    assert "connection refused" in row["hana_error"]

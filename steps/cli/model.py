@@ -142,7 +142,12 @@ def _run(ops: Any, args: argparse.Namespace, name: str, out: TextIO) -> int:
             out.write(sql_script.script(ops, name))
             return EXIT_OK
         else:
-            _list(lifecycle.listing(ops), args.json, out)
+            rows = lifecycle.listing(ops)
+            _list(rows, args.json, out)
+            unreachable = next((r["hana_error"] for r in rows if "hana_error" in r), "")
+            if unreachable:  # the files are listed; what HANA holds is unknown (?)
+                out.write("" if args.json else f"Failed: HANA could not be asked: {unreachable}\n")
+                return EXIT_FAILED
             return EXIT_OK
     except CopyError as exc:  # what, where, how much it needed
         out.write(f"Failed: {exc.sentence(str(ops.session.host.unmap(exc.dest)))}\n")

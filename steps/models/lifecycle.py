@@ -7,6 +7,7 @@ import re
 from datetime import datetime, timezone
 from typing import Any
 
+from checks.sql import SqlFailure
 from steps.core import files
 from steps.models import config_text as ct
 from steps.models import hana_sql as hs
@@ -86,6 +87,7 @@ def listing(ops: ModelOps) -> list[dict[str, Any]]:
     """Every model config.cnf serves, what HANA knows of it, and the last test's answer
     since it was last added (a test from before a `model remove` is not this model's)."""
     out = []
+    unreachable = ""  # HANA's sentence once asking failed: the files are still listed
     for e in ops.entries():
         row: dict[str, Any] = {"model": e.name, "base_path": e.base_path}
         folder = ops.local(e.base_path)
@@ -94,10 +96,18 @@ def listing(ops: ModelOps) -> list[dict[str, Any]]:
             if folder.is_dir()
             else []
         )
-        if ops.sql is not None:
+        if ops.sql is not None and not unreachable:
             obj = hs.Objects(e.name) if hs.check_name(e.name) is None else None
-            row["hana_row"] = bool(ops.count(hs.COUNT_ROW, e.name, "RemoteSource"))
-            row["wrapper"] = bool(obj and ops.count(hs.COUNT_PROCEDURE, hs.SCHEMA, obj.procedure))
+            try:
+                row["hana_row"] = bool(ops.count(hs.COUNT_ROW, e.name, "RemoteSource"))
+                row["wrapper"] = bool(
+                    obj and ops.count(hs.COUNT_PROCEDURE, hs.SCHEMA, obj.procedure)
+                )
+            except SqlFailure as exc:
+                unreachable = str(exc)
+                row.pop("hana_row", None)
+        if unreachable:
+            row["hana_error"] = unreachable
         records = [r for r in ops.journal.records if r.model == e.name]
         removed = max(
             (i for i, r in enumerate(records) if r.command == "remove" and r.status == "done"),
