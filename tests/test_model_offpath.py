@@ -186,3 +186,17 @@ def test_model_list_with_hana_down_still_lists_the_served_files(bench: Bench) ->
     (row,) = json.loads(as_json.stdout)
     assert row["versions"] == [1] and "hana_row" not in row
     assert "connection refused" in row["hana_error"]
+
+
+def test_model_test_after_its_files_were_deleted_names_them_and_the_two_ways_on(
+    bench: Bench,
+) -> None:
+    bench.ok("model", "add", "half", FIXTURES / "versioned/1")
+    shutil.rmtree(bench.target(f"{EXPORT}/half"))
+    said = bench.failed("model", "test", "half")
+    assert said == (
+        f"Failed: half's files are gone from {EXPORT}/half (no version folder with "
+        "saved_model.pb), so TF Serving cannot answer for it: add it again (`emlsetup model "
+        "add half PATH`) or remove it (`emlsetup model remove half`)"
+    )
+    bench.ok("model", "remove", "half")  # the way on it names works

@@ -54,6 +54,23 @@ def called(ops: ModelOps, name: str) -> tuple[hs.Objects, wrapper.Existing, list
     return obj, have, tables
 
 
+def files_are_there(ops: ModelOps, name: str) -> None:
+    """TF Serving answers only from a version folder holding saved_model.pb; with none (the
+    folder deleted or moved by hand) EML's answer would be a bare NOT_FOUND."""
+    for e in ops.entries():
+        folder = ops.local(e.base_path)
+        if e.name != name or not folder.is_dir():
+            continue
+        if any((v / "saved_model.pb").is_file() for v in folder.iterdir() if v.name.isdigit()):
+            return
+    base = next((e.base_path for e in ops.entries() if e.name == name), "")
+    raise ModelError(
+        f"{name}'s files are gone{f' from {base}' if base else ''} (no version folder with "
+        f"saved_model.pb), so TF Serving cannot answer for it: add it again (`emlsetup model "
+        f"add {name} PATH`) or remove it (`emlsetup model remove {name}`)"
+    )
+
+
 def test(ops: ModelOps, name: str, given: list[tuple[str, str]] | None = None) -> jn.ModelRecord:
     """Rows from SQL through EML to TF Serving and back; the answer in the record."""
     rec = ops.record("test", name)
@@ -69,6 +86,7 @@ def test(ops: ModelOps, name: str, given: list[tuple[str, str]] | None = None) -
         inputs = f"{len(tables)} input{'' if len(tables) == 1 else 's'}"
         ph.said = f"{hs.SCHEMA}.{obj.procedure} exists ({have.model_value}, {inputs})"
     with ops.phase(rec, "predict") as ph:
+        files_are_there(ops, name)
         columns = [wrapper.columns_of(ops, t) for t in tables]
         literal_rows, shown = ins.rows(columns, given or [])
         result = wrapper.call(ops, obj, len(tables), literal_rows)
