@@ -197,3 +197,28 @@ async def test_typing_fast_with_tab_lands_in_both_password_fields(
             await pilot.press("escape")
             await settle(pilot)
     assert started(sandbox) == []
+
+
+@pytest.mark.parametrize(
+    ("where", "keys", "expected"),
+    [
+        ("passwords", ["a", "b", "c", "d", "backspace", "e"], "abce"),
+        ("report", ["ctrl+u", *"/tmp/r.md"], "/tmp/r.md"),
+        ("answers", ["ctrl+u", "x", "home", "y"], "yx"),
+    ],
+)
+async def test_editing_keys_in_a_burst_act_where_they_were_typed(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch, where: str, keys: list[str], expected: str
+) -> None:
+    """Backspace, Ctrl+U, Home in one read with the letters around them (a slow SSH link, a
+    password manager): each acts at its place in the typing, as it does typed slowly."""
+    app = open_app(sandbox, monkeypatch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = await WITH_FIELDS[where](pilot)
+        await settle(pilot)
+        for key in keys:  # posted at once, as the driver posts what one read parsed
+            char = key if len(key) == 1 else {"backspace": "\x7f", "ctrl+u": "\x15"}.get(key)
+            app.post_message(events.Key(key, char))
+        await settle(pilot)
+        assert screen.query(Input).first().value == expected
