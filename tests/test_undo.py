@@ -320,8 +320,9 @@ def test_every_action_that_leaves_a_mark_has_its_undo(
         plan = build_plan(
             Settings.model_validate({"serving": {"route": route}}), info, Hardware(), STEPS
         )
-    except ValueError:
-        pytest.skip(f"{sample} cannot take the {route} route")
+    except ValueError as exc:  # a route this release cannot take is refused, never planned
+        assert route in ("container", "apt") and route in str(exc), (sample, route, exc)
+        return
     for step in plan.steps:
         covered = {a for u in step.undo for a in u.reverses}
         missing = {a.id for a in step.actions} - covered - LEAVES_NOTHING
