@@ -17,12 +17,7 @@ from steps.core.answers_check import Mistake, check_data, check_route
 from steps.core.answers_write import answers_text, merged
 from steps.core.plan import build_plan
 from steps.core.session import Options, Session, SessionError
-from steps.core.settings import (
-    CONFIG_MAX,
-    Settings,
-    SettingsError,
-    read_regular,
-)
+from steps.core.settings import Settings, read_answers_text
 from steps.core.toml_lines import key_lines
 from steps.core.toml_repair import parse_reporting, readable_mistakes
 from steps.routes import SERVING_ALLOWED, RouteError
@@ -58,17 +53,7 @@ def cmd_answers(args: argparse.Namespace, out: TextIO) -> int:
 
 # -- validate --------------------------------------------------------------------------------
 def _read(path: Path) -> str:
-    try:
-        raw = read_regular(path, CONFIG_MAX, "answers validate")
-    except FileNotFoundError:
-        raise SettingsError(f"{path}: no such file; give the path of the answers file") from None
-    except OSError as exc:
-        raise SettingsError(f"{path}: cannot read it ({exc.strerror})") from None
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise SettingsError(f"{path}:{line}: not UTF-8; save it as UTF-8 (TOML is)") from None
+    return read_answers_text(path, str(path), "answers validate")
 
 
 def mistakes_of(path: Path, args: argparse.Namespace) -> list[Mistake]:

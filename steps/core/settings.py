@@ -280,23 +280,27 @@ def read_regular(path: Path, limit: int, what: str) -> bytes:
         os.close(fd)
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
-    where = f"--config {shorten(str(path))}"
+def read_answers_text(path: Path, where: str, what: str) -> str:
+    """An answers file's text (--config, answers validate), or one sentence starting with
+    ``where`` that says why it cannot be read (``what``: the command, for read_regular's)."""
     try:
-        raw = read_regular(path, CONFIG_MAX, "--config")
+        raw = read_regular(path, CONFIG_MAX, what)
     except FileNotFoundError:
         raise SettingsError(f"{where}: no such file; give the path of your answers file") from None
     except OSError as exc:
         raise SettingsError(f"{where}: cannot read it ({exc.strerror})") from None
     try:
-        text = raw.decode("utf-8")
+        return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise SettingsError(
             f"{where}: not UTF-8 (byte 0x{raw[exc.start]:02x} on line {line}); save it as "
             "UTF-8 (TOML files are UTF-8)"
         ) from None
-    return _parse_toml(text, path)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    return _parse_toml(read_answers_text(path, f"--config {shorten(str(path))}", "--config"), path)
 
 
 def _parse_toml(text: str, path: Path) -> dict[str, Any]:
